@@ -1,0 +1,38 @@
+# Two commands do everything on a fresh machine with Python 3.11+: `make demo` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
+
+.PHONY: setup demo test lint dev bench clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+demo: setup
+	$(BIN)/ac-export demo
+
+test: setup
+	$(BIN)/ruff check ac_export ac_export_tests
+	$(BIN)/dagster definitions validate -m ac_export.definitions
+	$(BIN)/pytest
+
+lint: setup
+	$(BIN)/ruff check ac_export ac_export_tests
+	$(BIN)/ruff format --check ac_export ac_export_tests
+
+dev: setup
+	$(BIN)/ac-export dev
+
+bench: setup
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	$(BIN)/ac-export bench
+
+clean:
+	rm -rf data/warehouse bench_out .pytest_cache

@@ -1,0 +1,84 @@
+"""Reading one YAML configuration file into a pydantic model, with errors a person can act on."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pydantic
+import yaml
+
+ModelT = TypeVar("ModelT", bound=pydantic.BaseModel)
+
+
+class ConfigError(Exception):
+    """A configuration file is missing or invalid; the message names the file, the field and the fix."""
+
+
+class StrictModel(pydantic.BaseModel):
+    """Base of every configuration model: unknown keys are errors, so typos never pass silently."""
+
+    model_config = pydantic.ConfigDict(extra="forbid", frozen=True)
+
+
+def format_location(loc: tuple[int | str, ...]) -> str:
+    """Render a pydantic error location as `segments[2].rules.all[0].attribute`."""
+    text = ""
+    for part in loc:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            text += f".{part}" if text else str(part)
+    return text or "(top level)"
+
+
+def describe_validation_error(path: Path, error: pydantic.ValidationError) -> str:
+    """One message listing every problem in a file, each with its field and what is wrong."""
+    lines = [f"{path}: {error.error_count()} problem(s):"]
+    for item in error.errors(include_url=False):
+        field = format_location(tuple(part for part in item["loc"] if not _is_union_tag(part)))
+        message = item["msg"].removeprefix("Value error, ")
+        got = item.get("input")
+        shown = f" (got {got!r})" if _is_scalar(got) and item["type"] != "missing" else ""
+        lines.append(f"  - {field}: {message}{shown}")
+    return "\n".join(lines)
+
+
+def _is_union_tag(part: int | str) -> bool:
+    return isinstance(part, str) and (part.startswith("function-") or "[" in part)
+
+
+def _is_scalar(value: Any) -> bool:
+    return isinstance(value, str | int | float | bool) and len(str(value)) <= 120
+
+
+def read_yaml(path: Path) -> Any:
+    """Parse a YAML file, turning syntax errors into a ConfigError with line and column."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError as exc:
+        raise ConfigError(f"{path}: file not found; create it or set AC_EXPORT_CONFIG_DIR") from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text ({exc.reason}); save it as UTF-8") from exc
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ConfigError(f"{path}: invalid YAML{where}: {problem}") from None
+
+
+def load_model(path: Path, model: type[ModelT], *, optional: bool = False) -> ModelT:
+    """Load and validate one YAML file; an optional missing file yields the model's defaults."""
+    if optional and not path.exists():
+        return model()
+    data = read_yaml(path)
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a mapping at the top level, got {type(data).__name__}")
+    try:
+        return model.model_validate(data)
+    except pydantic.ValidationError as exc:
+        raise ConfigError(describe_validation_error(path, exc)) from None

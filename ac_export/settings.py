@@ -1,0 +1,25 @@
+"""Where the project finds its configuration, its source data and its warehouse."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def config_dir() -> Path:
+    """The folder of YAML configuration files (`AC_EXPORT_CONFIG_DIR`, default `data/config`)."""
+    configured = os.environ.get("AC_EXPORT_CONFIG_DIR")
+    return Path(configured).resolve() if configured else PROJECT_ROOT / "data" / "config"
+
+
+def data_dir() -> Path:
+    """The folder that relative source paths resolve against: the parent of the config folder."""
+    return config_dir().parent
+
+
+def warehouse_dir() -> Path:
+    """The warehouse folder of Parquet tables and ledgers (`AC_EXPORT_WAREHOUSE`, default `data/warehouse`)."""
+    configured = os.environ.get("AC_EXPORT_WAREHOUSE")
+    return Path(configured).resolve() if configured else data_dir() / "warehouse"
