@@ -20,6 +20,6 @@ def data_dir() -> Path:
 
 
 def warehouse_dir() -> Path:
-    """The warehouse folder of Parquet tables and ledgers (`AC_EXPORT_WAREHOUSE`, default `data/warehouse`)."""
+    """The folder of Parquet tables and ledgers (`AC_EXPORT_WAREHOUSE`, default `data/warehouse`)."""
     configured = os.environ.get("AC_EXPORT_WAREHOUSE")
     return Path(configured).resolve() if configured else data_dir() / "warehouse"

@@ -1,0 +1,1 @@
+"""ActiveCampaign: the HTTP client and resource, export planning, the ledger, and the sync."""

@@ -1,0 +1,1 @@
+"""Unified customer profiles: read sources, normalise, match, merge, assign stable ids."""

@@ -1,0 +1,1 @@
+"""Segments and measures: per-customer aggregates, the rule language, membership history."""
