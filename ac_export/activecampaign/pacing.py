@@ -1,0 +1,160 @@
+"""Pacing requests to ActiveCampaign's per-account limits, shared by threads and processes.
+
+ActiveCampaign allows 5 requests per second per account (all endpoints, all keys), and bulk
+imports have their own windows: 100 requests a minute with several contacts, 20 a minute with one.
+Every run exporting to an account on this machine shares one state file (under a file lock), so two
+runs in separate Dagster processes split the pace instead of racing into 429s.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from enum import Enum
+from pathlib import Path
+
+
+class RequestKind(Enum):
+    """Which windows a request counts against."""
+
+    GENERAL = "general"
+    BULK_MULTI = "bulk_multi"
+    BULK_SINGLE = "bulk_single"
+
+
+@dataclass(frozen=True)
+class Limits:
+    """The account's limits; `time_scale` divides every window (only for a time-scaled emulator)."""
+
+    requests_per_second: float = 5.0
+    bulk_multi_per_minute: float = 100.0
+    bulk_single_per_minute: float = 20.0
+    time_scale: float = 1.0
+    # Keeps us clear of the edge of the server's window, whose exact boundaries we cannot see.
+    safety_margin: float = 0.03
+
+    def windows(self) -> dict[str, tuple[int, float]]:
+        """Window name → (requests allowed, window length in seconds)."""
+        stretch = (1 + self.safety_margin) / self.time_scale
+        return {
+            RequestKind.GENERAL.value: (max(1, int(self.requests_per_second)), 1.0 * stretch),
+            RequestKind.BULK_MULTI.value: (max(1, int(self.bulk_multi_per_minute)), 60.0 * stretch),
+            RequestKind.BULK_SINGLE.value: (max(1, int(self.bulk_single_per_minute)), 60.0 * stretch),
+        }
+
+
+_THREAD_LOCKS: dict[str, threading.Lock] = {}
+_THREAD_LOCKS_GUARD = threading.Lock()
+
+
+def _thread_lock(key: str) -> threading.Lock:
+    with _THREAD_LOCKS_GUARD:
+        return _THREAD_LOCKS.setdefault(key, threading.Lock())
+
+
+class AccountPacer:
+    """Blocks each request until the account's windows allow it; shared through a locked state file."""
+
+    def __init__(self, account: str, limits: Limits, state_dir: Path | None = None) -> None:
+        self.limits = limits
+        self._windows = limits.windows()
+        digest = hashlib.sha256(account.encode()).hexdigest()[:16]
+        folder = state_dir or pacing_state_dir()
+        folder.mkdir(parents=True, exist_ok=True)
+        self._path = folder / f"{digest}.json"
+        self._lock = _thread_lock(str(self._path))
+
+    @contextmanager
+    def _state(self) -> Iterator[dict[str, list[float]]]:
+        with self._lock, open(self._path, "a+", encoding="utf-8") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                handle.seek(0)
+                text = handle.read()
+                state = json.loads(text) if text.strip() else {}
+                yield state
+                handle.seek(0)
+                handle.truncate()
+                handle.write(json.dumps(state))
+                handle.flush()
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def acquire(self, kind: RequestKind) -> float:
+        """Wait until a request of this kind may go out, record it, and return the seconds waited."""
+        started = time.monotonic()
+        while (wait := self.try_acquire(kind)) > 0:
+            time.sleep(min(wait, 1.0))
+        return time.monotonic() - started
+
+    def try_acquire(self, kind: RequestKind) -> float:
+        """Record a request if it may go out now and return 0; otherwise return the seconds to wait."""
+        names = [RequestKind.GENERAL.value] + ([kind.value] if kind is not RequestKind.GENERAL else [])
+        with self._state() as state:
+            now = time.time()
+            wait = self._wait(state, names, now)
+            if wait <= 0:
+                for name in names:
+                    state.setdefault(name, []).append(now)
+            return max(wait, 0.0)
+
+    def ready_in(self, kind: RequestKind) -> float:
+        """Seconds until a request of this kind could go out, without recording one."""
+        names = [RequestKind.GENERAL.value] + ([kind.value] if kind is not RequestKind.GENERAL else [])
+        with self._state() as state:
+            return max(self._wait(state, names, time.time()), 0.0)
+
+    def _wait(self, state: dict[str, list[float]], names: list[str], now: float) -> float:
+        wait = max(state.get("blocked_until", [0.0])) - now
+        for name in names:
+            allowed, length = self._windows[name]
+            recent = [t for t in state.get(name, []) if t > now - length]
+            state[name] = recent
+            if len(recent) >= allowed:
+                wait = max(wait, recent[-allowed] + length - now)
+        return wait
+
+    def block(self, seconds: float, kind: RequestKind = RequestKind.GENERAL) -> None:
+        """Hold back requests after the server said to wait (Retry-After, or a full bulk window)."""
+        with self._state() as state:
+            until = time.time() + seconds
+            if kind is RequestKind.GENERAL:
+                state["blocked_until"] = [max([until, *state.get("blocked_until", [])])]
+            else:
+                allowed, length = self._windows[kind.value]
+                # A full window as of now makes the next bulk request wait `seconds`.
+                state[kind.value] = [until - length] * allowed
+
+
+class NoPacing:
+    """A pacer that never waits: for emulators run with their limits off (throughput benchmarks)."""
+
+    def acquire(self, kind: RequestKind) -> float:
+        """Never waits."""
+        return 0.0
+
+    def try_acquire(self, kind: RequestKind) -> float:
+        """Always allowed."""
+        return 0.0
+
+    def ready_in(self, kind: RequestKind) -> float:
+        """Always ready."""
+        return 0.0
+
+    def block(self, seconds: float, kind: RequestKind = RequestKind.GENERAL) -> None:
+        """Sleeps out a server-imposed wait, since there is no shared state to record it in."""
+        time.sleep(seconds)
+
+
+def pacing_state_dir() -> Path:
+    """Where pacing state files live (`AC_EXPORT_PACING_DIR`, default a folder in the temp dir)."""
+    configured = os.environ.get("AC_EXPORT_PACING_DIR")
+    return Path(configured) if configured else Path(tempfile.gettempdir()) / "ac_export-pacing"

@@ -1,0 +1,270 @@
+"""The export plan: segment members → mapped contacts → validated → diffed against the ledger.
+
+Everything here is set-based SQL in the ledger's DuckDB connection; the plan lives in TEMP tables
+(`plan_contacts`, `plan_ops`, `plan_rejections`) so a dry run writes nothing anywhere.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from ac_export.activecampaign.emails import check_emails
+from ac_export.activecampaign.ledger import OPTED_OUT, REMOVED, SUBSCRIBED
+from ac_export.config.exports import Export
+from ac_export.warehouse import Warehouse
+
+MEMBERS_TABLE = "segments/members/{segment}"
+PROFILES_TABLE = "profiles/unified_profiles"
+MEASURES_TABLE = "segments/customer_measures"
+SEND_OPS = ("remove", "update", "add")
+# One contact must fit in a bulk request of at most 399,999 bytes, with room for the envelope.
+MAX_CONTACT_BYTES = 399_000
+
+
+@dataclass
+class PlanCounts:
+    """How the segment's members divide up for one export."""
+
+    members: int = 0
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    removed: int = 0
+    opted_out: int = 0
+    rejected_missing_email: int = 0
+    rejected_invalid_email: int = 0
+    duplicates_folded: int = 0
+    rejected_too_large: int = 0
+    list_size_before: int = 0
+    new_opt_outs: list[str] = field(default_factory=list)
+
+    @property
+    def to_send(self) -> int:
+        """Contacts the plan sends to ActiveCampaign."""
+        return self.added + self.updated + self.removed
+
+
+def quote_identifier(name: str) -> str:
+    """A DuckDB identifier for a column name already validated against the attribute catalogue."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _value_sql(column: str, kind: str) -> str:
+    """A mapped attribute as ActiveCampaign text: dates as YYYY-MM-DD, lists as ||a||b||."""
+    ref = quote_identifier(column)
+    if kind == "date":
+        return f"strftime({ref}, '%Y-%m-%d')"
+    if kind == "timestamp":
+        return f"strftime({ref}, '%Y-%m-%d %H:%M:%S')"
+    if kind == "list":
+        return f"CASE WHEN len({ref}) > 0 THEN '||' || array_to_string({ref}, '||') || '||' END"
+    return f"nullif(trim(CAST({ref} AS VARCHAR)), '')"
+
+
+def load_contacts(
+    con: duckdb.DuckDBPyConnection,
+    warehouse: Warehouse,
+    export: Export,
+    attribute_types: dict[str, str],
+) -> None:
+    """`plan_source`: one row per current member with the mapped contact fields as text."""
+    members = warehouse.scan(MEMBERS_TABLE.format(segment=export.segment))
+    mapping = export.fields
+    columns = [f"nullif(lower(trim(CAST(d.{quote_identifier(mapping.email)} AS VARCHAR))), '') AS email"]
+    for name in ("first_name", "last_name", "phone"):
+        attribute = getattr(mapping, name)
+        columns.append(
+            f"{_value_sql(attribute, 'string')} AS {name}" if attribute else f"NULL::VARCHAR AS {name}"
+        )
+    for index, attribute in enumerate(mapping.custom.values()):
+        columns.append(f"{_value_sql(attribute, attribute_types[attribute])} AS custom_{index}")
+    joins = f"LEFT JOIN {warehouse.scan(PROFILES_TABLE)} p USING (customer_id)"
+    if warehouse.exists(MEASURES_TABLE):
+        joins += f" LEFT JOIN {warehouse.scan(MEASURES_TABLE)} x USING (customer_id)"
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE plan_source AS
+        SELECT d.customer_id, {", ".join(columns)}
+        FROM (
+            SELECT * FROM (SELECT DISTINCT customer_id FROM {members} WHERE left_at IS NULL) m {joins}
+        ) d
+        """
+    )
+
+
+def validate_new_emails(con: duckdb.DuckDBPyConnection) -> None:
+    """`email_checks`: validator verdicts for addresses the ledger has not seen accepted before."""
+    rows = con.execute(
+        f"""
+        SELECT DISTINCT s.email FROM plan_source s
+        WHERE s.email IS NOT NULL
+          AND NOT EXISTS (SELECT 1 FROM ledger l WHERE l.email = s.email AND l.status = '{SUBSCRIBED}')
+        """
+    ).fetchall()
+    checks = check_emails([row[0] for row in rows])  # noqa: F841 - referenced by name in the SQL below
+    con.execute("CREATE OR REPLACE TEMP TABLE email_checks AS SELECT * FROM checks")
+
+
+def classify_contacts(con: duckdb.DuckDBPyConnection, export: Export, field_ids: dict[str, int]) -> None:
+    """`plan_contacts`: every member with its ActiveCampaign email, payload, hash or rejection."""
+    fields = ", ".join(
+        f"{{'id': {field_ids[perstag]}, 'value': custom_{index}}}"
+        for index, perstag in enumerate(export.fields.custom)
+    )
+    fields_sql = f"list_filter([{fields}], f -> f.value IS NOT NULL)" if fields else "NULL"
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE plan_contacts AS
+        WITH checked AS (
+            SELECT s.*, coalesce(c.normalized, s.email) AS ac_email, c.problem
+            FROM plan_source s LEFT JOIN email_checks c USING (email)
+        ),
+        shaped AS (
+            SELECT *,
+                row_number() OVER (PARTITION BY ac_email ORDER BY customer_id) AS email_rank,
+                first(customer_id) OVER (PARTITION BY ac_email ORDER BY customer_id) AS kept_customer,
+                json_merge_patch('{{}}', to_json({{
+                    'email': ac_email, 'first_name': first_name, 'last_name': last_name,
+                    'phone': CASE WHEN regexp_full_match(phone, '\\+[1-9][0-9]{{6,14}}') THEN phone END,
+                    'tags': CASE WHEN len($tags::VARCHAR[]) > 0 THEN $tags::VARCHAR[] END,
+                    'fields': CASE WHEN len({fields_sql}) > 0 THEN {fields_sql} END,
+                    'subscribe': [{{'listid': $list_id}}]
+                }}))::VARCHAR AS payload
+            FROM checked
+        )
+        SELECT customer_id, email, ac_email, payload, md5(payload) AS content_hash,
+            CASE
+                WHEN email IS NULL THEN 'rejected_missing_email'
+                WHEN problem IS NOT NULL THEN 'rejected_invalid_email'
+                WHEN email_rank > 1 THEN 'duplicate_email'
+                WHEN octet_length(payload) > $max_bytes THEN 'rejected_by_activecampaign'
+            END AS rejection,
+            CASE
+                WHEN email IS NULL THEN 'no email address in the profile'
+                WHEN problem IS NOT NULL THEN 'invalid email: ' || problem
+                WHEN email_rank > 1 THEN 'same email as customer ' || kept_customer || '; folded into it'
+                WHEN octet_length(payload) > $max_bytes THEN 'contact data is ' || octet_length(payload)
+                    || ' bytes, over ActiveCampaign''s 399,999-byte request limit; shorten its field values'
+            END AS reason
+        FROM shaped
+        """,
+        {"tags": list(export.tags), "list_id": export.list_id, "max_bytes": MAX_CONTACT_BYTES},
+    )
+
+
+def diff_against_ledger(con: duckdb.DuckDBPyConnection, export: Export) -> None:
+    """`plan_ops`: add, update, unchanged, opted_out for members; remove for leavers (mirror only).
+
+    Only contacts this project subscribed (ledger status subscribed) are ever removed, and people
+    who unsubscribed themselves stay opted out: a resync must never re-subscribe them.
+    """
+    mirror = export.mode == "mirror"
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE plan_ops AS
+        WITH valid AS (SELECT * FROM plan_contacts WHERE rejection IS NULL),
+        optouts AS (
+            SELECT email FROM ledger WHERE status = '{OPTED_OUT}'
+            UNION
+            SELECT u.email FROM ac_unsubscribed u
+            WHERE NOT EXISTS (SELECT 1 FROM ledger l WHERE l.email = u.email AND l.status = '{REMOVED}')
+        )
+        SELECT v.ac_email AS email, v.customer_id,
+            CASE
+                WHEN v.ac_email IN (SELECT email FROM optouts) THEN 'opted_out'
+                WHEN l.status = '{SUBSCRIBED}' AND l.content_hash = v.content_hash THEN 'unchanged'
+                WHEN l.status = '{SUBSCRIBED}' THEN 'update'
+                ELSE 'add'
+            END AS op,
+            v.content_hash, v.payload
+        FROM valid v LEFT JOIN ledger l ON l.email = v.ac_email
+        UNION ALL
+        SELECT l.email, l.customer_id,
+            CASE WHEN l.email IN (SELECT email FROM optouts) THEN 'left_opted_out' ELSE 'remove' END,
+            NULL, to_json({{'email': l.email, 'unsubscribe': [{{'listid': $list_id}}]}})::VARCHAR
+        FROM ledger l
+        WHERE {str(mirror).upper()} AND l.status = '{SUBSCRIBED}'
+          AND NOT EXISTS (SELECT 1 FROM valid v WHERE v.ac_email = l.email)
+        """,
+        {"list_id": export.list_id},
+    )
+
+
+def count_plan(con: duckdb.DuckDBPyConnection) -> PlanCounts:
+    """The plan's counts, and opt-outs that the ledger does not know about yet."""
+    ops = dict(con.execute("SELECT op, count(*) FROM plan_ops GROUP BY op").fetchall())
+    rejections = dict(
+        con.execute(
+            "SELECT rejection, count(*) FROM plan_contacts WHERE rejection IS NOT NULL GROUP BY 1"
+        ).fetchall()
+    )
+    members = con.execute("SELECT count(*) FROM plan_source").fetchone()
+    list_size = con.execute(f"SELECT count(*) FROM ledger WHERE status = '{SUBSCRIBED}'").fetchone()
+    new_opt_outs = con.execute(
+        f"""
+        SELECT email FROM plan_ops WHERE op IN ('opted_out', 'left_opted_out')
+        EXCEPT SELECT email FROM ledger WHERE status = '{OPTED_OUT}'
+        """
+    ).fetchall()
+    return PlanCounts(
+        members=int(members[0]) if members else 0,
+        added=ops.get("add", 0),
+        updated=ops.get("update", 0),
+        unchanged=ops.get("unchanged", 0),
+        removed=ops.get("remove", 0),
+        opted_out=ops.get("opted_out", 0),
+        rejected_missing_email=rejections.get("rejected_missing_email", 0),
+        rejected_invalid_email=rejections.get("rejected_invalid_email", 0),
+        rejected_too_large=rejections.get("rejected_by_activecampaign", 0),
+        duplicates_folded=rejections.get("duplicate_email", 0),
+        list_size_before=int(list_size[0]) if list_size else 0,
+        new_opt_outs=[row[0] for row in new_opt_outs],
+    )
+
+
+def build_plan(
+    con: duckdb.DuckDBPyConnection,
+    warehouse: Warehouse,
+    export: Export,
+    attribute_types: dict[str, str],
+    field_ids: dict[str, int],
+    unsubscribed_emails: list[str],
+) -> PlanCounts:
+    """Compute the whole plan for one export into TEMP tables and return its counts."""
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE ac_unsubscribed AS SELECT DISTINCT unnest(?::VARCHAR[]) AS email",
+        [unsubscribed_emails],
+    )
+    load_contacts(con, warehouse, export, attribute_types)
+    validate_new_emails(con)
+    classify_contacts(con, export, field_ids)
+    diff_against_ledger(con, export)
+    return count_plan(con)
+
+
+def write_send_queue(con: duckdb.DuckDBPyConnection, path: Path) -> int:
+    """Write the contacts to send, in send order, to a Parquet file the uploader streams in batches."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    order = "CASE op " + " ".join(f"WHEN '{op}' THEN {i}" for i, op in enumerate(SEND_OPS)) + " END"
+    con.execute(
+        f"""
+        COPY (
+            SELECT email, customer_id, op, content_hash, payload FROM plan_ops
+            WHERE op IN {SEND_OPS} ORDER BY {order}, email
+        ) TO '{str(path).replace("'", "''")}' (FORMAT parquet)
+        """
+    )
+    row = con.execute("SELECT count(*) FROM plan_ops WHERE list_contains(?, op)", [list(SEND_OPS)]).fetchone()
+    return int(row[0]) if row else 0
+
+
+def rejection_rows_sql(export_name: str) -> str:
+    """The plan's rejections as rows for the warehouse table (one reason per row)."""
+    name = export_name.replace("'", "''")
+    return f"""
+        SELECT '{name}' AS export, customer_id, email, rejection AS kind, reason, 'plan' AS stage
+        FROM plan_contacts WHERE rejection IS NOT NULL
+    """

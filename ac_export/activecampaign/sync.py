@@ -1,0 +1,289 @@
+"""One export, step by step: preflight, plan, upload, confirm, record.
+
+Plain Python over the client, the ledger and the warehouse, so it runs (and is tested) without
+Dagster; the asset in `assets.py` is a thin shell around `run_export`.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from dataclasses import dataclass, field
+
+import duckdb
+
+from ac_export.activecampaign import ledger, plan
+from ac_export.activecampaign.client import ActiveCampaignClient
+from ac_export.activecampaign.errors import ActiveCampaignError, NotFoundError
+from ac_export.activecampaign.upload import UploadCounts, Uploader, UploadSettings
+from ac_export.config.exports import Export
+from ac_export.warehouse import Warehouse
+
+REJECTIONS_TABLE = "exports/{export}/rejections"
+REJECTION_SAMPLE_ROWS = 10
+
+
+class ExportStopped(Exception):
+    """The export stopped before writing anything, for a reason the user must act on."""
+
+
+@dataclass(frozen=True)
+class ExportRequest:
+    """What to export where, and how."""
+
+    name: str
+    export: Export
+    account_host: str
+    attribute_types: dict[str, str]
+    dry_run: bool = False
+    allow_large_removal: bool = False
+    run_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+
+
+@dataclass
+class ExportResult:
+    """The outcome of one export: the counts users see as materialization metadata."""
+
+    name: str
+    counts: dict[str, int | float]
+    rejection_sample: list[tuple[str, str, str]]
+    list_size: int
+    created_fields: list[str]
+    dry_run: bool
+
+
+def preflight(
+    client: ActiveCampaignClient, export: Export, *, dry_run: bool
+) -> tuple[dict[str, int], list[str]]:
+    """Check credentials, the list and every custom field before any write; returns field ids.
+
+    A missing field stops the export unless the export opts into creating it.
+    """
+    client.me()
+    try:
+        client.get_list(export.list_id)
+    except NotFoundError:
+        raise ExportStopped(
+            f"ActiveCampaign list {export.list_id} does not exist in this account; create it (Lists → Add a "
+            f"list) or fix list_id in exports.yaml (`ac-export check-connection` prints the account's lists)"
+        ) from None
+    field_ids: dict[str, int] = {}
+    created: list[str] = []
+    missing: list[str] = []
+    for perstag in export.fields.custom:
+        found = client.field_by_perstag(perstag)
+        if found is not None:
+            field_ids[perstag] = found.id
+        elif export.create_missing_fields:
+            field_ids[perstag] = 0 if dry_run else client.create_field(_title(perstag), perstag).id
+            created.append(perstag)
+        else:
+            missing.append(perstag)
+    if missing:
+        raise ExportStopped(
+            f"ActiveCampaign has no custom field with personalization tag {', '.join(missing)}; create it "
+            f"(Contacts → Fields) or set create_missing_fields: true on the export"
+        )
+    return field_ids, created
+
+
+def _title(perstag: str) -> str:
+    return perstag.replace("_", " ").capitalize()
+
+
+def unsubscribed_emails(client: ActiveCampaignClient, list_id: int) -> list[str]:
+    """Every email unsubscribed from the list (status 2), so that opt-outs are never re-subscribed."""
+    emails: list[str] = []
+    for page in client.list_contact_emails(list_id, status=2):
+        emails.extend(page)
+    return emails
+
+
+def check_removal_guard(request: ExportRequest, counts: plan.PlanCounts) -> None:
+    """Stop before any write when a run would remove more of the list than the export allows."""
+    export = request.export
+    if request.allow_large_removal or counts.removed == 0:
+        return
+    share = counts.removed / max(counts.list_size_before, 1)
+    if share > export.removal_guard:
+        raise ExportStopped(
+            f"export {request.name} would remove {counts.removed} of the {counts.list_size_before} "
+            f"contacts it subscribed to list {export.list_id} ({share:.0%}), more than its removal_guard of "
+            f"{export.removal_guard:.0%}; nothing was sent. If this is intended, raise removal_guard in "
+            f"exports.yaml or run once with allow_large_removal: true"
+        )
+
+
+def run_export(
+    request: ExportRequest,
+    client: ActiveCampaignClient,
+    warehouse: Warehouse,
+    settings: UploadSettings,
+    log: logging.Logger | None = None,
+) -> ExportResult:
+    """Run one export end to end and return its counts; raises ExportStopped or ActiveCampaignError."""
+    log = log or logging.getLogger(__name__)
+    started = time.monotonic()
+    export = request.export
+    field_ids, created = preflight(client, export, dry_run=request.dry_run)
+    path = ledger.ledger_path(warehouse.root, request.account_host, export.list_id)
+    con = ledger.open_ledger(path, read_only=request.dry_run)
+    opened_at = con.execute("SELECT now()::TIMESTAMP").fetchone()[0]  # type: ignore[index]
+    try:
+        resumed = UploadCounts()
+        if not request.dry_run:
+            resumed = _resume(request, client, con, settings, log)
+        unsubscribed = unsubscribed_emails(client, export.list_id)
+        counts = plan.build_plan(con, warehouse, export, request.attribute_types, field_ids, unsubscribed)
+        log.info(_plan_line(request, counts))
+        if export.on_empty_segment == "skip" and counts.members == 0:
+            log.warning(
+                f"export {request.name}: segment {export.segment} is empty; on_empty_segment=skip, so "
+                f"list {export.list_id} is left as it is"
+            )
+            return _result(request, counts, UploadCounts(), client, con, started, created, skipped=True)
+        check_removal_guard(request, counts)
+        if request.dry_run:
+            return _result(request, counts, UploadCounts(), client, con, started, created)
+        ledger.mark_opted_out(con, request.name, counts.new_opt_outs)
+        uploaded = _upload(request, client, con, settings, counts, warehouse, log)
+        _add_counts(uploaded, resumed)
+        _write_rejections(request, con, warehouse, opened_at)
+        return _result(request, counts, uploaded, client, con, started, created)
+    finally:
+        con.close()
+
+
+def _resume(
+    request: ExportRequest,
+    client: ActiveCampaignClient,
+    con: duckdb.DuckDBPyConnection,
+    settings: UploadSettings,
+    log: logging.Logger,
+) -> UploadCounts:
+    uploader = Uploader(client, con, request.name, request.run_id, settings)
+    contacts = uploader.resume()
+    if contacts:
+        log.info(f"export {request.name}: resumed {contacts} contacts an earlier run left in flight")
+    return uploader.counts
+
+
+def _upload(
+    request: ExportRequest,
+    client: ActiveCampaignClient,
+    con: duckdb.DuckDBPyConnection,
+    settings: UploadSettings,
+    counts: plan.PlanCounts,
+    warehouse: Warehouse,
+    log: logging.Logger,
+) -> UploadCounts:
+    queue = warehouse.root / "tmp" / f"send-{request.run_id}-{request.name}.parquet"
+    total = plan.write_send_queue(con, queue)
+    started = time.monotonic()
+
+    def progress(done: UploadCounts, total_contacts: int) -> None:
+        log.info(_progress_line(request.name, done.done, total_contacts, time.monotonic() - started))
+
+    try:
+        uploader = Uploader(client, con, request.name, request.run_id, settings, progress)
+        return uploader.upload(queue, total)
+    finally:
+        queue.unlink(missing_ok=True)
+
+
+def _progress_line(name: str, done: int, total: int, elapsed: float) -> str:
+    rate = done / elapsed if elapsed > 0 else 0.0
+    left = (total - done) / rate if rate > 0 else float("nan")
+    share = done / total if total else 1.0
+    return (
+        f"export {name}: {done:,} of {total:,} contacts confirmed by ActiveCampaign ({share:.0%}), "
+        f"{rate:,.0f} contacts/s, about {_duration(left)} left"
+    )
+
+
+def _duration(seconds: float) -> str:
+    if seconds != seconds:  # NaN: no rate yet
+        return "unknown time"
+    minutes, secs = divmod(int(seconds), 60)
+    return f"{minutes}m{secs:02d}s" if minutes else f"{secs}s"
+
+
+def _plan_line(request: ExportRequest, counts: plan.PlanCounts) -> str:
+    prefix = "dry run: " if request.dry_run else ""
+    return (
+        f"{prefix}export {request.name} → list {request.export.list_id}: {counts.members} members; "
+        f"add {counts.added}, update {counts.updated}, unchanged {counts.unchanged}, "
+        f"remove {counts.removed}, "
+        f"opted out {counts.opted_out}, missing email {counts.rejected_missing_email}, invalid email "
+        f"{counts.rejected_invalid_email}, duplicates folded {counts.duplicates_folded}"
+    )
+
+
+def _add_counts(total: UploadCounts, extra: UploadCounts) -> None:
+    total.added += extra.added
+    total.updated += extra.updated
+    total.removed += extra.removed
+    total.rejected_by_activecampaign += extra.rejected_by_activecampaign
+    total.batches += extra.batches
+
+
+def _write_rejections(
+    request: ExportRequest, con: duckdb.DuckDBPyConnection, warehouse: Warehouse, since: object
+) -> None:
+    """The full rejection list of this run as a warehouse table, one reason per row."""
+    sql = f"""
+        {plan.rejection_rows_sql(request.name)}
+        UNION ALL
+        SELECT export, customer_id, email, 'rejected_by_activecampaign', reason, 'activecampaign'
+        FROM ledger WHERE status = '{ledger.REFUSED}' AND updated_at >= $since
+    """
+    warehouse.write_query(REJECTIONS_TABLE.format(export=request.name), con, sql, {"since": since})
+
+
+def _result(
+    request: ExportRequest,
+    counts: plan.PlanCounts,
+    uploaded: UploadCounts,
+    client: ActiveCampaignClient,
+    con: duckdb.DuckDBPyConnection,
+    started: float,
+    created: list[str],
+    skipped: bool = False,
+) -> ExportResult:
+    duration = time.monotonic() - started
+    planned = not request.dry_run and not skipped
+    sent = uploaded.added + uploaded.updated + uploaded.removed
+    values: dict[str, int | float] = {
+        "members": counts.members,
+        "added": uploaded.added if planned else (0 if skipped else counts.added),
+        "updated": uploaded.updated if planned else (0 if skipped else counts.updated),
+        "unchanged": counts.unchanged,
+        "removed": uploaded.removed if planned else (0 if skipped else counts.removed),
+        "opted_out": counts.opted_out,
+        "rejected_missing_email": counts.rejected_missing_email,
+        "rejected_invalid_email": counts.rejected_invalid_email,
+        "rejected_by_activecampaign": uploaded.rejected_by_activecampaign + counts.rejected_too_large,
+        "batches": uploaded.batches,
+        "requests": client.stats.requests,
+        "throttled": client.stats.throttled,
+        "retries": client.stats.retries,
+        "duration_s": round(duration, 3),
+        "contacts_per_s": round(sent / duration, 1) if duration > 0 else 0.0,
+    }
+    size = con.execute(f"SELECT count(*) FROM ledger WHERE status = '{ledger.SUBSCRIBED}'").fetchone()
+    sample = con.execute(
+        f"SELECT coalesce(email, ''), kind, reason FROM ({plan.rejection_rows_sql(request.name)}) "
+        f"ORDER BY kind, customer_id LIMIT {REJECTION_SAMPLE_ROWS}"
+    ).fetchall()
+    return ExportResult(
+        name=request.name,
+        counts=values,
+        rejection_sample=[(str(a), str(b), str(c)) for a, b, c in sample],
+        list_size=int(size[0]) if size else 0,
+        created_fields=created,
+        dry_run=request.dry_run,
+    )
+
+
+__all__ = ["ActiveCampaignError", "ExportRequest", "ExportResult", "ExportStopped", "run_export"]
