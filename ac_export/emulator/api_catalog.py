@@ -1,0 +1,179 @@
+"""ActiveCampaign endpoints for lists, custom fields and their values, tags and contact tags."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from ac_export.emulator.inputs import as_id, paging, text, wrapped_object
+from ac_export.emulator.runtime import Emulator
+from ac_export.emulator.shapes import (
+    contact_json,
+    contact_tag_json,
+    field_json,
+    field_value_json,
+    json_response,
+    list_json,
+    not_found,
+    page_meta,
+    tag_json,
+    unprocessable,
+)
+from ac_export.emulator.store import FIELD_TYPES, DuplicateError
+
+
+def _page(
+    request: Request, key: str, items: Sequence[Any], render: Callable[[Any], dict[str, Any]], **extra: Any
+) -> Response:
+    """One page of a collection under `key`, with `meta.total` as a string."""
+    limit, offset = paging(request)
+    rows = [render(item) for item in items[offset : offset + limit]]
+    return json_response({**extra, key: rows, "meta": page_meta(len(items))})
+
+
+async def list_lists(request: Request, emulator: Emulator) -> Response:
+    """`GET /lists`."""
+    return _page(request, "lists", list(emulator.account.lists.values()), list_json)
+
+
+async def get_list(request: Request, emulator: Emulator) -> Response:
+    """`GET /lists/{id}`, or ActiveCampaign's 404 naming `_List`."""
+    list_id: int = request.path_params["id"]
+    mailing_list = emulator.account.lists.get(list_id)
+    return (
+        not_found("_List", list_id)
+        if mailing_list is None
+        else json_response({"list": list_json(mailing_list)})
+    )
+
+
+async def create_list(request: Request, emulator: Emulator) -> Response:
+    """`POST /lists`: a new list; ids count 1, 2, 3, … as in a new account."""
+    body = await wrapped_object(request, "list")
+    name = text(body.get("name")).strip()
+    if not name:
+        return unprocessable("List name is required", "field_missing", "name")
+    mailing_list = emulator.account.create_list(
+        name, text(body.get("stringid")), text(body.get("sender_url")), text(body.get("sender_reminder"))
+    )
+    return json_response({"list": list_json(mailing_list)}, 201)
+
+
+async def delete_list(request: Request, emulator: Emulator) -> Response:
+    """`DELETE /lists/{id}`: the list and its memberships go; later imports naming it fail validation."""
+    list_id: int = request.path_params["id"]
+    return json_response({}) if emulator.account.delete_list(list_id) else not_found("_List", list_id)
+
+
+async def list_fields(request: Request, emulator: Emulator) -> Response:
+    """`GET /fields`, optionally `filters[perstag]=TAG` (how users' tags become numeric ids)."""
+    perstag = request.query_params.get("filters[perstag]")
+    fields = list(emulator.account.fields.values())
+    if perstag is not None:
+        found = emulator.account.field_by_perstag(perstag)
+        fields = [] if found is None else [found]
+    return _page(request, "fields", fields, field_json, fieldOptions=[], fieldRels=[])
+
+
+async def get_field(request: Request, emulator: Emulator) -> Response:
+    """`GET /fields/{id}`."""
+    field_id: int = request.path_params["id"]
+    found = emulator.account.fields.get(field_id)
+    return not_found("Field", field_id) if found is None else json_response({"field": field_json(found)})
+
+
+async def create_field(request: Request, emulator: Emulator) -> Response:
+    """`POST /fields`: a new custom field (201); a title or perstag in use is the duplicate 422."""
+    body = await wrapped_object(request, "field")
+    title, field_type = text(body.get("title")).strip(), text(body.get("type")).strip()
+    if not title:
+        return unprocessable("Field title is required", "field_missing", "title")
+    if field_type not in FIELD_TYPES:
+        return unprocessable(f"Field type must be one of {', '.join(FIELD_TYPES)}", "field_invalid", "type")
+    extra = {key: body[key] for key in ("descript", "isrequired", "visible", "defval") if key in body}
+    try:
+        created = emulator.account.create_field(title, field_type, text(body.get("perstag")).strip(), **extra)
+    except DuplicateError:
+        return unprocessable("Duplicate entry: a field with this title or tag exists", "duplicate", "title")
+    return json_response({"field": field_json(created)}, 201)
+
+
+async def list_field_values(request: Request, emulator: Emulator) -> Response:
+    """`GET /fieldValues`."""
+    return _page(request, "fieldValues", list(emulator.account.field_values.values()), field_value_json)
+
+
+async def contact_field_values(request: Request, emulator: Emulator) -> Response:
+    """`GET /contacts/{id}/fieldValues`."""
+    contact_id: int = request.path_params["id"]
+    if contact_id not in emulator.account.contacts:
+        return not_found("Subscriber", contact_id)
+    values = emulator.account.field_values_of(contact_id)
+    return json_response({"fieldValues": [field_value_json(v) for v in values]})
+
+
+async def set_field_value(request: Request, emulator: Emulator) -> Response:
+    """`POST /fieldValues`: set one contact's value of one custom field."""
+    body = await wrapped_object(request, "fieldValue")
+    contact_id, field_id = as_id(body.get("contact")), as_id(body.get("field"))
+    account = emulator.account
+    if contact_id is None or contact_id not in account.contacts:
+        return not_found("Subscriber", body.get("contact"))
+    if field_id is None or field_id not in account.fields:
+        return not_found("Field", body.get("field"))
+    value = account.set_field_value(contact_id, field_id, body.get("value"))
+    return json_response(
+        {"contacts": [contact_json(account.contacts[contact_id])], "fieldValue": field_value_json(value)}
+    )
+
+
+async def list_tags(request: Request, emulator: Emulator) -> Response:
+    """`GET /tags`, optionally `search=` (a case-insensitive part of the name)."""
+    search = request.query_params.get("search", "").lower()
+    tags = [tag for tag in emulator.account.tags.values() if search in tag.tag.lower()]
+    return _page(request, "tags", tags, tag_json)
+
+
+async def create_tag(request: Request, emulator: Emulator) -> Response:
+    """`POST /tags` (201); a name in use is the duplicate 422."""
+    body = await wrapped_object(request, "tag")
+    name = text(body.get("tag")).strip()
+    if not name:
+        return unprocessable("Tag name is required", "field_missing", "tag")
+    try:
+        tag = emulator.account.create_tag(
+            name, text(body.get("tagType")) or "contact", text(body.get("description"))
+        )
+    except DuplicateError:
+        return unprocessable("Duplicate entry: a tag with this name exists", "duplicate", "tag")
+    return json_response({"tag": tag_json(tag)}, 201)
+
+
+async def contact_tags(request: Request, emulator: Emulator) -> Response:
+    """`GET /contacts/{id}/contactTags`."""
+    contact_id: int = request.path_params["id"]
+    if contact_id not in emulator.account.contacts:
+        return not_found("Subscriber", contact_id)
+    return json_response({"contactTags": [contact_tag_json(t) for t in emulator.account.tags_of(contact_id)]})
+
+
+async def tag_contact(request: Request, emulator: Emulator) -> Response:
+    """`POST /contactTags` (201): apply a tag to a contact."""
+    body = await wrapped_object(request, "contactTag")
+    contact_id, tag_id = as_id(body.get("contact")), as_id(body.get("tag"))
+    account = emulator.account
+    if contact_id is None or contact_id not in account.contacts:
+        return not_found("Subscriber", body.get("contact"))
+    if tag_id is None or tag_id not in account.tags:
+        return not_found("Tag", body.get("tag"))
+    return json_response({"contactTag": contact_tag_json(account.tag_contact(contact_id, tag_id))}, 201)
+
+
+async def untag_contact(request: Request, emulator: Emulator) -> Response:
+    """`DELETE /contactTags/{id}`."""
+    contact_tag_id: int = request.path_params["id"]
+    removed = emulator.account.untag(contact_tag_id)
+    return json_response({}) if removed else not_found("ContactTag", contact_tag_id)

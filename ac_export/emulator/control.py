@@ -1,0 +1,137 @@
+"""Test endpoints under `/_emulator/` (not ActiveCampaign's): stats, reset, knobs, opt-outs and more."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import Response
+
+from ac_export.emulator.inputs import InputError, as_id
+from ac_export.emulator.knobs import KnobError
+from ac_export.emulator.runtime import Emulator
+from ac_export.emulator.shapes import json_response, membership_json
+from ac_export.emulator.store import SUBSCRIBED, UNSUBSCRIBED, email_key
+
+# ActiveCampaign shows a hard-bounced contact as status 3 on the lists it was subscribed to.
+BOUNCED_STATUS = 3
+
+
+async def _body(request: Request) -> dict[str, Any]:
+    """The JSON object body of a control request, or InputError."""
+    try:
+        payload = orjson.loads(await request.body() or b"{}")
+    except orjson.JSONDecodeError:
+        raise InputError("Request body is not valid JSON.") from None
+    if not isinstance(payload, dict):
+        raise InputError("Request body must be a JSON object.")
+    return payload
+
+
+async def _email(request: Request) -> str:
+    """The `email` of a control request body."""
+    email = (await _body(request)).get("email")
+    if not isinstance(email, str) or not email.strip():
+        raise InputError("Body needs an 'email' string.")
+    return email
+
+
+async def stats(request: Request, emulator: Emulator) -> Response:
+    """`GET /_emulator/stats`: request counters plus the account's size."""
+    account, batches = emulator.account, emulator.batches
+    pending = len(batches.pending)
+    return json_response(
+        {
+            **emulator.stats.as_json(),
+            "contacts": len(account.contacts),
+            "lists": len(account.lists),
+            "batches": {"pending": pending, "completed": len(batches.batches) - pending},
+            "resubscribed_after_opt_out": account.resubscribed_after_opt_out,
+            "knobs": emulator.knobs.as_json(),
+        }
+    )
+
+
+async def reset(request: Request, emulator: Emulator) -> Response:
+    """`POST /_emulator/reset`: back to the start-up account, knobs and keys."""
+    emulator.reset()
+    return json_response({"reset": True})
+
+
+async def get_config(request: Request, emulator: Emulator) -> Response:
+    """`GET /_emulator/config`: the current knobs."""
+    return json_response(emulator.knobs.as_json())
+
+
+async def set_config(request: Request, emulator: Emulator) -> Response:
+    """`POST /_emulator/config`: change knobs at run time (all or none)."""
+    try:
+        knobs = emulator.configure(await _body(request))
+    except KnobError as exc:
+        raise InputError(str(exc)) from None
+    return json_response(knobs.as_json())
+
+
+async def optout(request: Request, emulator: Emulator) -> Response:
+    """`POST /_emulator/optout {"email","list"}`: the contact unsubscribes itself from the list."""
+    body = await _body(request)
+    contact = emulator.account.contact_by_email(str(body.get("email", "")))
+    list_id = as_id(body.get("list"))
+    if contact is None:
+        raise InputError(f"No contact with email {body.get('email')!r}.", 404)
+    if list_id is None or list_id not in emulator.account.lists:
+        raise InputError(f"No list with id {body.get('list')!r}.", 404)
+    membership = emulator.account.set_membership(contact.id, list_id, UNSUBSCRIBED, by_contact=True)
+    emulator.mutations += 1
+    return json_response({"contactList": membership_json(membership)})
+
+
+async def exclude(request: Request, emulator: Emulator) -> Response:
+    """`POST /_emulator/exclusions {"email"}`: put an address on the account's exclusion list."""
+    email = await _email(request)
+    emulator.account.exclusions.add(email_key(email))
+    emulator.mutations += 1
+    return json_response({"email": email, "excluded": True})
+
+
+async def bounce(request: Request, emulator: Emulator) -> Response:
+    """`POST /_emulator/bounces {"email"}`: the address hard-bounced; its subscriptions show bounced."""
+    email = await _email(request)
+    account = emulator.account
+    account.bounces.add(email_key(email))
+    contact = account.contact_by_email(email)
+    for membership in account.memberships_of(contact.id) if contact else []:
+        if membership.status == SUBSCRIBED:
+            account.set_membership(contact.id, membership.list, BOUNCED_STATUS)
+    emulator.mutations += 1
+    return json_response({"email": email, "bounced": True})
+
+
+async def revoke(request: Request, emulator: Emulator) -> Response:
+    """`POST /_emulator/revoke {"api_key"}`: the key stops working (403) from the next request."""
+    key = (await _body(request)).get("api_key")
+    if not isinstance(key, str):
+        raise InputError("Body needs an 'api_key' string.")
+    revoked = key in emulator.api_keys
+    emulator.api_keys.discard(key)
+    return json_response({"revoked": revoked})
+
+
+async def batch_detail(request: Request, emulator: Emulator) -> Response:
+    """`GET /_emulator/batches/{batchId}`: a batch with the reason for every refused email."""
+    batch = emulator.batches.batches.get(request.path_params["batch_id"])
+    if batch is None:
+        raise InputError(f"No batch {request.path_params['batch_id']!r}.", 404)
+    return json_response(
+        {
+            "id": batch.id,
+            "status": batch.status(time.time()),
+            "size": batch.size,
+            "submitted_at": batch.submitted_at,
+            "completed_at": batch.completed_at,
+            "success": batch.success,
+            "failures": [{"email": e, "reason": r} for e, r in batch.failures],
+        }
+    )

@@ -1,0 +1,155 @@
+"""ActiveCampaign's JSON shapes: entities (ids as strings) and the error envelopes."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import orjson
+from starlette.responses import Response
+
+from ac_export.emulator.store import (
+    Contact,
+    ContactTag,
+    CustomField,
+    FieldValue,
+    MailingList,
+    Membership,
+    Tag,
+)
+
+FORBIDDEN_MESSAGE = "You do not have permission to view this directory or page."
+BULK_RATE_MESSAGES = {
+    False: "Up to 100 imports may be requested per minute.Please batch contacts into larger requests, "
+    "or retry this request in a minute.",
+    True: "Up to 20 single-contact imports may be requested per minute.Please batch contacts into larger "
+    "requests, or retry this request in a minute.",
+}
+
+
+def json_response(content: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> Response:
+    """A JSON response encoded with orjson (dataclasses and all)."""
+    return Response(orjson.dumps(content), status, headers, media_type="application/json")
+
+
+def forbidden() -> Response:
+    """ActiveCampaign's answer to a missing or wrong `Api-Token`."""
+    return json_response({"message": FORBIDDEN_MESSAGE}, 403)
+
+
+def not_found(entity: str, entity_id: Any) -> Response:
+    """ActiveCampaign's 404, naming its internal entity (`_List`, `Subscriber`, …)."""
+    return json_response({"message": f"No Result found for {entity} with id {entity_id}"}, 404)
+
+
+def unprocessable(title: str, code: str, pointer: str, status: int = 422) -> Response:
+    """ActiveCampaign's 422 error list for a refused single-entity write."""
+    error = {"title": title, "detail": "", "code": code, "source": {"pointer": f"/data/attributes/{pointer}"}}
+    return json_response({"errors": [error]}, status)
+
+
+def bulk_failure(message: str, reasons: list[Any] | None = None) -> Response:
+    """The bulk import 400 envelope (validation failures and the bulk rate limit)."""
+    body: dict[str, Any] = {"success": 0, "message": message}
+    if reasons is not None:
+        body["failureReasons"] = reasons
+    return json_response(body, 400)
+
+
+def contact_json(contact: Contact) -> dict[str, Any]:
+    """A contact as `GET /contacts` lists it."""
+    return {
+        "cdate": contact.cdate,
+        "email": contact.email,
+        "phone": contact.phone,
+        "firstName": contact.first_name,
+        "lastName": contact.last_name,
+        "orgid": "0",
+        "orgname": contact.orgname,
+        "deleted": "0",
+        "anonymized": "0",
+        "udate": contact.udate,
+        "id": str(contact.id),
+        "organization": None,
+    }
+
+
+def list_json(mailing_list: MailingList) -> dict[str, Any]:
+    """A list as `GET /lists` shows it."""
+    return {
+        "stringid": mailing_list.stringid,
+        "userid": "1",
+        "name": mailing_list.name,
+        "cdate": mailing_list.cdate,
+        "udate": mailing_list.udate,
+        "sender_url": mailing_list.sender_url,
+        "sender_reminder": mailing_list.sender_reminder,
+        "id": str(mailing_list.id),
+    }
+
+
+def membership_json(membership: Membership) -> dict[str, Any]:
+    """A `contactList` (the status is a number, as in ActiveCampaign's example)."""
+    return {
+        "contact": str(membership.contact),
+        "list": str(membership.list),
+        "status": membership.status,
+        "sourceid": str(membership.sourceid),
+        "cdate": membership.cdate,
+        "udate": membership.udate,
+        "id": str(membership.id),
+    }
+
+
+def field_json(custom_field: CustomField) -> dict[str, Any]:
+    """A custom field as `GET /fields` shows it."""
+    return {
+        "title": custom_field.title,
+        "descript": custom_field.descript,
+        "type": custom_field.type,
+        "isrequired": str(custom_field.isrequired),
+        "perstag": custom_field.perstag,
+        "defval": custom_field.defval,
+        "visible": str(custom_field.visible),
+        "ordernum": str(custom_field.id),
+        "cdate": custom_field.cdate,
+        "id": str(custom_field.id),
+    }
+
+
+def field_value_json(value: FieldValue) -> dict[str, Any]:
+    """A contact's custom field value."""
+    return {
+        "contact": str(value.contact),
+        "field": str(value.field),
+        "value": value.value,
+        "cdate": value.cdate,
+        "udate": value.udate,
+        "id": str(value.id),
+    }
+
+
+def tag_json(tag: Tag) -> dict[str, Any]:
+    """A tag."""
+    return {
+        "tagType": tag.tag_type,
+        "tag": tag.tag,
+        "description": tag.description,
+        "cdate": tag.cdate,
+        "id": str(tag.id),
+    }
+
+
+def contact_tag_json(contact_tag: ContactTag) -> dict[str, Any]:
+    """A tag applied to a contact."""
+    return {
+        "contact": str(contact_tag.contact),
+        "tag": str(contact_tag.tag),
+        "cdate": contact_tag.cdate,
+        "id": str(contact_tag.id),
+    }
+
+
+def page_meta(total: int, **page_input: Any) -> dict[str, Any]:
+    """The `meta` object of a collection: the total as a string, and the paging input echoed."""
+    return {"total": str(total), "page_input": page_input} if page_input else {"total": str(total)}

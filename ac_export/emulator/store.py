@@ -1,0 +1,485 @@
+"""One ActiveCampaign account's state: contacts, lists, memberships, fields, values, tags, exclusions."""
+
+from __future__ import annotations
+
+import bisect
+import re
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+SUBSCRIBED, UNSUBSCRIBED = 1, 2
+# Bulk import's snake_case contact keys and the contact attributes they set.
+_IMPORT_DETAILS = {
+    "first_name": "first_name",
+    "last_name": "last_name",
+    "phone": "phone",
+    "customer_acct_name": "orgname",
+}
+FIELD_TYPES = (
+    "text",
+    "textarea",
+    "date",
+    "datetime",
+    "dropdown",
+    "listbox",
+    "radio",
+    "checkbox",
+    "hidden",
+    "number",
+)
+
+
+class _SecondClock:
+    """Formats the time once per second: timestamps are written per contact in the import hot path."""
+
+    def __init__(self) -> None:
+        self.second, self.text = -1, ""
+
+    def now(self) -> str:
+        second = int(time.time())
+        if second != self.second:
+            self.second = second
+            self.text = datetime.fromtimestamp(second).astimezone().isoformat(timespec="seconds")
+        return self.text
+
+
+_CLOCK = _SecondClock()
+
+
+def now_iso() -> str:
+    """The current local time as ActiveCampaign writes `cdate`/`udate` (seconds, with offset)."""
+    return _CLOCK.now()
+
+
+def email_key(email: str) -> str:
+    """The key contacts are matched by: ActiveCampaign treats addresses case-insensitively."""
+    return email.strip().lower()
+
+
+class DuplicateError(ValueError):
+    """An entity that must be unique (contact email, field title, tag name) already exists."""
+
+
+@dataclass(slots=True)
+class Contact:
+    """A contact (ActiveCampaign's `Subscriber`)."""
+
+    id: int
+    email: str
+    first_name: str
+    last_name: str
+    phone: str
+    orgname: str
+    cdate: str
+    udate: str
+
+
+@dataclass(slots=True)
+class MailingList:
+    """A list (ActiveCampaign's `_List`)."""
+
+    id: int
+    name: str
+    stringid: str
+    sender_url: str
+    sender_reminder: str
+    cdate: str
+    udate: str
+
+
+@dataclass(slots=True)
+class Membership:
+    """A contact's status on a list; `by_contact` marks an unsubscribe the contact made themselves."""
+
+    id: int
+    contact: int
+    list: int
+    status: int
+    sourceid: int
+    by_contact: bool
+    cdate: str
+    udate: str
+
+
+@dataclass(slots=True)
+class CustomField:
+    """A custom contact field, known to users by its personalization tag."""
+
+    id: int
+    title: str
+    type: str
+    perstag: str
+    descript: str
+    isrequired: int
+    visible: int
+    defval: str
+    cdate: str
+
+
+@dataclass(slots=True)
+class FieldValue:
+    """A contact's value of one custom field."""
+
+    id: int
+    contact: int
+    field: int
+    value: str
+    cdate: str
+    udate: str
+
+
+@dataclass(slots=True)
+class Tag:
+    """A tag, created by name on first use."""
+
+    id: int
+    tag: str
+    tag_type: str
+    description: str
+    cdate: str
+
+
+@dataclass(slots=True)
+class ContactTag:
+    """A tag applied to a contact."""
+
+    id: int
+    contact: int
+    tag: int
+    cdate: str
+
+
+ENTITY_TYPES: dict[str, type] = {
+    "contacts": Contact,
+    "lists": MailingList,
+    "memberships": Membership,
+    "fields": CustomField,
+    "field_values": FieldValue,
+    "tags": Tag,
+    "contact_tags": ContactTag,
+}
+
+
+@dataclass
+class Account:
+    """All data of one account, with the indexes the API needs (by email, by list, by name)."""
+
+    contacts: dict[int, Contact] = field(default_factory=dict)
+    lists: dict[int, MailingList] = field(default_factory=dict)
+    memberships: dict[tuple[int, int], Membership] = field(default_factory=dict)
+    fields: dict[int, CustomField] = field(default_factory=dict)
+    field_values: dict[tuple[int, int], FieldValue] = field(default_factory=dict)
+    tags: dict[int, Tag] = field(default_factory=dict)
+    contact_tags: dict[int, ContactTag] = field(default_factory=dict)
+    exclusions: set[str] = field(default_factory=set)
+    bounces: set[str] = field(default_factory=set)
+    sequences: dict[str, int] = field(default_factory=dict)
+    resubscribed_after_opt_out: int = 0
+    revision: int = 0
+    _contact_by_email: dict[str, int] = field(default_factory=dict, repr=False)
+    _members: dict[int, dict[int, Membership]] = field(default_factory=dict, repr=False)
+    _tag_by_name: dict[str, int] = field(default_factory=dict, repr=False)
+    _contact_tag_ids: dict[tuple[int, int], int] = field(default_factory=dict, repr=False)
+    _query_cache: dict[tuple[Any, ...], tuple[int, list[int]]] = field(default_factory=dict, repr=False)
+
+    def next_id(self, sequence: str) -> int:
+        """The next id of an entity type: 1, 2, 3, … as in a new account."""
+        value = self.sequences.get(sequence, 0) + 1
+        self.sequences[sequence] = value
+        return value
+
+    # Contacts
+    def contact_by_email(self, email: str) -> Contact | None:
+        """The contact with this address, case-insensitively."""
+        contact_id = self._contact_by_email.get(email_key(email))
+        return None if contact_id is None else self.contacts[contact_id]
+
+    def create_contact(self, email: str, details: dict[str, str]) -> Contact:
+        """A new contact; DuplicateError when the address exists."""
+        if email_key(email) in self._contact_by_email:
+            raise DuplicateError(email)
+        stamp = now_iso()
+        contact = Contact(self.next_id("contact"), email.strip(), "", "", "", "", stamp, stamp)
+        if details:
+            self._set_details(contact, details)
+        self.contacts[contact.id] = contact
+        self._contact_by_email[email_key(email)] = contact.id
+        self.revision += 1
+        return contact
+
+    def update_contact(self, contact: Contact, details: dict[str, str]) -> None:
+        """Overwrite the given details (first_name, last_name, phone, orgname) of a contact."""
+        self._set_details(contact, details)
+        contact.udate = now_iso()
+
+    def upsert_contact(self, email: str, details: dict[str, str]) -> tuple[Contact, bool]:
+        """Update the contact with this address or create it; returns (contact, created)."""
+        existing = self.contact_by_email(email)
+        if existing is None:
+            return self.create_contact(email, details), True
+        self.update_contact(existing, details)
+        return existing, False
+
+    @staticmethod
+    def _set_details(contact: Contact, details: dict[str, str]) -> None:
+        for name, value in details.items():
+            setattr(contact, name, "" if value is None else str(value))
+
+    def import_row(self, row: dict[str, Any], stamp: str) -> int:
+        """Upsert one validated bulk import contact (details, fields, tags, lists); the contact's id."""
+        # This runs once per imported contact (tens of thousands a second), so it works inline on the
+        # indexes instead of calling the one-entity methods above; the effect is the same.
+        email = row["email"]
+        key = email.lower()
+        contact_id = self._contact_by_email.get(key)
+        if contact_id is None:
+            contact_id = self.sequences["contact"] = self.sequences.get("contact", 0) + 1
+            contact = Contact(contact_id, email, "", "", "", "", stamp, stamp)
+            self.contacts[contact_id] = contact
+            self._contact_by_email[key] = contact_id
+        else:
+            contact = self.contacts[contact_id]
+            contact.udate = stamp
+        if row.keys() & _IMPORT_DETAILS.keys():
+            for source, target in _IMPORT_DETAILS.items():
+                if row.get(source) is not None:
+                    setattr(contact, target, row[source])
+        for entry in row.get("fields") or ():
+            if entry["id"] in self.fields:
+                self._put_value(contact_id, entry["id"], entry.get("value"), stamp)
+        for name in row.get("tags") or ():
+            tag_id = self._tag_by_name.get(name.strip().lower()) or self.create_tag(name).id
+            if (contact_id, tag_id) not in self._contact_tag_ids:
+                self.tag_contact(contact_id, tag_id)
+        # A list deleted after the request was accepted is skipped: its memberships are gone.
+        for entry in row.get("subscribe") or ():
+            if entry["listid"] in self.lists:
+                self._put_membership(contact_id, entry["listid"], SUBSCRIBED, False, 0, stamp)
+        for entry in row.get("unsubscribe") or ():
+            if entry["listid"] in self.lists:
+                self._put_membership(contact_id, entry["listid"], UNSUBSCRIBED, False, 0, stamp)
+        self.revision += 1
+        return contact_id
+
+    # Lists and memberships
+    def create_list(
+        self, name: str, stringid: str = "", sender_url: str = "", sender_reminder: str = ""
+    ) -> MailingList:
+        """A new list; ids count up from 1 in creation order."""
+        stamp = now_iso()
+        slug = stringid or re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+        mailing_list = MailingList(
+            self.next_id("list"), name, slug, sender_url, sender_reminder, stamp, stamp
+        )
+        self.lists[mailing_list.id] = mailing_list
+        self._members[mailing_list.id] = {}
+        return mailing_list
+
+    def delete_list(self, list_id: int) -> bool:
+        """Remove a list and its memberships; False when there is no such list."""
+        if self.lists.pop(list_id, None) is None:
+            return False
+        for contact_id in self._members.pop(list_id, {}):
+            del self.memberships[(contact_id, list_id)]
+        self.revision += 1
+        return True
+
+    def set_membership(
+        self, contact_id: int, list_id: int, status: int, by_contact: bool = False, sourceid: int = 0
+    ) -> Membership:
+        """Subscribe (1) or unsubscribe (2) a contact; only the contact's own unsubscribe is `by_contact`."""
+        membership = self._put_membership(contact_id, list_id, status, by_contact, sourceid, now_iso())
+        self.revision += 1
+        return membership
+
+    def _put_membership(
+        self, contact_id: int, list_id: int, status: int, by_contact: bool, sourceid: int, stamp: str
+    ) -> Membership:
+        membership = self.memberships.get((contact_id, list_id))
+        if membership is None:
+            membership_id = self.sequences["membership"] = self.sequences.get("membership", 0) + 1
+            membership = Membership(
+                membership_id, contact_id, list_id, status, sourceid, by_contact, stamp, stamp
+            )
+            self.memberships[(contact_id, list_id)] = membership
+            self._members[list_id][contact_id] = membership
+            return membership
+        if status == SUBSCRIBED and membership.by_contact:
+            self.resubscribed_after_opt_out += 1
+        # An exporter's unsubscribe must not erase the fact that the contact opted out first.
+        membership.by_contact = by_contact or (status == UNSUBSCRIBED and membership.by_contact)
+        membership.status, membership.sourceid, membership.udate = status, sourceid, stamp
+        return membership
+
+    def opted_out_of(self, contact_id: int, list_ids: list[int]) -> bool:
+        """Whether the contact unsubscribed itself from any of these lists."""
+        for list_id in list_ids:
+            membership = self.memberships.get((contact_id, list_id))
+            if membership is not None and membership.by_contact and membership.status == UNSUBSCRIBED:
+                return True
+        return False
+
+    def memberships_of(self, contact_id: int) -> list[Membership]:
+        """Every list membership of a contact."""
+        return [members[contact_id] for members in self._members.values() if contact_id in members]
+
+    # Custom fields and values
+    def create_field(self, title: str, field_type: str, perstag: str = "", **extra: Any) -> CustomField:
+        """A new custom field; DuplicateError when the title or personalization tag is taken."""
+        tag = (perstag or re.sub(r"[^A-Z0-9]+", "_", title.upper()).strip("_")).upper()
+        taken = {f.title.lower() for f in self.fields.values()}, {f.perstag for f in self.fields.values()}
+        if title.lower() in taken[0] or tag in taken[1]:
+            raise DuplicateError(title)
+        custom_field = CustomField(
+            self.next_id("field"),
+            title,
+            field_type,
+            tag,
+            str(extra.get("descript", "")),
+            int(extra.get("isrequired", 0)),
+            int(extra.get("visible", 1)),
+            str(extra.get("defval", "")),
+            now_iso(),
+        )
+        self.fields[custom_field.id] = custom_field
+        return custom_field
+
+    def field_by_perstag(self, perstag: str) -> CustomField | None:
+        """The field with this personalization tag (case-insensitive, with or without `%`)."""
+        wanted = perstag.strip("%").upper()
+        return next((f for f in self.fields.values() if f.perstag == wanted), None)
+
+    def field_values_of(self, contact_id: int) -> list[FieldValue]:
+        """Every custom field value of a contact."""
+        return [
+            self.field_values[(contact_id, f)] for f in self.fields if (contact_id, f) in self.field_values
+        ]
+
+    def set_field_value(self, contact_id: int, field_id: int, value: Any) -> FieldValue:
+        """Set a contact's value of a custom field."""
+        return self._put_value(contact_id, field_id, value, now_iso())
+
+    def _put_value(self, contact_id: int, field_id: int, value: Any, stamp: str) -> FieldValue:
+        text = "" if value is None else str(value)
+        existing = self.field_values.get((contact_id, field_id))
+        if existing is None:
+            value_id = self.sequences["field_value"] = self.sequences.get("field_value", 0) + 1
+            existing = FieldValue(value_id, contact_id, field_id, text, stamp, stamp)
+            self.field_values[(contact_id, field_id)] = existing
+        else:
+            existing.value, existing.udate = text, stamp
+        return existing
+
+    # Tags
+    def create_tag(self, name: str, tag_type: str = "contact", description: str = "") -> Tag:
+        """A new tag; DuplicateError when the name is taken (case-insensitively)."""
+        if name.strip().lower() in self._tag_by_name:
+            raise DuplicateError(name)
+        tag = Tag(self.next_id("tag"), name.strip(), tag_type, description, now_iso())
+        self.tags[tag.id] = tag
+        self._tag_by_name[tag.tag.lower()] = tag.id
+        return tag
+
+    def tag_named(self, name: str) -> Tag:
+        """The tag with this name, created when missing (as bulk import does)."""
+        tag_id = self._tag_by_name.get(name.strip().lower())
+        return self.create_tag(name) if tag_id is None else self.tags[tag_id]
+
+    def tag_contact(self, contact_id: int, tag_id: int) -> ContactTag:
+        """Apply a tag to a contact; applying it twice returns the first application."""
+        existing = self._contact_tag_ids.get((contact_id, tag_id))
+        if existing is not None:
+            return self.contact_tags[existing]
+        contact_tag = ContactTag(self.next_id("contact_tag"), contact_id, tag_id, now_iso())
+        self.contact_tags[contact_tag.id] = contact_tag
+        self._contact_tag_ids[(contact_id, tag_id)] = contact_tag.id
+        return contact_tag
+
+    def tags_of(self, contact_id: int) -> list[ContactTag]:
+        """Every tag application of a contact."""
+        found = (self._contact_tag_ids.get((contact_id, tag_id)) for tag_id in self.tags)
+        return [self.contact_tags[ct] for ct in found if ct is not None]
+
+    def untag(self, contact_tag_id: int) -> bool:
+        """Remove a tag from a contact; False when there is no such contact tag."""
+        contact_tag = self.contact_tags.pop(contact_tag_id, None)
+        if contact_tag is None:
+            return False
+        del self._contact_tag_ids[(contact_tag.contact, contact_tag.tag)]
+        return True
+
+    # Queries
+    def contact_ids(self, list_id: int | None, status: int, email: str | None) -> list[int]:
+        """Ids (ascending) of contacts matching the filters of `GET /contacts`, cached per revision."""
+        key = (list_id, status, email_key(email) if email is not None else None)
+        cached = self._query_cache.get(key)
+        if cached is not None and cached[0] == self.revision:
+            return cached[1]
+        ids = self._matching_ids(list_id, status, key[2])
+        if len(self._query_cache) > 32:
+            self._query_cache.clear()
+        self._query_cache[key] = (self.revision, ids)
+        return ids
+
+    def _matching_ids(self, list_id: int | None, status: int, email: str | None) -> list[int]:
+        if email is not None:
+            found = self._contact_by_email.get(email)
+            candidates = [] if found is None else [found]
+        elif list_id is not None:
+            candidates = sorted(self._members.get(list_id, {}))
+        else:
+            candidates = list(self.contacts)
+        if list_id is not None:
+            members = self._members.get(list_id, {})
+            candidates = [c for c in candidates if c in members and status in (-1, members[c].status)]
+        elif status != -1:
+            with_status = {m.contact for m in self.memberships.values() if m.status == status}
+            candidates = [c for c in candidates if c in with_status]
+        return candidates
+
+    @staticmethod
+    def after_id(ids: list[int], id_greater: int) -> list[int]:
+        """The ids above `id_greater` (ids are ascending)."""
+        return ids[bisect.bisect_right(ids, id_greater) :]
+
+    # Snapshot
+    def to_snapshot(self) -> dict[str, Any]:
+        """Everything needed to rebuild the account, as JSON-ready values (orjson encodes dataclasses)."""
+        return {
+            "contacts": list(self.contacts.values()),
+            "lists": list(self.lists.values()),
+            "memberships": list(self.memberships.values()),
+            "fields": list(self.fields.values()),
+            "field_values": list(self.field_values.values()),
+            "tags": list(self.tags.values()),
+            "contact_tags": list(self.contact_tags.values()),
+            "exclusions": sorted(self.exclusions),
+            "bounces": sorted(self.bounces),
+            "sequences": self.sequences,
+        }
+
+    @classmethod
+    def from_snapshot(cls, data: dict[str, Any]) -> Account:
+        """Rebuild an account, indexes included, from `to_snapshot()` output."""
+        rows = {name: [kind(**row) for row in data.get(name, [])] for name, kind in ENTITY_TYPES.items()}
+        account = cls(
+            exclusions=set(data.get("exclusions", [])),
+            bounces=set(data.get("bounces", [])),
+            sequences=dict(data.get("sequences", {})),
+        )
+        account.contacts = {c.id: c for c in rows["contacts"]}
+        account._contact_by_email = {email_key(c.email): c.id for c in rows["contacts"]}
+        account.lists = {lst.id: lst for lst in rows["lists"]}
+        account._members = {lst.id: {} for lst in rows["lists"]}
+        for membership in rows["memberships"]:
+            account.memberships[(membership.contact, membership.list)] = membership
+            account._members[membership.list][membership.contact] = membership
+        account.fields = {f.id: f for f in rows["fields"]}
+        account.field_values = {(v.contact, v.field): v for v in rows["field_values"]}
+        account.tags = {t.id: t for t in rows["tags"]}
+        account._tag_by_name = {t.tag.lower(): t.id for t in rows["tags"]}
+        account.contact_tags = {t.id: t for t in rows["contact_tags"]}
+        account._contact_tag_ids = {(t.contact, t.tag): t.id for t in rows["contact_tags"]}
+        return account

@@ -1,0 +1,121 @@
+"""Run the ActiveCampaign emulator in a subprocess for a test, and drive its `/_emulator/` endpoints."""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+
+from ac_export.emulator.process import EmulatorProcess
+
+PAGE_SIZE = 100
+
+
+class EmulatorHandle:
+    """A running emulator: its address and key, and the test controls around its account."""
+
+    def __init__(self, process: EmulatorProcess, api_key: str) -> None:
+        self.process = process
+        self.base_url = process.base_url
+        self.host = self.base_url.removeprefix("http://")
+        self.api_key = api_key
+        self._control = httpx.Client(base_url=self.base_url, timeout=30.0)
+
+    def _post(self, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
+        response = self._control.post(f"/_emulator/{path}", json=body or {})
+        response.raise_for_status()
+        return response.json()
+
+    def stats(self) -> dict[str, Any]:
+        """`GET /_emulator/stats`: requests, throttled, bulk_import_requests, contacts, by_endpoint, …"""
+        response = self._control.get("/_emulator/stats")
+        response.raise_for_status()
+        return response.json()
+
+    def reset(self) -> None:
+        """Back to the start-up account, knobs and keys."""
+        self._post("reset")
+
+    def optout(self, email: str, list_id: int) -> None:
+        """The contact unsubscribes itself from the list (never to be re-subscribed by an import)."""
+        self._post("optout", {"email": email, "list": list_id})
+
+    def exclude(self, email: str) -> None:
+        """Put the address on the account's exclusion list."""
+        self._post("exclusions", {"email": email})
+
+    def bounce(self, email: str) -> None:
+        """Mark the address as bounced."""
+        self._post("bounces", {"email": email})
+
+    def configure(self, **knobs: Any) -> dict[str, Any]:
+        """Change knobs at run time (time_scale, rate_limit, processing_delay, fault_rate, …)."""
+        return self._post("config", knobs)
+
+    def revoke(self, api_key: str | None = None) -> None:
+        """Revoke an API key (this handle's by default): later requests with it get 403."""
+        self._post("revoke", {"api_key": api_key or self.api_key})
+
+    def batch(self, batch_id: str) -> dict[str, Any]:
+        """`GET /_emulator/batches/{id}`: a batch with the reason for every refused email."""
+        response = self._control.get(f"/_emulator/batches/{batch_id}")
+        response.raise_for_status()
+        return response.json()
+
+    def api(self) -> httpx.Client:
+        """An httpx client for the emulated API (`/api/3/...`) that sends this handle's key."""
+        return httpx.Client(
+            base_url=f"{self.base_url}/api/3", headers={"Api-Token": self.api_key}, timeout=30.0
+        )
+
+    def create_list(self, name: str) -> int:
+        """Create a list through the API and return its id."""
+        with self.api() as client:
+            response = _retrying(client, "POST", "/lists", json={"list": {"name": name}})
+        return int(response.json()["list"]["id"])
+
+    def list_members(self, list_id: int, status: int = 1) -> set[str]:
+        """Emails of the list's contacts with this status, paging through the real API."""
+        emails: set[str] = set()
+        with self.api() as client:
+            offset, total = 0, 1
+            while offset < total:
+                params = {"listid": list_id, "status": status, "limit": PAGE_SIZE, "offset": offset}
+                page = _retrying(client, "GET", "/contacts", params=params).json()
+                total = int(page["meta"]["total"])
+                emails.update(contact["email"] for contact in page["contacts"])
+                offset += PAGE_SIZE
+        return emails
+
+    def stop(self) -> None:
+        """Stop gracefully (the state file, if any, is written)."""
+        self._control.close()
+        self.process.stop()
+
+    def kill(self) -> None:
+        """Kill at once, as a crash would."""
+        self._control.close()
+        self.process.kill()
+
+
+def _retrying(client: httpx.Client, method: str, path: str, **kwargs: Any) -> httpx.Response:
+    """One API call that waits out the emulator's 429s (the handle is test plumbing, not the client)."""
+    while True:
+        response = client.request(method, path, **kwargs)
+        if response.status_code != 429:
+            response.raise_for_status()
+            return response
+        time.sleep(float(response.headers["Retry-After"]))
+
+
+@contextlib.contextmanager
+def running_emulator(*args: str, api_key: str = "test-key") -> Iterator[EmulatorHandle]:
+    """Start `python -m ac_export.emulator --port 0 --api-key KEY *args`; terminate it on exit."""
+    handle = EmulatorHandle(EmulatorProcess(["--api-key", api_key, *args]), api_key)
+    try:
+        yield handle
+    finally:
+        handle.stop()
