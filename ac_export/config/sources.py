@@ -9,7 +9,12 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 
 from ac_export.config.loading import StrictModel, load_model
-from ac_export.profiles.schema import CANONICAL_ATTRIBUTES, PROFILE_SYSTEM_COLUMNS, AttributeType
+from ac_export.profiles.schema import (
+    ACTIVITY_SYSTEM_COLUMNS,
+    CANONICAL_ATTRIBUTES,
+    RESERVED_PROFILE_NAMES,
+    AttributeType,
+)
 
 SOURCES_FILE = "sources.yaml"
 NAME_PATTERN = r"^[a-z][a-z0-9_]*$"
@@ -44,7 +49,24 @@ class FileSource(StrictModel):
     date_formats: list[str] = Field(
         default_factory=lambda: ["%Y-%m-%d"], min_length=1, description="strptime formats tried in order."
     )
-    timestamp_formats: list[str] = Field(default_factory=lambda: ["%Y-%m-%d %H:%M:%S", "%Y-%m-%d"])
+    timestamp_formats: list[str] = Field(
+        default_factory=lambda: ["%Y-%m-%d %H:%M:%S", "%Y-%m-%d"],
+        min_length=1,
+        description="strptime formats tried in order.",
+    )
+    null_values: list[str] = Field(
+        default_factory=list, description="Texts that mean 'no value' besides the empty string, e.g. 'N/A'."
+    )
+    true_values: list[str] = Field(
+        default_factory=lambda: ["true", "t", "yes", "y", "1"],
+        min_length=1,
+        description="Texts read as true in boolean columns (compared case-insensitively).",
+    )
+    false_values: list[str] = Field(
+        default_factory=lambda: ["false", "f", "no", "n", "0"],
+        min_length=1,
+        description="Texts read as false in boolean columns (compared case-insensitively).",
+    )
     primary_key: str = Field(min_length=1, description="Column whose value identifies a record in this file.")
     columns: dict[str, ColumnMapping] = Field(
         description="Source column → attribute; a bare string is the attribute name."
@@ -56,6 +78,21 @@ class FileSource(StrictModel):
         if isinstance(value, dict):
             return {k: {"attribute": v} if isinstance(v, str) else v for k, v in value.items()}
         return value
+
+    @field_validator("date_formats", "timestamp_formats")
+    @classmethod
+    def _formats_have_directives(cls, value: list[str]) -> list[str]:
+        for fmt in value:
+            if "%" not in fmt:
+                raise ValueError(f"{fmt!r} has no % directive; write a strptime format such as '%m/%d/%Y'")
+        return value
+
+    @model_validator(mode="after")
+    def _booleans_unambiguous(self) -> FileSource:
+        both = {v.lower() for v in self.true_values} & {v.lower() for v in self.false_values}
+        if both:
+            raise ValueError(f"true_values and false_values share {sorted(both)}; a text must mean one thing")
+        return self
 
     @model_validator(mode="after")
     def _one_column_per_attribute(self) -> FileSource:
@@ -89,9 +126,13 @@ class ProfileSource(FileSource):
                     f"column {column!r}: {mapping.attribute!r} is a canonical attribute of type "
                     f"{canonical}; remove 'type' or map the column to another attribute"
                 )
-            if mapping.attribute in PROFILE_SYSTEM_COLUMNS:
+            if mapping.attribute in RESERVED_PROFILE_NAMES:
                 raise ValueError(f"column {column!r}: {mapping.attribute!r} is reserved; choose another name")
         return self
+
+    def attributes(self) -> dict[str, AttributeType]:
+        """The attributes this source maps, with their types, in column order."""
+        return {m.attribute: m.resolved_type() for m in self.columns.values()}
 
 
 class ActivityLink(StrictModel):
@@ -105,6 +146,20 @@ class ActivitySource(FileSource):
     """A source of events (purchases, reviews) linked to profile records; measures aggregate them."""
 
     links_to: ActivityLink
+
+    @model_validator(mode="after")
+    def _no_reserved_attributes(self) -> ActivitySource:
+        for column, mapping in self.columns.items():
+            if mapping.attribute in ACTIVITY_SYSTEM_COLUMNS:
+                raise ValueError(
+                    f"column {column!r}: {mapping.attribute!r} is a column of every activity table; "
+                    "choose another name"
+                )
+        return self
+
+    def attributes(self) -> dict[str, AttributeType]:
+        """The attributes this activity source maps, with their types, in column order."""
+        return {m.attribute: m.resolved_type() for m in self.columns.values()}
 
 
 class SourcesConfig(StrictModel):
@@ -143,6 +198,16 @@ class SourcesConfig(StrictModel):
                         f"but {kind} in {source_name!r}; give it one type"
                     )
         return self
+
+    def profile_attributes(self) -> dict[str, AttributeType]:
+        """Every attribute some profile source maps, with its type (canonical first, then extras)."""
+        mapped = {a: t for s in self.profile_sources.values() for a, t in s.attributes().items()}
+        canonical = {a: t for a, t in CANONICAL_ATTRIBUTES.items() if a in mapped}
+        return {**canonical, **self.extra_attribute_types()}
+
+    def sources_mapping(self, attribute: str) -> list[str]:
+        """Names of the profile sources that map an attribute, in declaration order."""
+        return [n for n, s in self.profile_sources.items() if attribute in s.attributes()]
 
     def extra_attribute_types(self) -> dict[str, AttributeType]:
         """Further (non-canonical) profile attributes and their types, in declaration order."""

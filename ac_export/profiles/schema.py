@@ -34,6 +34,22 @@ PROFILE_SYSTEM_COLUMNS: dict[str, AttributeType] = {
     "sources": "list",
 }
 
+# Columns of every `sources/<name>` table besides its attributes: the record's key and its position.
+SOURCE_SYSTEM_COLUMNS: dict[str, AttributeType] = {"source_key": "string", "_row": "integer"}
+
+# Columns of every `activities/<name>` table besides its attributes.
+ACTIVITY_SYSTEM_COLUMNS: dict[str, AttributeType] = {
+    "activity_id": "string",
+    "profile_source": "string",
+    "profile_key": "string",
+    "_row": "integer",
+}
+
+# Names a profile attribute cannot take: they are columns of the tables that unification writes.
+RESERVED_PROFILE_NAMES: frozenset[str] = frozenset(
+    {*PROFILE_SYSTEM_COLUMNS, *SOURCE_SYSTEM_COLUMNS, "source", "matched_by"}
+)
+
 DUCKDB_TYPES: dict[AttributeType, str] = {
     "string": "VARCHAR",
     "integer": "BIGINT",

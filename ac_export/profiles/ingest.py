@@ -1,0 +1,163 @@
+"""Loading one configured source file into the warehouse: typed records, rejected rows, invalid values.
+
+Tables written for a profile source `<name>` (activities write the same under `activities/`):
+- `sources/<name>`: `source_key`, one typed column per mapped attribute, `_row`;
+- `sources/<name>__rejected`: `row`, `reason`, `raw` — records that cannot stand (unsplittable,
+  no key, a key already taken); the first record with a key wins;
+- `sources/<name>__invalid_values`: `row`, `column`, `value`, `reason` — values that did not parse
+  and were set to NULL while the record was kept.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from ac_export.config.sources import ActivitySource, FileSource, ProfileSource
+from ac_export.profiles.parsing import problem_sql, text_sql, typed_sql
+from ac_export.profiles.reading import RAW_TEXT_LIMIT, column_types, quote_ident, quote_literal, read_raw
+from ac_export.warehouse import Warehouse
+
+SAMPLE_SIZE = 5
+
+
+@dataclass(frozen=True)
+class IngestReport:
+    """Counts of one source load, for metadata and logs."""
+
+    table: str
+    rows_read: int
+    accepted: int
+    rejected: int
+    invalid_values: int
+    rejected_by_reason: dict[str, int] = field(default_factory=dict)
+    invalid_by_column: dict[str, int] = field(default_factory=dict)
+    rejected_sample: list[tuple[int, str]] = field(default_factory=list)
+    unlinked: int | None = None
+
+
+def open_connection() -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB connection without the progress bar (it would litter run logs)."""
+    con = duckdb.connect(":memory:")
+    con.execute("SET enable_progress_bar = false")
+    return con
+
+
+def ingest_profile_source(
+    warehouse: Warehouse, name: str, source: ProfileSource, data_dir: Path
+) -> IngestReport:
+    """Read a profile source file and write `sources/<name>` with its rejected rows and invalid values."""
+    with open_connection() as con:
+        _stage(con, source, source.resolve_path(data_dir), link_column=None)
+        columns = _typed_columns(con, source)
+        select = f"SELECT _key AS source_key, {columns}, _row FROM accepted ORDER BY _row"
+        return _write(con, warehouse, f"sources/{name}", select, source)
+
+
+def ingest_activity_source(
+    warehouse: Warehouse, name: str, source: ActivitySource, data_dir: Path
+) -> IngestReport:
+    """Read an activity file and write `activities/<name>`, each row linked to a profile source's key."""
+    with open_connection() as con:
+        _stage(con, source, source.resolve_path(data_dir), link_column=source.links_to.column)
+        columns = _typed_columns(con, source)
+        select = (
+            f"SELECT _key AS activity_id, {quote_literal(source.links_to.source)} AS profile_source, "
+            f"_link AS profile_key, {columns}, _row FROM accepted ORDER BY _row"
+        )
+        report = _write(con, warehouse, f"activities/{name}", select, source)
+        linked_table = f"sources/{source.links_to.source}"
+        if not warehouse.exists(linked_table):
+            return report
+        unlinked = con.execute(
+            f"SELECT count(*) FROM {warehouse.scan(report.table)} a "
+            f"ANTI JOIN {warehouse.scan(linked_table)} s ON a.profile_key = s.source_key"
+        ).fetchall()[0][0]
+        return IngestReport(**{**report.__dict__, "unlinked": int(unlinked)})
+
+
+def _stage(con: duckdb.DuckDBPyConnection, source: FileSource, path: Path, link_column: str | None) -> None:
+    """Read the file into `raw`, then split it into `accepted` records and `rejected` rows."""
+    wanted = [source.primary_key, *([link_column] if link_column else []), *source.columns]
+    raw = read_raw(con, source, path, wanted, "raw")
+    key = text_sql(source.primary_key, source)
+    link = text_sql(link_column, source) if link_column else "NULL"
+    con.execute(f"""
+        CREATE TEMP TABLE keyed AS
+        SELECT *, {key} AS _key, {link} AS _link, min(_row) OVER (PARTITION BY {key}) AS _first_row FROM raw
+    """)
+    reason = f"""CASE
+        WHEN _key IS NULL THEN {quote_literal(f"primary key column {source.primary_key!r} is empty")}
+        WHEN _row > _first_row
+            THEN 'duplicate primary key ''' || _key || ''' (first seen at row ' || _first_row || ')'
+        {_link_reason(link_column)}
+    END"""
+    con.execute(f"CREATE TEMP TABLE keyed_reasons AS SELECT *, {reason} AS _reason FROM keyed")
+    con.execute(
+        "CREATE TEMP TABLE accepted AS SELECT * FROM keyed_reasons WHERE _reason IS NULL ORDER BY _row"
+    )
+    con.execute(f"""
+        CREATE TEMP TABLE rejected AS
+        SELECT _row AS row, _reason AS reason, left({raw.raw_text_sql}, {RAW_TEXT_LIMIT}) AS raw
+        FROM keyed_reasons WHERE _reason IS NOT NULL
+        UNION ALL SELECT row, reason, raw FROM {raw.rejected}
+    """)
+
+
+def _link_reason(link_column: str | None) -> str:
+    if link_column is None:
+        return ""
+    reason = f"link column {link_column!r} is empty: the activity names no customer record"
+    return f"WHEN _link IS NULL THEN {quote_literal(reason)}"
+
+
+def _typed_columns(con: duckdb.DuckDBPyConnection, source: FileSource) -> str:
+    raw_types = column_types(con, "raw")
+    return ", ".join(
+        f"{typed_sql(column, m.resolved_type(), source, raw_types[column])} AS {quote_ident(m.attribute)}"
+        for column, m in source.columns.items()
+    )
+
+
+def _invalid_values_sql(con: duckdb.DuckDBPyConnection, source: FileSource) -> str:
+    raw_types = column_types(con, "raw")
+    parts = [
+        f'SELECT _row AS row, {quote_literal(column)} AS "column", '
+        f"left(CAST({quote_ident(column)} AS VARCHAR), {RAW_TEXT_LIMIT}) AS value, reason "
+        f"FROM (SELECT _row, {quote_ident(column)}, "
+        f"{problem_sql(column, m.resolved_type(), source, raw_types[column])} AS reason FROM accepted) "
+        "WHERE reason IS NOT NULL"
+        for column, m in source.columns.items()
+    ]
+    if not parts:
+        return "SELECT CAST(NULL AS BIGINT) AS row, '' AS \"column\", '' AS value, '' AS reason WHERE false"
+    return " UNION ALL ".join(parts) + ' ORDER BY row, "column"'
+
+
+def _write(
+    con: duckdb.DuckDBPyConnection, warehouse: Warehouse, table: str, select: str, source: FileSource
+) -> IngestReport:
+    accepted = warehouse.write_query(table, con, select)
+    rejected = warehouse.write_query(f"{table}__rejected", con, "SELECT * FROM rejected ORDER BY row")
+    invalid = warehouse.write_query(f"{table}__invalid_values", con, _invalid_values_sql(con, source))
+    by_reason = con.execute(
+        "SELECT regexp_extract(reason, '^[^(:'']*') AS kind, count(*) "
+        "FROM rejected GROUP BY 1 ORDER BY 2 DESC"
+    ).fetchall()
+    by_column = con.execute(
+        f'SELECT "column", count(*) FROM {warehouse.scan(f"{table}__invalid_values")} '
+        "GROUP BY 1 ORDER BY 2 DESC"
+    ).fetchall()
+    sample = con.execute(f"SELECT row, reason FROM rejected ORDER BY row LIMIT {SAMPLE_SIZE}").fetchall()
+    return IngestReport(
+        table=table,
+        rows_read=accepted + rejected,
+        accepted=accepted,
+        rejected=rejected,
+        invalid_values=invalid,
+        rejected_by_reason={str(kind).strip(): int(n) for kind, n in by_reason},
+        invalid_by_column={str(column): int(n) for column, n in by_column},
+        rejected_sample=[(int(row), str(reason)) for row, reason in sample],
+    )

@@ -1,0 +1,44 @@
+"""Normalisers as SQL expressions over text columns (phone numbers: see `phones`).
+
+Text normalisers run in a fixed order whatever order a rule lists them in (accents, trim_case,
+symbols, whitespace, name_order), so `[symbols, accents]` and `[accents, symbols]` mean the same.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from ac_export.config.unify import Normaliser
+from ac_export.profiles.phones import e164_column
+from ac_export.profiles.reading import quote_ident
+
+TEXT_ORDER: tuple[Normaliser, ...] = ("accents", "trim_case", "symbols", "whitespace", "name_order")
+_TEMPLATES: dict[Normaliser, str] = {
+    "accents": "strip_accents({})",
+    "trim_case": "lower(trim({}))",
+    "symbols": r"regexp_replace({}, '[^\pL\pN\s]', '', 'g')",
+    "whitespace": r"trim(regexp_replace({}, '\s+', ' ', 'g'))",
+    "name_order": (
+        r"array_to_string(list_sort(string_split(trim(regexp_replace({}, '\s+', ' ', 'g')), ' ')), ' ')"
+    ),
+}
+
+
+def normalised_sql(column: str, normalisers: Iterable[Normaliser]) -> str:
+    """SQL for a column's normalised value; NULL when nothing is left. phone_e164 reads the E.164 column."""
+    chosen = set(normalisers)
+    if "phone_e164" in chosen:
+        return quote_ident(e164_column(column))
+    if not chosen:
+        # Values compare as they are (dates, numbers, or text exactly as the source typed it).
+        return quote_ident(column)
+    expression = quote_ident(column)
+    for name in TEXT_ORDER:
+        if name in chosen:
+            expression = _TEMPLATES[name].format(expression)
+    return f"NULLIF({expression}, '')"
+
+
+def email_sql(column: str) -> str:
+    """The profile form of an email: trimmed and lower-cased (validation is the exporter's job)."""
+    return f"NULLIF(lower(trim({quote_ident(column)})), '')"

@@ -1,0 +1,92 @@
+"""Matching quality against a known truth: pairwise precision, recall and F1 of record links.
+
+Two records are linked when they share a profile (predicted) or an entity (truth). Precision is
+the share of predicted links that are true, recall the share of true links that were found. Pairs
+are counted per group (n records give n(n-1)/2 pairs), never listed, so this scales to millions.
+Only records present in both tables count.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+from ac_export.config.sources import SourcesConfig
+from ac_export.profiles.ingest import open_connection
+from ac_export.profiles.parsing import text_sql
+from ac_export.profiles.reading import quote_literal, read_raw
+
+
+@dataclass(frozen=True)
+class PairwiseQuality:
+    """Pair counts and the scores derived from them."""
+
+    records: int
+    true_pairs: int
+    found_pairs: int
+    correct_pairs: int
+
+    @property
+    def precision(self) -> float:
+        """Share of found links that are true (1.0 when nothing was linked)."""
+        return self.correct_pairs / self.found_pairs if self.found_pairs else 1.0
+
+    @property
+    def recall(self) -> float:
+        """Share of true links that were found (1.0 when there were none to find)."""
+        return self.correct_pairs / self.true_pairs if self.true_pairs else 1.0
+
+    @property
+    def f1(self) -> float:
+        """Harmonic mean of precision and recall."""
+        total = self.precision + self.recall
+        return 2 * self.precision * self.recall / total if total else 0.0
+
+
+def pairwise_quality(predicted: pl.DataFrame, truth: pl.DataFrame) -> PairwiseQuality:
+    """Compare `predicted(source, source_key, customer_id)` with `truth(source, source_key, entity_id)`."""
+    joined = predicted.select("source", "source_key", "customer_id").join(
+        truth.select("source", "source_key", "entity_id"), on=["source", "source_key"], how="inner"
+    )
+    return PairwiseQuality(
+        records=joined.height,
+        true_pairs=_pairs(joined, ["entity_id"]),
+        found_pairs=_pairs(joined, ["customer_id"]),
+        correct_pairs=_pairs(joined, ["customer_id", "entity_id"]),
+    )
+
+
+def _pairs(frame: pl.DataFrame, by: list[str]) -> int:
+    sizes = frame.group_by(by).len()["len"].cast(pl.Int64)
+    return int((sizes * (sizes - 1) // 2).sum())
+
+
+def truth_from_columns(sources: SourcesConfig, data_dir: Path, columns: dict[str, str]) -> pl.DataFrame:
+    """Truth read from the source files: for each named profile source, a column holding the entity id.
+
+    Records keep the key the warehouse gives them (the trimmed primary key); records whose truth
+    column is empty are left out.
+    """
+    parts = []
+    with open_connection() as con:
+        for index, (name, column) in enumerate(columns.items()):
+            source = sources.profile_sources.get(name)
+            if source is None:
+                raise KeyError(f"unknown profile source {name!r}; known: {sorted(sources.profile_sources)}")
+            table = f"truth_{index}"
+            read_raw(con, source, source.resolve_path(data_dir), [source.primary_key, column], table)
+            # The first record with a key is the one the warehouse keeps (later duplicates are rejected).
+            frame = con.sql(f"""
+                SELECT DISTINCT ON (source_key) {quote_literal(name)} AS source, source_key, entity_id
+                FROM (SELECT {text_sql(source.primary_key, source)} AS source_key,
+                             {text_sql(column, source)} AS entity_id, _row FROM {table})
+                WHERE source_key IS NOT NULL AND entity_id IS NOT NULL ORDER BY source_key, _row
+            """).pl()
+            parts.append(frame)
+    return (
+        pl.concat(parts)
+        if parts
+        else pl.DataFrame(schema={"source": pl.String, "source_key": pl.String, "entity_id": pl.String})
+    )

@@ -1,0 +1,163 @@
+"""Unification end to end: source tables → linked clusters → stable ids → merged profiles, in DuckDB.
+
+Reads `sources/<name>` for every profile source and the previous `profiles/profile_sources`, and
+writes `profiles/unified_profiles` (one row per customer) and `profiles/profile_sources` (one row
+per source record: `customer_id, source, source_key, matched_by`).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import duckdb
+
+from ac_export.config.sources import SourcesConfig
+from ac_export.config.unify import UnifyConfig
+from ac_export.profiles.identity import IdentityOutcome, assign_ids
+from ac_export.profiles.ingest import open_connection
+from ac_export.profiles.match import RuleOutcome, link_records
+from ac_export.profiles.merge import profiles_sql, ranking_columns_sql
+from ac_export.profiles.normalize import email_sql
+from ac_export.profiles.phones import add_e164_columns, e164_column
+from ac_export.profiles.reading import quote_ident, quote_literal
+from ac_export.warehouse import Warehouse
+
+PROFILES_TABLE = "profiles/unified_profiles"
+PROFILE_SOURCES_TABLE = "profiles/profile_sources"
+
+
+class UnifyError(Exception):
+    """Unification cannot run: a source table is missing or out of date with sources.yaml."""
+
+
+@dataclass(frozen=True)
+class UnifyReport:
+    """What a unification produced, for metadata and logs."""
+
+    records: int
+    profiles: int
+    multi_source_profiles: int
+    largest_profile: int
+    rules: list[RuleOutcome]
+    ids: IdentityOutcome
+    seconds: float
+
+
+def unify(warehouse: Warehouse, sources: SourcesConfig, config: UnifyConfig) -> UnifyReport:
+    """Unify the warehouse's source tables into profiles and replace the two profile tables."""
+    started = time.perf_counter()
+    with open_connection() as con:
+        attributes = _load_records(con, warehouse, sources)
+        add_e164_columns(con, "records", _phone_attributes(config, attributes), config.phone_region)
+        outcomes = link_records(con, "records", config, sources)
+        con.execute(
+            "CREATE TEMP TABLE members AS SELECT r.rid, r.source, r.source_key, c.component, c.first_rule "
+            "FROM records r JOIN clusters c USING (rid)"
+        )
+        previous = _previous_links(con, warehouse)
+        ids = assign_ids(con, "members", previous)
+        _rank(con, sources, config, attributes)
+        warehouse.write_query(PROFILES_TABLE, con, profiles_sql("ranked", sources, config.merge, attributes))
+        warehouse.write_query(PROFILE_SOURCES_TABLE, con, _links_sql(config))
+        stats = con.execute(f"""
+            SELECT count(*), count(*) FILTER (WHERE len(sources) > 1), coalesce(max(record_count), 0),
+                   coalesce(sum(record_count), 0)
+            FROM {warehouse.scan(PROFILES_TABLE)}
+        """).fetchall()[0]
+    return UnifyReport(
+        records=int(stats[3]),
+        profiles=int(stats[0]),
+        multi_source_profiles=int(stats[1]),
+        largest_profile=int(stats[2]),
+        rules=outcomes,
+        ids=ids,
+        seconds=time.perf_counter() - started,
+    )
+
+
+def _load_records(con: duckdb.DuckDBPyConnection, warehouse: Warehouse, sources: SourcesConfig) -> list[str]:
+    """Create `records(rid, source, source_key, <attributes>)`; rid follows (source, source_key) order."""
+    selects = []
+    for name, source in sources.profile_sources.items():
+        table = f"sources/{name}"
+        if not warehouse.exists(table):
+            raise UnifyError(
+                f"{table} has not been materialized yet; materialize the sources before unified_profiles"
+            )
+        present = {
+            row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {warehouse.scan(table)}").fetchall()
+        }
+        missing = [a for a in source.attributes() if a not in present]
+        if missing:
+            raise UnifyError(
+                f"{table} lacks {missing}: sources.yaml changed since it was built; materialize {table} again"
+            )
+        columns = ", ".join(quote_ident(a) for a in source.attributes())
+        selects.append(
+            f"SELECT {quote_literal(name)} AS source, source_key, {columns} FROM {warehouse.scan(table)}"
+        )
+    con.execute(f"""
+        CREATE TEMP TABLE records AS
+        SELECT row_number() OVER (ORDER BY source, source_key) - 1 AS rid, *
+        FROM ({" UNION ALL BY NAME ".join(selects)})
+    """)
+    return list(sources.profile_attributes())
+
+
+def _phone_attributes(config: UnifyConfig, attributes: list[str]) -> list[str]:
+    """Attributes needing an E.164 form: the profile's phone, and any a rule normalises with phone_e164."""
+    named = {
+        c.attribute for _, rule in config.rules() for c in rule.conditions if "phone_e164" in c.normalize
+    }
+    return [a for a in attributes if a in named or a == "phone"]
+
+
+def _previous_links(con: duckdb.DuckDBPyConnection, warehouse: Warehouse) -> str | None:
+    """The last run's record → customer map, copied in before the table is replaced."""
+    if not warehouse.exists(PROFILE_SOURCES_TABLE):
+        return None
+    con.execute(
+        f"CREATE TEMP TABLE previous_links AS SELECT customer_id, source, source_key "
+        f"FROM {warehouse.scan(PROFILE_SOURCES_TABLE)}"
+    )
+    return "previous_links"
+
+
+def _rank(
+    con: duckdb.DuckDBPyConnection, sources: SourcesConfig, config: UnifyConfig, attributes: list[str]
+) -> None:
+    """`ranked`: records in profile form (email normalised, phone E.164), with ranking columns."""
+    replaced = []
+    if "email" in attributes:
+        replaced.append(f"{email_sql('email')} AS email")
+    if "phone" in attributes:
+        replaced.append(f"{quote_ident(e164_column('phone'))} AS phone")
+    replace = f" REPLACE ({', '.join(replaced)})" if replaced else ""
+    columns = ", ".join(quote_ident(a) for a in attributes)
+    con.execute(f"""
+        CREATE TEMP TABLE ranked_base AS
+        SELECT ids.customer_id, r.rid, r.source, {columns}
+        FROM (SELECT *{replace} FROM records) r
+        JOIN members m USING (rid) JOIN customer_ids ids USING (component)
+    """)
+    con.execute(
+        f"CREATE TEMP TABLE ranked AS "
+        f"SELECT *, {ranking_columns_sql(sources, config.merge, attributes)} FROM ranked_base"
+    )
+
+
+def _links_sql(config: UnifyConfig) -> str:
+    names = [rule.name for _, rule in config.rules()]
+    matched_by = (
+        "CASE m.first_rule "
+        + " ".join(f"WHEN {i} THEN {quote_literal(n)}" for i, n in enumerate(names))
+        + " END"
+    )
+    if not names:
+        matched_by = "CAST(NULL AS VARCHAR)"
+    return (
+        f"SELECT ids.customer_id, m.source, m.source_key, {matched_by} AS matched_by "
+        "FROM members m JOIN customer_ids ids USING (component) "
+        "ORDER BY ids.customer_id, m.source, m.source_key"
+    )
