@@ -1,0 +1,93 @@
+"""Segment membership as spells: who is in, who joined and who left, and when, in one table per segment.
+
+`segments/members/<segment>` holds one row per spell: `customer_id`, `joined_at`, `left_at`
+(NULL while the customer is a member) and `evaluated_at` (the last accepted run, the same on every
+row). Current members are `left_at IS NULL`; the last run's joiners are `joined_at = evaluated_at`
+and its leavers `left_at = evaluated_at`. The table is rewritten whole and atomically, so the
+members and their history never disagree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import duckdb
+
+from ac_export.segments.sql import CompiledQuery
+from ac_export.warehouse import Warehouse
+
+SPELL_COLUMNS = "customer_id VARCHAR, joined_at TIMESTAMP, left_at TIMESTAMP, evaluated_at TIMESTAMP"
+
+
+def members_table(segment: str) -> str:
+    """The warehouse table of a segment's membership spells."""
+    return f"segments/members/{segment}"
+
+
+@dataclass(frozen=True)
+class MembershipChange:
+    """How a fresh evaluation differs from the last accepted membership."""
+
+    previous_members: int | None  # None: the segment has no history yet
+    members: int
+    joined: int
+    left: int
+
+    @property
+    def change_fraction(self) -> float | None:
+        """Joiners plus leavers as a share of the previous members; None when there were none."""
+        if not self.previous_members:
+            return None
+        return (self.joined + self.left) / self.previous_members
+
+
+def stage_membership(
+    con: duckdb.DuckDBPyConnection, warehouse: Warehouse, segment: str, members: CompiledQuery
+) -> MembershipChange:
+    """Evaluate a segment into temp tables `candidate` and `history` of `con`, and count the change."""
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE candidate AS SELECT DISTINCT customer_id FROM ({members.sql})",
+        members.params,
+    )
+    table = members_table(segment)
+    exists = warehouse.exists(table)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE history ({SPELL_COLUMNS})")
+    if exists:
+        con.execute(f"INSERT INTO history BY NAME SELECT * FROM {warehouse.scan(table)}")
+    (row,) = con.execute(
+        """
+        WITH current_spells AS (SELECT customer_id FROM history WHERE left_at IS NULL)
+        SELECT (SELECT count(*) FROM current_spells),
+               (SELECT count(*) FROM candidate),
+               (SELECT count(*) FROM candidate ANTI JOIN current_spells USING (customer_id)),
+               (SELECT count(*) FROM current_spells ANTI JOIN candidate USING (customer_id))
+        """
+    ).fetchall()
+    previous, current, joined, left = (int(value) for value in row)
+    return MembershipChange(
+        previous_members=previous if exists else None, members=current, joined=joined, left=left
+    )
+
+
+def commit_membership(
+    con: duckdb.DuckDBPyConnection, warehouse: Warehouse, segment: str, now: datetime
+) -> tuple[int, datetime]:
+    """Write the staged evaluation as the new spells table; returns its row count and the run time used."""
+    ((previous_run,),) = con.execute("SELECT max(evaluated_at) FROM history").fetchall()
+    # Spells are told apart by run time, so a clock that went backwards must not reuse an old one.
+    run_at = max(now, previous_run + timedelta(microseconds=1)) if previous_run else now
+    sql = """
+        SELECT h.customer_id, h.joined_at,
+               CASE WHEN h.left_at IS NULL AND c.customer_id IS NULL THEN $run_at ELSE h.left_at END
+                 AS left_at,
+               $run_at AS evaluated_at
+        FROM history AS h LEFT JOIN candidate AS c
+          ON h.left_at IS NULL AND c.customer_id = h.customer_id
+        UNION ALL
+        SELECT customer_id, $run_at, NULL, $run_at
+        FROM candidate ANTI JOIN (SELECT customer_id FROM history WHERE left_at IS NULL) USING (customer_id)
+        ORDER BY customer_id, joined_at
+    """
+    rows = warehouse.write_query(members_table(segment), con, sql, {"run_at": run_at})
+    return rows, run_at
