@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import polars as pl
@@ -74,8 +75,7 @@ class Warehouse:
     def count(self, name: str, con: duckdb.DuckDBPyConnection | None = None) -> int:
         """Row count of a table, from the Parquet footer."""
         query = f"SELECT count(*) FROM read_parquet('{_sql_path(self.path(name))}')"
-        result = (con or duckdb).sql(query).fetchone()
-        return int(result[0]) if result else 0
+        return int(scalar(con or duckdb.connect(":memory:"), query) or 0)
 
     def read_frame(self, name: str) -> pl.DataFrame:
         """Read a whole table as a Polars frame."""
@@ -91,6 +91,18 @@ class Warehouse:
         if memory_limit:
             con.execute(f"SET memory_limit = '{memory_limit}'")
         return con
+
+
+def scalar(
+    con: duckdb.DuckDBPyConnection, sql: str, params: list[object] | dict[str, object] | None = None
+) -> Any:
+    """The single value a query returns (None for no rows), fetched completely.
+
+    DuckDB 2 refuses new work on a connection whose last result was not fully fetched, which
+    `fetchone()` leaves behind.
+    """
+    rows = con.execute(sql, params or []).fetchall()
+    return rows[0][0] if rows else None
 
 
 def _sql_path(path: Path) -> str:

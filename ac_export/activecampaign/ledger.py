@@ -16,9 +16,11 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
-import pyarrow as pa
 
 from ac_export.activecampaign.errors import ActiveCampaignError
+from ac_export.warehouse import scalar
+
+MAX_CONTACTS_PER_BATCH = 250  # ActiveCampaign's bulk import limit
 
 # Ledger statuses.
 SUBSCRIBED = "subscribed"  # we subscribed it and ActiveCampaign confirmed
@@ -100,26 +102,47 @@ def _upsert(con: duckdb.DuckDBPyConnection, select_sql: str, params: list[object
     )
 
 
-def record_inflight(
-    con: duckdb.DuckDBPyConnection, batch_no: int, rows: pa.Table, export: str, run_id: str
-) -> None:
-    """Remember a batch before it is sent, so a crash after sending can be resumed, not lost."""
-    con.register("batch_rows", rows)
-    try:
+def enqueue(con: duckdb.DuckDBPyConnection, queue_sql: str, export: str, run_id: str) -> tuple[int, int]:
+    """Record a run's whole send queue as in flight, numbered into batches, in one transaction.
+
+    `queue_sql` yields (email, customer_id, op, content_hash, payload) in send order. Recording
+    before sending means a crash at any later point leaves the work findable, never lost.
+    """
+    first = next_batch_no(con)
+    con.execute(
+        f"""
+        INSERT INTO inflight
+        SELECT ? + (row_number() OVER () - 1) // {MAX_CONTACTS_PER_BATCH}, NULL,
+               email, customer_id, op, content_hash, payload, ?, ?, now()
+        FROM ({queue_sql})
+        """,
+        [first, export, run_id],
+    )
+    last = int(scalar(con, "SELECT coalesce(max(batch_no), ?) FROM inflight", [first - 1]))
+    return first, last
+
+
+def split_batch(con: duckdb.DuckDBPyConnection, batch_no: int, moved_emails: list[str]) -> int:
+    """Move some contacts of a batch to a new batch (when the batch is over the byte limit)."""
+    new_no = next_batch_no(con)
+    con.execute(
+        "UPDATE inflight SET batch_no = ? WHERE batch_no = ? AND list_contains(?::VARCHAR[], email)",
+        [new_no, batch_no, moved_emails],
+    )
+    return new_no
+
+
+def record_batch_ids(con: duckdb.DuckDBPyConnection, batch_ids: dict[int, str]) -> None:
+    """Note the ids ActiveCampaign gave queued batches (grouped: one commit for many batches)."""
+    if batch_ids:
         con.execute(
             """
-            INSERT INTO inflight
-            SELECT ?, NULL, email, customer_id, op, content_hash, payload, ?, ?, now() FROM batch_rows
+            UPDATE inflight SET batch_id = q.batch_id
+            FROM (SELECT unnest(?::BIGINT[]) AS batch_no, unnest(?::VARCHAR[]) AS batch_id) q
+            WHERE inflight.batch_no = q.batch_no
             """,
-            [batch_no, export, run_id],
+            [list(batch_ids), list(batch_ids.values())],
         )
-    finally:
-        con.unregister("batch_rows")
-
-
-def set_batch_id(con: duckdb.DuckDBPyConnection, batch_no: int, batch_id: str) -> None:
-    """Note the id ActiveCampaign gave a queued batch."""
-    con.execute("UPDATE inflight SET batch_id = ? WHERE batch_no = ?", [batch_id, batch_no])
 
 
 def refuse_from_inflight(con: duckdb.DuckDBPyConnection, batch_no: int, refused: dict[str, str]) -> None:
@@ -144,35 +167,54 @@ def refuse_from_inflight(con: duckdb.DuckDBPyConnection, batch_no: int, refused:
         )
 
 
-def settle_batch(
-    con: duckdb.DuckDBPyConnection, batch_no: int, batch_id: str, failures: list[str], failure_reason: str
+def settle_batches(
+    con: duckdb.DuckDBPyConnection, confirmed: dict[int, tuple[str, list[str]]], failure_reason: str
 ) -> dict[str, int]:
-    """Apply a confirmed batch to the ledger in one transaction; returns confirmed counts by outcome."""
+    """Apply confirmed batches (batch_no → (batch_id, refused emails)) in one transaction.
+
+    Returns confirmed counts by outcome: add, update, remove, refused.
+    """
+    if not confirmed:
+        return {}
+    numbers = list(confirmed)
+    failed = [(no, email) for no, (_, emails) in confirmed.items() for email in emails]
     with _transaction(con):
-        con.execute("CREATE OR REPLACE TEMP TABLE failed AS SELECT unnest(?::VARCHAR[]) AS email", [failures])
-        counts = _outcome_counts(con, batch_no)
+        con.execute(
+            """
+            CREATE OR REPLACE TEMP TABLE settling AS
+            SELECT i.*, q.confirmed_id, f.email IS NOT NULL AS refused
+            FROM inflight i
+            JOIN (SELECT unnest(?::BIGINT[]) AS batch_no, unnest(?::VARCHAR[]) AS confirmed_id) q
+                USING (batch_no)
+            LEFT JOIN (SELECT unnest(?::BIGINT[]) AS batch_no, unnest(?::VARCHAR[]) AS email) f
+                USING (batch_no, email)
+            """,
+            [numbers, [bid for bid, _ in confirmed.values()], [n for n, _ in failed], [e for _, e in failed]],
+        )
         _upsert(
             con,
             f"""
-            SELECT i.email, i.customer_id,
-                   CASE WHEN i.op = 'remove' THEN NULL ELSE i.content_hash END,
-                   CASE WHEN i.op = 'remove' THEN '{REMOVED}' ELSE '{SUBSCRIBED}' END,
-                   NULL, ?, i.export, now()
-            FROM inflight i ANTI JOIN failed f USING (email) WHERE i.batch_no = ?
+            SELECT email, customer_id, CASE WHEN op = 'remove' THEN NULL ELSE content_hash END,
+                   CASE WHEN op = 'remove' THEN '{REMOVED}' ELSE '{SUBSCRIBED}' END,
+                   NULL, confirmed_id, export, now()
+            FROM settling WHERE NOT refused
             """,
-            [batch_id, batch_no],
+            [],
         )
         # A refused removal leaves the contact subscribed; a refused subscription is retried next run.
         _upsert(
             con,
             f"""
-            SELECT i.email, i.customer_id, NULL, '{REFUSED}', ?, ?, i.export, now()
-            FROM inflight i SEMI JOIN failed f USING (email) WHERE i.batch_no = ? AND i.op <> 'remove'
+            SELECT email, customer_id, NULL, '{REFUSED}', ?, confirmed_id, export, now()
+            FROM settling WHERE refused AND op <> 'remove'
             """,
-            [failure_reason, batch_id, batch_no],
+            [failure_reason],
         )
-        con.execute("DELETE FROM inflight WHERE batch_no = ?", [batch_no])
-    return counts
+        con.execute("DELETE FROM inflight WHERE list_contains(?::BIGINT[], batch_no)", [numbers])
+        rows = con.execute(
+            "SELECT CASE WHEN refused THEN 'refused' ELSE op END, count(*) FROM settling GROUP BY ALL"
+        ).fetchall()
+    return {str(outcome): int(count) for outcome, count in rows}
 
 
 @contextmanager
@@ -184,19 +226,6 @@ def _transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
         con.execute("ROLLBACK")
         raise
     con.execute("COMMIT")
-
-
-def _outcome_counts(con: duckdb.DuckDBPyConnection, batch_no: int) -> dict[str, int]:
-    rows = con.execute(
-        """
-        SELECT CASE WHEN f.email IS NULL THEN i.op ELSE 'refused' END AS outcome, count(*)
-        FROM inflight i LEFT JOIN failed f USING (email)
-        WHERE i.batch_no = ?
-        GROUP BY ALL
-        """,
-        [batch_no],
-    ).fetchall()
-    return {str(outcome): int(count) for outcome, count in rows}
 
 
 def mark_opted_out(con: duckdb.DuckDBPyConnection, export: str, emails: list[str]) -> None:
@@ -219,15 +248,14 @@ def pending_batches(con: duckdb.DuckDBPyConnection) -> list[tuple[int, str | Non
     return [(int(no), str(bid) if bid else None, int(n)) for no, bid, n in rows]
 
 
-def batch_payloads(con: duckdb.DuckDBPyConnection, batch_no: int) -> list[str]:
-    """The contact JSON of a batch in flight, to send it again exactly as planned."""
+def batch_contents(con: duckdb.DuckDBPyConnection, batch_no: int) -> list[tuple[str, str]]:
+    """(email, contact JSON) of a batch in flight, to send it exactly as planned."""
     rows = con.execute(
-        "SELECT payload FROM inflight WHERE batch_no = ? ORDER BY email", [batch_no]
+        "SELECT email, payload FROM inflight WHERE batch_no = ? ORDER BY email", [batch_no]
     ).fetchall()
-    return [str(row[0]) for row in rows]
+    return [(str(email), str(payload)) for email, payload in rows]
 
 
 def next_batch_no(con: duckdb.DuckDBPyConnection) -> int:
     """A batch number not used by any batch still in flight."""
-    row = con.execute("SELECT coalesce(max(batch_no), 0) + 1 FROM inflight").fetchone()
-    return int(row[0]) if row else 1
+    return int(scalar(con, "SELECT coalesce(max(batch_no), 0) + 1 FROM inflight"))

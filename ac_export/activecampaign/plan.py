@@ -7,14 +7,13 @@ Everything here is set-based SQL in the ledger's DuckDB connection; the plan liv
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import duckdb
 
 from ac_export.activecampaign.emails import check_emails
 from ac_export.activecampaign.ledger import OPTED_OUT, REMOVED, SUBSCRIBED
 from ac_export.config.exports import Export
-from ac_export.warehouse import Warehouse
+from ac_export.warehouse import Warehouse, scalar
 
 MEMBERS_TABLE = "segments/members/{segment}"
 PROFILES_TABLE = "profiles/unified_profiles"
@@ -114,7 +113,7 @@ def classify_contacts(con: duckdb.DuckDBPyConnection, export: Export, field_ids:
         f"{{'id': {field_ids[perstag]}, 'value': custom_{index}}}"
         for index, perstag in enumerate(export.fields.custom)
     )
-    fields_sql = f"list_filter([{fields}], f -> f.value IS NOT NULL)" if fields else "NULL"
+    fields_sql = f"list_filter([{fields}], lambda f: f.value IS NOT NULL)" if fields else "NULL"
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE plan_contacts AS
@@ -140,13 +139,13 @@ def classify_contacts(con: duckdb.DuckDBPyConnection, export: Export, field_ids:
                 WHEN email IS NULL THEN 'rejected_missing_email'
                 WHEN problem IS NOT NULL THEN 'rejected_invalid_email'
                 WHEN email_rank > 1 THEN 'duplicate_email'
-                WHEN octet_length(payload) > $max_bytes THEN 'rejected_by_activecampaign'
+                WHEN strlen(payload) > $max_bytes THEN 'rejected_by_activecampaign'
             END AS rejection,
             CASE
                 WHEN email IS NULL THEN 'no email address in the profile'
                 WHEN problem IS NOT NULL THEN 'invalid email: ' || problem
                 WHEN email_rank > 1 THEN 'same email as customer ' || kept_customer || '; folded into it'
-                WHEN octet_length(payload) > $max_bytes THEN 'contact data is ' || octet_length(payload)
+                WHEN strlen(payload) > $max_bytes THEN 'contact data is ' || strlen(payload)
                     || ' bytes, over ActiveCampaign''s 399,999-byte request limit; shorten its field values'
             END AS reason
         FROM shaped
@@ -201,8 +200,8 @@ def count_plan(con: duckdb.DuckDBPyConnection) -> PlanCounts:
             "SELECT rejection, count(*) FROM plan_contacts WHERE rejection IS NOT NULL GROUP BY 1"
         ).fetchall()
     )
-    members = con.execute("SELECT count(*) FROM plan_source").fetchone()
-    list_size = con.execute(f"SELECT count(*) FROM ledger WHERE status = '{SUBSCRIBED}'").fetchone()
+    members = scalar(con, "SELECT count(*) FROM plan_source")
+    list_size = scalar(con, f"SELECT count(*) FROM ledger WHERE status = '{SUBSCRIBED}'")
     new_opt_outs = con.execute(
         f"""
         SELECT email FROM plan_ops WHERE op IN ('opted_out', 'left_opted_out')
@@ -210,7 +209,7 @@ def count_plan(con: duckdb.DuckDBPyConnection) -> PlanCounts:
         """
     ).fetchall()
     return PlanCounts(
-        members=int(members[0]) if members else 0,
+        members=int(members),
         added=ops.get("add", 0),
         updated=ops.get("update", 0),
         unchanged=ops.get("unchanged", 0),
@@ -220,7 +219,7 @@ def count_plan(con: duckdb.DuckDBPyConnection) -> PlanCounts:
         rejected_invalid_email=rejections.get("rejected_invalid_email", 0),
         rejected_too_large=rejections.get("rejected_by_activecampaign", 0),
         duplicates_folded=rejections.get("duplicate_email", 0),
-        list_size_before=int(list_size[0]) if list_size else 0,
+        list_size_before=int(list_size),
         new_opt_outs=[row[0] for row in new_opt_outs],
     )
 
@@ -245,20 +244,14 @@ def build_plan(
     return count_plan(con)
 
 
-def write_send_queue(con: duckdb.DuckDBPyConnection, path: Path) -> int:
-    """Write the contacts to send, in send order, to a Parquet file the uploader streams in batches."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+def send_queue_sql() -> str:
+    """The contacts to send, in send order: (email, customer_id, op, content_hash, payload)."""
     order = "CASE op " + " ".join(f"WHEN '{op}' THEN {i}" for i, op in enumerate(SEND_OPS)) + " END"
-    con.execute(
-        f"""
-        COPY (
-            SELECT email, customer_id, op, content_hash, payload FROM plan_ops
-            WHERE op IN {SEND_OPS} ORDER BY {order}, email
-        ) TO '{str(path).replace("'", "''")}' (FORMAT parquet)
-        """
-    )
-    row = con.execute("SELECT count(*) FROM plan_ops WHERE list_contains(?, op)", [list(SEND_OPS)]).fetchone()
-    return int(row[0]) if row else 0
+    wanted = ", ".join(f"'{op}'" for op in SEND_OPS)
+    return f"""
+        SELECT email, customer_id, op, content_hash, payload FROM plan_ops
+        WHERE op IN ({wanted}) ORDER BY {order}, email
+    """
 
 
 def rejection_rows_sql(export_name: str) -> str:

@@ -18,7 +18,7 @@ from ac_export.activecampaign.client import ActiveCampaignClient
 from ac_export.activecampaign.errors import ActiveCampaignError, NotFoundError
 from ac_export.activecampaign.upload import UploadCounts, Uploader, UploadSettings
 from ac_export.config.exports import Export
-from ac_export.warehouse import Warehouse
+from ac_export.warehouse import Warehouse, scalar
 
 REJECTIONS_TABLE = "exports/{export}/rejections"
 REJECTION_SAMPLE_ROWS = 10
@@ -129,7 +129,7 @@ def run_export(
     field_ids, created = preflight(client, export, dry_run=request.dry_run)
     path = ledger.ledger_path(warehouse.root, request.account_host, export.list_id)
     con = ledger.open_ledger(path, read_only=request.dry_run)
-    opened_at = con.execute("SELECT now()::TIMESTAMP").fetchone()[0]  # type: ignore[index]
+    opened_at = scalar(con, "SELECT now()::TIMESTAMP")
     try:
         resumed = UploadCounts()
         if not request.dry_run:
@@ -147,7 +147,7 @@ def run_export(
         if request.dry_run:
             return _result(request, counts, UploadCounts(), client, con, started, created)
         ledger.mark_opted_out(con, request.name, counts.new_opt_outs)
-        uploaded = _upload(request, client, con, settings, counts, warehouse, log)
+        uploaded = _upload(request, client, con, settings, log)
         _add_counts(uploaded, resumed)
         _write_rejections(request, con, warehouse, opened_at)
         return _result(request, counts, uploaded, client, con, started, created)
@@ -162,11 +162,11 @@ def _resume(
     settings: UploadSettings,
     log: logging.Logger,
 ) -> UploadCounts:
-    uploader = Uploader(client, con, request.name, request.run_id, settings)
-    contacts = uploader.resume()
-    if contacts:
-        log.info(f"export {request.name}: resumed {contacts} contacts an earlier run left in flight")
-    return uploader.counts
+    """Finish what an earlier run left in flight, before planning anew."""
+    counts = Uploader(client, con, settings).run()
+    if counts.batches:
+        log.info(f"export {request.name}: resumed {counts.done} contacts an earlier run left in flight")
+    return counts
 
 
 def _upload(
@@ -174,22 +174,16 @@ def _upload(
     client: ActiveCampaignClient,
     con: duckdb.DuckDBPyConnection,
     settings: UploadSettings,
-    counts: plan.PlanCounts,
-    warehouse: Warehouse,
     log: logging.Logger,
 ) -> UploadCounts:
-    queue = warehouse.root / "tmp" / f"send-{request.run_id}-{request.name}.parquet"
-    total = plan.write_send_queue(con, queue)
+    """Record the plan's send queue in the ledger, then send and confirm it."""
+    ledger.enqueue(con, plan.send_queue_sql(), request.name, request.run_id)
     started = time.monotonic()
 
-    def progress(done: UploadCounts, total_contacts: int) -> None:
-        log.info(_progress_line(request.name, done.done, total_contacts, time.monotonic() - started))
+    def progress(done: UploadCounts, total: int) -> None:
+        log.info(_progress_line(request.name, done.done, total, time.monotonic() - started))
 
-    try:
-        uploader = Uploader(client, con, request.name, request.run_id, settings, progress)
-        return uploader.upload(queue, total)
-    finally:
-        queue.unlink(missing_ok=True)
+    return Uploader(client, con, settings, progress).run()
 
 
 def _progress_line(name: str, done: int, total: int, elapsed: float) -> str:
@@ -271,7 +265,7 @@ def _result(
         "duration_s": round(duration, 3),
         "contacts_per_s": round(sent / duration, 1) if duration > 0 else 0.0,
     }
-    size = con.execute(f"SELECT count(*) FROM ledger WHERE status = '{ledger.SUBSCRIBED}'").fetchone()
+    size = scalar(con, f"SELECT count(*) FROM ledger WHERE status = '{ledger.SUBSCRIBED}'")
     sample = con.execute(
         f"SELECT coalesce(email, ''), kind, reason FROM ({plan.rejection_rows_sql(request.name)}) "
         f"ORDER BY kind, customer_id LIMIT {REJECTION_SAMPLE_ROWS}"
@@ -280,7 +274,7 @@ def _result(
         name=request.name,
         counts=values,
         rejection_sample=[(str(a), str(b), str(c)) for a, b, c in sample],
-        list_size=int(size[0]) if size else 0,
+        list_size=int(size),
         created_fields=created,
         dry_run=request.dry_run,
     )

@@ -10,20 +10,16 @@ from __future__ import annotations
 
 import time
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import duckdb
-import pyarrow as pa
-import pyarrow.parquet as pq
 
 from ac_export.activecampaign import ledger
 from ac_export.activecampaign.client import ActiveCampaignClient, ImportStatus
 from ac_export.activecampaign.errors import ActiveCampaignError, BulkValidationError, NotFoundError
 from ac_export.activecampaign.pacing import RequestKind
 
-MAX_CONTACTS_PER_REQUEST = 250  # ActiveCampaign's bulk import limit
 MAX_BYTES_PER_REQUEST = 399_999  # ActiveCampaign's bulk import payload limit
 REFUSED_REASON = (
     "refused by ActiveCampaign during import (its exclusion list, a bounce, an earlier unsubscribe "
@@ -51,13 +47,13 @@ class UploadCounts:
     rejected_by_activecampaign: int = 0
     batches: int = 0
 
-    def add(self, outcome: dict[str, int]) -> None:
-        """Fold one settled batch's outcome into the totals."""
+    def add(self, outcome: dict[str, int], batches: int) -> None:
+        """Fold settled batches' outcomes into the totals."""
         self.added += outcome.get("add", 0)
         self.updated += outcome.get("update", 0)
         self.removed += outcome.get("remove", 0)
         self.rejected_by_activecampaign += outcome.get("refused", 0)
-        self.batches += 1
+        self.batches += batches
 
     @property
     def done(self) -> int:
@@ -76,80 +72,94 @@ class _InFlight:
 
 @dataclass
 class Uploader:
-    """Sends one export's batches and settles them in its list's ledger."""
+    """Sends the batches recorded in flight in one list's ledger and settles them once confirmed.
+
+    Batch ids and confirmations are written to the ledger in groups (at most every `flush_s`), so
+    a crash re-sends at most the batches queued since the last flush, and confirmed batches are
+    polled again rather than re-sent.
+    """
 
     client: ActiveCampaignClient
     con: duckdb.DuckDBPyConnection
-    export: str
-    run_id: str
     settings: UploadSettings
     progress: Callable[[UploadCounts, int], None] = lambda counts, total: None
     counts: UploadCounts = field(default_factory=UploadCounts)
+    flush_s: float = 1.0
     _pending: deque[_InFlight] = field(default_factory=deque)
+    _unrecorded: dict[int, str] = field(default_factory=dict)
+    _confirmed: dict[int, tuple[str, list[str]]] = field(default_factory=dict)
+    _flushed_at: float = 0.0
 
-    def resume(self) -> int:
-        """Finish batches an earlier run left in flight; returns how many contacts they held."""
-        stranded = ledger.pending_batches(self.con)
-        for batch_no, batch_id, contacts in stranded:
-            status = self._status_or_none(batch_id) if batch_id else None
-            if batch_id and status is not None and not status.broken:
-                self._pending.append(
-                    _InFlight(batch_no, batch_id, contacts, time.monotonic(), time.monotonic())
-                )
+    def run(self) -> UploadCounts:
+        """Send every batch in flight that has no id, poll those that have one, settle them all."""
+        batches = ledger.pending_batches(self.con)
+        total = sum(contacts for _, _, contacts in batches)
+        to_send: deque[int] = deque()
+        now = time.monotonic()
+        for batch_no, batch_id, contacts in batches:
+            if batch_id:
+                self._pending.append(_InFlight(batch_no, batch_id, contacts, now, now))
             else:
-                self._submit(batch_no, ledger.batch_contents(self.con, batch_no))
-        self._drain(total=sum(n for _, _, n in stranded), queue=iter(()))
-        return sum(n for _, _, n in stranded)
-
-    def upload(self, queue_path: Path, total: int) -> UploadCounts:
-        """Send every contact in the send queue and wait until ActiveCampaign confirmed them all."""
-        self._drain(total, self._batches(queue_path))
+                to_send.append(batch_no)
+        self._drain(to_send, total)
         return self.counts
 
-    # -- the pipeline ------------------------------------------------------------------------------
+    def _drain(self, to_send: deque[int], total: int) -> None:
+        while to_send or self._pending:
+            if to_send and self._may_send():
+                self._send(to_send.popleft(), to_send)
+            else:
+                self._poll_head()
+            self._flush_if_due(total)
+        self._flush(total)
 
-    def _batches(self, queue_path: Path) -> Iterator[pa.Table]:
-        if not queue_path.exists():
+    def _may_send(self) -> bool:
+        """Send when nothing is in flight, or when the bulk window has room (else poll meanwhile)."""
+        if not self._pending:
+            return True
+        room = len(self._pending) < self.settings.max_batches_in_flight
+        return room and self.client.pacer.ready_in(RequestKind.BULK_MULTI) <= 0
+
+    def _flush_if_due(self, total: int) -> None:
+        if time.monotonic() - self._flushed_at >= self.flush_s:
+            self._flush(total)
+
+    def _flush(self, total: int) -> None:
+        """Record queued batch ids and settle confirmed batches in the ledger."""
+        self._flushed_at = time.monotonic()
+        if not (self._unrecorded or self._confirmed):
             return
-        for record_batch in pq.ParquetFile(queue_path).iter_batches(batch_size=MAX_CONTACTS_PER_REQUEST):
-            yield from _fit_bytes(pa.Table.from_batches([record_batch]))
+        ledger.record_batch_ids(self.con, self._unrecorded)
+        outcome = ledger.settle_batches(self.con, self._confirmed, REFUSED_REASON)
+        self.counts.add(outcome, len(self._confirmed))
+        self._unrecorded.clear()
+        self._confirmed.clear()
+        if outcome:
+            self.progress(self.counts, total)
 
-    def _drain(self, total: int, queue: Iterator[pa.Table]) -> None:
-        upcoming = next(queue, None)
-        while upcoming is not None or self._pending:
-            if upcoming is not None and len(self._pending) < self.settings.max_batches_in_flight:
-                kind = RequestKind.BULK_SINGLE if upcoming.num_rows == 1 else RequestKind.BULK_MULTI
-                if not self._pending or self.client.pacer.ready_in(kind) <= 0:
-                    self._send_new(upcoming)
-                    upcoming = next(queue, None)
-                    continue
-            self._poll_head(total)
-
-    def _send_new(self, rows: pa.Table) -> None:
-        batch_no = ledger.next_batch_no(self.con)
-        ledger.record_inflight(self.con, batch_no, rows, self.export, self.run_id)
-        contents = list(
-            zip(rows.column("email").to_pylist(), rows.column("payload").to_pylist(), strict=True)
-        )
-        self._submit(batch_no, contents)
-
-    def _submit(self, batch_no: int, contents: list[tuple[str, str]]) -> None:
-        """Queue a recorded batch of (email, payload); contacts refused by validation leave it."""
+    def _send(self, batch_no: int, to_send: deque[int]) -> None:
+        """Queue one recorded batch; contacts refused by validation leave it with their reason."""
+        contents = ledger.batch_contents(self.con, batch_no)
+        if _body_size(contents) > MAX_BYTES_PER_REQUEST and len(contents) > 1:
+            half = len(contents) // 2
+            to_send.appendleft(ledger.split_batch(self.con, batch_no, [e for e, _ in contents[half:]]))
+            contents = contents[:half]
         while contents:
-            body = self._body([payload for _, payload in contents])
             try:
-                queued = self.client.bulk_import(body, len(contents))
+                queued = self.client.bulk_import(self._body(contents), len(contents))
             except BulkValidationError as exc:
                 contents = self._drop_refused(batch_no, contents, exc)
                 continue
-            ledger.set_batch_id(self.con, batch_no, queued.batch_id)
+            self._unrecorded[batch_no] = queued.batch_id
             now = time.monotonic()
             self._pending.append(_InFlight(batch_no, queued.batch_id, len(contents), now, now))
             return
 
-    def _body(self, payloads: list[str]) -> bytes:
+    def _body(self, contents: list[tuple[str, str]]) -> bytes:
         automations = "" if self.settings.run_automations else ',"exclude_automations":true'
-        return ('{"contacts":[' + ",".join(payloads) + "]" + automations + "}").encode()
+        return (
+            '{"contacts":[' + ",".join(payload for _, payload in contents) + "]" + automations + "}"
+        ).encode()
 
     def _drop_refused(
         self, batch_no: int, contents: list[tuple[str, str]], error: BulkValidationError
@@ -165,7 +175,7 @@ class Uploader:
         self.counts.rejected_by_activecampaign += len(refused)
         return [item for i, item in enumerate(contents) if i not in by_index]
 
-    def _poll_head(self, total: int) -> None:
+    def _poll_head(self) -> None:
         head = self._pending[0]
         pause = head.next_poll_at - time.monotonic()
         if pause > 0:
@@ -175,39 +185,22 @@ class Uploader:
         if status is None or status.broken:
             # ActiveCampaign lost or abandoned the batch; resubmitting is safe (imports are upserts).
             self._pending.popleft()
-            self._submit(head.batch_no, ledger.batch_contents(self.con, head.batch_no))
-            return
-        if status.done:
+            self._send(head.batch_no, deque())
+        elif status.done:
             self._pending.popleft()
-            outcome = ledger.settle_batch(
-                self.con, head.batch_no, head.batch_id, list(status.failure), REFUSED_REASON
-            )
-            self.counts.add(outcome)
-            self.progress(self.counts, total)
+            self._confirmed[head.batch_no] = (head.batch_id, list(status.failure))
         elif time.monotonic() - head.submitted_at > self.settings.confirm_timeout_s:
             raise ActiveCampaignError(
                 f"ActiveCampaign has not finished processing batch {head.batch_id} after "
                 f"{self.settings.confirm_timeout_s:.0f} s; the next run resumes from it"
             )
 
-    def _status_or_none(self, batch_id: str | None) -> ImportStatus | None:
-        if batch_id is None:
-            return None
+    def _status_or_none(self, batch_id: str) -> ImportStatus | None:
         try:
             return self.client.import_status(batch_id)
         except NotFoundError:
             return None
 
 
-def _fit_bytes(rows: pa.Table) -> Iterator[pa.Table]:
-    """Split a batch whose JSON would exceed ActiveCampaign's payload limit (rare: long field values).
-
-    The plan already rejects single contacts over the limit, so halving always converges.
-    """
-    size = sum(len(p.encode()) + 1 for p in rows.column("payload").to_pylist()) + 64
-    if size <= MAX_BYTES_PER_REQUEST or rows.num_rows == 1:
-        yield rows
-        return
-    half = rows.num_rows // 2
-    yield from _fit_bytes(rows.slice(0, half))
-    yield from _fit_bytes(rows.slice(half))
+def _body_size(contents: list[tuple[str, str]]) -> int:
+    return sum(len(payload.encode()) + 1 for _, payload in contents) + 64
