@@ -47,7 +47,7 @@ class ExportResult:
 
     name: str
     counts: dict[str, int | float]
-    rejection_sample: list[tuple[str, str, str]]
+    rejection_sample: list[tuple[str, str, str, str]]
     list_size: int
     created_fields: list[str]
     dry_run: bool
@@ -266,14 +266,19 @@ def _result(
         "contacts_per_s": round(sent / duration, 1) if duration > 0 else 0.0,
     }
     size = scalar(con, f"SELECT count(*) FROM ledger WHERE status = '{ledger.SUBSCRIBED}'")
+    # Emails in metadata are masked: the sample must say which rows failed without listing people.
     sample = con.execute(
-        f"SELECT coalesce(email, ''), kind, reason FROM ({plan.rejection_rows_sql(request.name)}) "
-        f"ORDER BY kind, customer_id LIMIT {REJECTION_SAMPLE_ROWS}"
+        f"""
+        SELECT coalesce(customer_id, ''), coalesce(regexp_replace(email, '^(.{{0,2}})[^@]*', '\\1***'), ''),
+               kind, reason
+        FROM ({plan.rejection_rows_sql(request.name)})
+        ORDER BY kind, customer_id LIMIT {REJECTION_SAMPLE_ROWS}
+        """
     ).fetchall()
     return ExportResult(
         name=request.name,
         counts=values,
-        rejection_sample=[(str(a), str(b), str(c)) for a, b, c in sample],
+        rejection_sample=[(str(a), str(b), str(c), str(d)) for a, b, c, d in sample],
         list_size=int(size),
         created_fields=created,
         dry_run=request.dry_run,

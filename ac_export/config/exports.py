@@ -6,7 +6,7 @@ import ipaddress
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator, model_validator
@@ -176,9 +176,23 @@ class Export(StrictModel):
 
 
 class ExportsConfig(StrictModel):
-    """All of `exports.yaml`."""
+    """All of `exports.yaml`: `defaults` apply to every export unless the export sets the key itself."""
 
+    defaults: dict[str, Any] = Field(default_factory=dict, description="Keys shared by every export.")
     exports: dict[str, Export] = Field(default_factory=dict)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _apply_defaults(cls, data: Any) -> Any:
+        if isinstance(data, dict) and isinstance(data.get("defaults"), dict):
+            shared = data["defaults"]
+            exports = data.get("exports") or {}
+            if isinstance(exports, dict):
+                data = {
+                    **data,
+                    "exports": {k: {**shared, **v} if isinstance(v, dict) else v for k, v in exports.items()},
+                }
+        return data
 
     @field_validator("exports")
     @classmethod
