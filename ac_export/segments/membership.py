@@ -91,3 +91,14 @@ def commit_membership(
     """
     rows = warehouse.write_query(members_table(segment), con, sql, {"run_at": run_at})
     return rows, run_at
+
+
+def last_run_changes_sql(table: str) -> str:
+    """Who joined or left in the last accepted run: `customer_id`, `change` ('joined'/'left'), `at`.
+
+    `table` is a DuckDB table expression of a members table (`Warehouse.scan(members_table(s))`).
+    """
+    return (
+        "SELECT customer_id, CASE WHEN left_at = evaluated_at THEN 'left' ELSE 'joined' END AS change, "
+        f"evaluated_at AS at FROM {table} WHERE joined_at = evaluated_at OR left_at = evaluated_at"
+    )

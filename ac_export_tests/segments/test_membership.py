@@ -11,6 +11,7 @@ import pytest
 from ac_export.segments.membership import (
     MembershipChange,
     commit_membership,
+    last_run_changes_sql,
     members_table,
     stage_membership,
 )
@@ -20,11 +21,6 @@ from ac_export.warehouse import Warehouse
 T1 = datetime(2024, 1, 1, 8)
 T2 = datetime(2024, 1, 2, 8)
 T3 = datetime(2024, 1, 3, 8)
-
-CHANGES_SINCE_LAST_RUN = """
-    SELECT customer_id, CASE WHEN joined_at = evaluated_at THEN 'joined' ELSE 'left' END AS change
-    FROM {table} WHERE joined_at = evaluated_at OR left_at = evaluated_at ORDER BY customer_id
-"""
 
 
 def members(*ids: str) -> CompiledQuery:
@@ -53,8 +49,8 @@ def spells(warehouse: Warehouse) -> list[tuple[object, ...]]:
 
 def changes(warehouse: Warehouse) -> list[tuple[str, str]]:
     with closing(warehouse.connect()) as con:
-        sql = CHANGES_SINCE_LAST_RUN.format(table=warehouse.scan(members_table("seg")))
-        return [tuple(row) for row in con.execute(sql).fetchall()]  # type: ignore[misc]
+        sql = last_run_changes_sql(warehouse.scan(members_table("seg")))
+        return [(row[0], row[1]) for row in con.execute(f"{sql} ORDER BY customer_id").fetchall()]
 
 
 def test_first_run_everyone_joins(tmp_path: Path) -> None:
