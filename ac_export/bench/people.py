@@ -132,6 +132,7 @@ def _addresses(rng: np.random.Generator, size: int) -> pl.DataFrame:
 
 
 def _with_emails(frame: pl.DataFrame, rng: np.random.Generator) -> pl.DataFrame:
+    """Adds email (work or free-mail, first_last) and other_email (first.lastYY at a free-mail domain)."""
     size = frame.height
     surnames = [s.lower() for s in vocab.COMMON_LAST_NAMES]
     pattern = rng.integers(0, len(vocab.COMPANY_DOMAIN_PATTERNS), size)
@@ -149,12 +150,9 @@ def _with_emails(frame: pl.DataFrame, rng: np.random.Generator) -> pl.DataFrame:
     company = ~flags(rng, FREE_MAIL_SHARE, size)
     for index, template in enumerate(vocab.COMPANY_DOMAIN_PATTERNS):
         work = patch(work, company & (pattern == index), _domain=_template(template))
-    work = work.with_columns(
-        email=_unique_address(pl.concat_str("_first", pl.lit("_"), "_last"), pl.col("_domain")),
-        other_email=_unique_address(
-            pl.concat_str("_first", pl.lit("."), "_last", "_year"), pl.col("_other_domain")
-        ),
-    )
+    work = _unique_address(work, "email", pl.concat_str("_first", pl.lit("_"), "_last"), pl.col("_domain"))
+    other_local = pl.concat_str("_first", pl.lit("."), "_last", "_year")
+    work = _unique_address(work, "other_email", other_local, pl.col("_other_domain"))
     return frame.with_columns(work["email"], work["other_email"])
 
 
@@ -168,11 +166,13 @@ def _template(template: str) -> pl.Expr:
     return pl.concat_str(parts)
 
 
-def _unique_address(local: pl.Expr, domain: pl.Expr) -> pl.Expr:
-    """local@domain, with the person id appended to the local part when someone already has it."""
-    address = pl.concat_str(local, pl.lit("@"), domain)
+def _unique_address(work: pl.DataFrame, name: str, local: pl.Expr, domain: pl.Expr) -> pl.DataFrame:
+    """Column `name` = local@domain, with the person id appended to the local part when someone
+    earlier already has that address (namesakes at one domain are common at a million people)."""
+    work = work.with_columns(pl.concat_str(local, pl.lit("@"), domain).alias(name))
+    taken = ~work[name].is_first_distinct().to_numpy()
     numbered = pl.concat_str(local, pl.col("person_id").cast(pl.String), pl.lit("@"), domain)
-    return pl.when(address.is_first_distinct()).then(address).otherwise(numbered)
+    return patch(work, taken, **{name: numbered})
 
 
 def _share_households(frame: pl.DataFrame, rng: np.random.Generator, rate: float) -> pl.DataFrame:

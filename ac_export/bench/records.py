@@ -3,7 +3,7 @@ ground truth that says which of their records belong to the same person.
 
 Keys follow Contoso: a person's contact id `CNTID_<1000 + person>` is their key in Contact.txt and in
 the CRM file alike, and the loyalty file's ContactId points at it. Duplicate records get fresh, higher
-ids (a second account is opened later), so a key never names two people.
+ids, numbered after every person's own, so a key never names two people.
 """
 
 from __future__ import annotations
@@ -130,28 +130,27 @@ def _linked(size: int, *members: Members) -> np.ndarray:
     return linked
 
 
-def _identity(
-    people: pl.DataFrame, members: Members, options: GenerateOptions, source: str, date: str
-) -> pl.DataFrame:
-    records = render_identity(people[members.person_ids], options, source)
+def _identity(rows: pl.DataFrame, options: GenerateOptions, source: str, date: str) -> pl.DataFrame:
+    records = render_identity(rows, options, source)
     return records.with_columns(DateOfBirth=format_days(records["birth"], date)).drop("birth")
+
+
+def _created_on(rng: np.random.Generator, options: GenerateOptions, size: int, date: str) -> pl.Series:
+    return format_days(pl.Series(uniform_days(rng, options.start_date, options.end_date, size)), date)
 
 
 def _contacts(
     people: pl.DataFrame, members: Members, keys: pl.Series, options: GenerateOptions
 ) -> pl.DataFrame:
     rng = stream(options.seed, "contacts.attributes")
-    size = len(members.person_ids)
-    address = people[members.person_ids].select(
-        PostCode="postcode", StreetAddress="street", City="city", State="state"
-    )
+    rows = people[members.person_ids]
+    size = rows.height
+    address = rows.select(PostCode="postcode", StreetAddress="street", City="city", State="state")
     income = np.maximum(INCOME_FLOOR, rng.lognormal(mean=11.2, sigma=0.8, size=size))
     extras = pl.DataFrame(
         {
             "Country": pl.repeat("USA", size, eager=True),
-            "CreatedOn": format_days(
-                pl.Series(uniform_days(rng, options.start_date, options.end_date, size)), US_DATE
-            ),
+            "CreatedOn": _created_on(rng, options, size, US_DATE),
             "Loyalty Tier": _categories(rng, vocab.LOYALTY_TIERS, size),
             "Email Subscriber": _yes_no(rng, vocab.EMAIL_SUBSCRIBER_SHARE, size),
             "Income": income,
@@ -159,12 +158,12 @@ def _contacts(
             "CustomerSatisfaction": _categories(rng, vocab.SATISFACTION_LEVELS, size),
         }
     )
-    identity = _identity(people, members, options, "contacts", US_DATE).with_columns(ContactId=keys)
+    identity = _identity(rows, options, "contacts", US_DATE).with_columns(ContactId=keys)
     return pl.concat([identity, address, extras], how="horizontal").select(CONTACT_COLUMNS)
 
 
 def _crm(people: pl.DataFrame, members: Members, keys: pl.Series, options: GenerateOptions) -> pl.DataFrame:
-    identity = _identity(people, members, options, "crm", US_DATE)
+    identity = _identity(people[members.person_ids], options, "crm", US_DATE)
     return identity.with_columns(ContactId=keys).select(CRM_COLUMNS)
 
 
@@ -177,15 +176,13 @@ def _loyalty(
     link = pl.when(pl.Series(linked[members.person_ids])).then(
         CONTACT_PREFIX + (person + FIRST_NUMBER).cast(pl.String)
     )
-    identity = _identity(people, members, options, "loyalty", ISO_DATE)
+    identity = _identity(people[members.person_ids], options, "loyalty", ISO_DATE)
     return identity.with_columns(
         LoyaltyId=numbered(LOYALTY_PREFIX, FIRST_NUMBER, size),
         ContactId=link,
         RewardPoints=pl.Series(rng.integers(10, 356, size)),
         CreditCard=_yes_no(rng, vocab.CREDIT_CARD_SHARE, size),
-        CreatedOn=format_days(
-            pl.Series(uniform_days(rng, options.start_date, options.end_date, size)), ISO_DATE
-        ),
+        CreatedOn=_created_on(rng, options, size, ISO_DATE),
     ).select(LOYALTY_COLUMNS)
 
 

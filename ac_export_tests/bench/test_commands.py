@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from ac_export import bench
 from ac_export.bench.generate import MANIFEST_FILE, SOURCE_FILES, SOURCES_DIR, TRUTH_FILE
+from ac_export.bench.options import GenerateOptions
 from ac_export.cli import main
 
 
@@ -55,3 +57,9 @@ def test_unwritable_output_fails_with_one_line(tmp_path: Path, capsys: pytest.Ca
     err = capsys.readouterr().err
     assert code == 2
     assert err.startswith("ac-export generate: cannot write") and err.count("\n") == 1
+
+
+def test_readme_documents_every_flag() -> None:
+    readme = (Path(bench.__file__).parent / "README.md").read_text(encoding="utf-8")
+    missing = [name for name in GenerateOptions.model_fields if "--" + name.replace("_", "-") not in readme]
+    assert missing == []
