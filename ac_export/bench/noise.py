@@ -29,8 +29,7 @@ PHONE_SHAPES: tuple[PhoneShape, ...] = (
 
 
 def render_identity(rows: pl.DataFrame, options: GenerateOptions, source: str) -> pl.DataFrame:
-    """One noisy record per row of `rows` (people): person_id, FirstName, LastName, FullName,
-    birth (day number), Gender, EMail, Telephone."""
+    """One noisy record per person row: person_id, names, birth (day number), Gender, EMail, Telephone."""
     seed = options.seed
     return pl.concat(
         [

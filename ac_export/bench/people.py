@@ -76,9 +76,7 @@ def _rare_surnames(rng: np.random.Generator, size: int) -> pl.Series:
 
 
 def _phones(rng: np.random.Generator, size: int) -> pl.DataFrame:
-    space = len(vocab.AREA_CODES) * len(EXCHANGES) * LINES
-    if size > space:
-        raise ValueError(f"at most {space} people have distinct phone numbers")
+    space = len(vocab.AREA_CODES) * len(EXCHANGES) * LINES  # 2.4 billion, far above the people limit
     # Drawn without replacement: two different people never share a number by accident.
     number = rng.choice(space, size=size, replace=False)
     area, rest = np.divmod(number, len(EXCHANGES) * LINES)
@@ -167,8 +165,8 @@ def _template(template: str) -> pl.Expr:
 
 
 def _unique_address(work: pl.DataFrame, name: str, local: pl.Expr, domain: pl.Expr) -> pl.DataFrame:
-    """Column `name` = local@domain, with the person id appended to the local part when someone
-    earlier already has that address (namesakes at one domain are common at a million people)."""
+    """Column `name` = local@domain, the person id appended to the local part if the address is taken."""
+    # Namesakes at one domain are common at a million people; each must still own their address.
     work = work.with_columns(pl.concat_str(local, pl.lit("@"), domain).alias(name))
     taken = ~work[name].is_first_distinct().to_numpy()
     numbered = pl.concat_str(local, pl.col("person_id").cast(pl.String), pl.lit("@"), domain)

@@ -81,8 +81,8 @@ def numbered(prefix: str, first: int, size: int) -> pl.Series:
 
 
 def patch(frame: pl.DataFrame, mask: np.ndarray, **changes: pl.Expr) -> pl.DataFrame:
-    """`frame` with the expressions applied to the masked rows only: noise touches few rows, so only
-    those are computed (polars' when/then would compute every branch for every row)."""
+    """`frame` with the expressions applied to the masked rows only, computed on those rows alone."""
+    # Noise touches few rows; a when/then over the whole frame would evaluate every branch for every row.
     rows = np.flatnonzero(mask)
     if rows.size == 0:
         return frame
