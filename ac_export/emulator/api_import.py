@@ -15,7 +15,6 @@ from ac_export.emulator.validation import VALIDATION_MESSAGE, BulkValidationErro
 
 async def bulk_import(request: Request, emulator: Emulator) -> Response:
     """Validate all or nothing, count against the bulk window, then queue one batch."""
-    emulator.stats.bulk_import_requests += 1
     account = emulator.account
     try:
         contacts = parse_bulk_request(await request.body(), account.fields, account.lists)

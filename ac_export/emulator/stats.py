@@ -6,6 +6,8 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
+BULK_IMPORT_ENDPOINT = "POST /api/3/import/bulk_import"
+
 
 @dataclass
 class Stats:
@@ -14,7 +16,6 @@ class Stats:
     requests: int = 0
     throttled: int = 0
     faults: int = 0
-    bulk_import_requests: int = 0
     bulk_imports_queued: int = 0
     contacts_queued: int = 0
     faults_by_kind: Counter[str] = field(default_factory=Counter)
@@ -36,7 +37,7 @@ class Stats:
             "throttled": self.throttled,
             "faults": self.faults,
             "faults_by_kind": dict(self.faults_by_kind),
-            "bulk_import_requests": self.bulk_import_requests,
+            "bulk_import_requests": sum(self.by_endpoint.get(BULK_IMPORT_ENDPOINT, {}).values()),
             "bulk_imports_queued": self.bulk_imports_queued,
             "contacts_queued": self.contacts_queued,
             "by_status": dict(self.by_status),

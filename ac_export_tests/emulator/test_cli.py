@@ -1,0 +1,101 @@
+"""The `ac-export emulator` command: flags, the listening line, and user errors on one line."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+
+import pytest
+
+from ac_export.cli import build_parser
+from ac_export.emulator.commands import startup_spec
+from ac_export_tests.support.emulator import running_emulator
+
+CONTRACT_FLAGS = (
+    "--host", "--port", "--api-key", "--time-scale", "--no-rate-limit", "--processing-delay",
+    "--contact-limit", "--state", "--fault-rate", "--seed", "--list", "--field",
+)  # fmt: skip
+
+
+def _run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", "ac_export.emulator", *args]
+    return subprocess.run(command, capture_output=True, text=True, timeout=30, env=env)
+
+
+def test_ac_export_has_the_emulator_command_with_the_contract_flags() -> None:
+    parser = build_parser()
+    args = parser.parse_args(
+        ["emulator", "--api-key", "k", "--port", "0", "--time-scale", "60", "--list", "A"]
+    )
+    assert args.handler.__module__ == "ac_export.emulator.commands"
+    assert (args.host, args.port, args.time_scale, args.lists) == ("127.0.0.1", 0, 60.0, ["A"])
+    help_text = subprocess.run(
+        [sys.executable, "-m", "ac_export.cli", "emulator", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    ).stdout
+    for flag in CONTRACT_FLAGS:
+        assert flag in help_text
+
+
+def test_defaults_bind_localhost_8787() -> None:
+    args = build_parser().parse_args(["emulator", "--api-key", "k"])
+    assert (args.host, args.port) == ("127.0.0.1", 8787)
+    spec = startup_spec(args)
+    assert spec.knobs.rate_limit and spec.knobs.time_scale == 1.0 and spec.state_file is None
+
+
+def test_listening_line_names_the_real_port() -> None:
+    with running_emulator() as handle:
+        host, port = handle.host.split(":")
+        assert host == "127.0.0.1" and int(port) > 0
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ((), "no API key"),
+        (("--api-key", "k", "--time-scale", "0"), "time-scale must be > 0"),
+        (("--api-key", "k", "--fault-rate", "2"), "fault-rate must be between 0 and 1"),
+        (("--api-key", "k", "--field", "TIER:colour"), "--field 'TIER:colour'"),
+        (("--api-key", "k", "--fault-kinds", "500,meteor"), "fault-kinds must be a non-empty subset"),
+    ],
+)
+def test_user_errors_exit_2_with_one_line(args: tuple[str, ...], message: str) -> None:
+    result = _run("--port", "0", *args, env={"PATH": "/usr/bin"})
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+
+
+def test_port_in_use_is_a_user_error() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        result = _run("--api-key", "k", "--port", str(taken.getsockname()[1]))
+    assert result.returncode == 2
+    assert "cannot listen on 127.0.0.1" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_startup_lists_and_fields_exist_with_ids_in_order() -> None:
+    flags = (
+        "--list",
+        "Newsletter",
+        "--list",
+        "Customers",
+        "--field",
+        "LOYALTY_TIER",
+        "--field",
+        "BIRTHDAY:date",
+    )
+    with running_emulator(*flags, "--no-rate-limit") as handle, handle.api() as api:
+        lists = api.get("/lists").json()["lists"]
+        assert [(item["id"], item["name"]) for item in lists] == [("1", "Newsletter"), ("2", "Customers")]
+        fields = api.get("/fields").json()["fields"]
+        assert [(f["id"], f["perstag"], f["type"]) for f in fields] == [
+            ("1", "LOYALTY_TIER", "text"),
+            ("2", "BIRTHDAY", "date"),
+        ]
+        assert api.post("/lists", json={"list": {"name": "Third"}}).json()["list"]["id"] == "3"
