@@ -18,6 +18,7 @@ COMMAND_MODULES = (
     "ac_export.activecampaign.commands",
     "ac_export.automation.commands",
     "ac_export.bench.commands",
+    "ac_export.demo.commands",
 )
 
 

@@ -207,6 +207,17 @@ class ActiveCampaignClient:
             found.extend(AcList(id=int(item["id"]), name=str(item.get("name", ""))) for item in page)
         return found
 
+    def create_list(self, name: str) -> AcList:
+        """Create a list (ActiveCampaign requires a unique `stringid`; the name serves)."""
+        payload = {"list": {"name": name, "stringid": name, "sender_url": "", "sender_reminder": ""}}
+        body = self._call("POST", "/lists", json=payload)["list"]
+        return AcList(id=int(body["id"]), name=str(body.get("name", "")))
+
+    def count_list_contacts(self, list_id: int, status: int = 1) -> int:
+        """How many contacts of the list have this membership status (1 active, 2 unsubscribed)."""
+        body = self._call("GET", "/contacts", params={"listid": list_id, "status": status, "limit": 1})
+        return int(body.get("meta", {}).get("total", 0))
+
     def field_by_perstag(self, perstag: str) -> CustomField | None:
         """The custom field with this personalization tag, if the account has it."""
         body = self._call("GET", "/fields", params={"filters[perstag]": perstag, "limit": PAGE_SIZE})

@@ -1,0 +1,1 @@
+"""Running everything locally: `make demo` and `make dev`, both against the local emulator."""
