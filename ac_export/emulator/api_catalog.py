@@ -8,6 +8,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
+from ac_export.emulator.entities import FIELD_TYPES
 from ac_export.emulator.inputs import as_id, paging, text, wrapped_object
 from ac_export.emulator.runtime import Emulator
 from ac_export.emulator.shapes import (
@@ -22,7 +23,7 @@ from ac_export.emulator.shapes import (
     tag_json,
     unprocessable,
 )
-from ac_export.emulator.store import FIELD_TYPES, DuplicateError
+from ac_export.emulator.store import DuplicateError
 
 
 def _page(

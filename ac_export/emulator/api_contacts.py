@@ -7,6 +7,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
+from ac_export.emulator.entities import SUBSCRIBED, UNSUBSCRIBED
 from ac_export.emulator.inputs import InputError, as_id, int_param, paging, text, wrapped_object
 from ac_export.emulator.runtime import Emulator
 from ac_export.emulator.shapes import (
@@ -19,7 +20,7 @@ from ac_export.emulator.shapes import (
     page_meta,
     unprocessable,
 )
-from ac_export.emulator.store import SUBSCRIBED, UNSUBSCRIBED, DuplicateError
+from ac_export.emulator.store import DuplicateError
 from ac_export.emulator.validation import is_valid_email
 
 # contact/sync and POST /contacts speak camelCase, unlike bulk import's snake_case.

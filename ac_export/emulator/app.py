@@ -148,6 +148,7 @@ def _api_route(emulator: Emulator, method: str, path: str, handler: Handler) -> 
     endpoint_name = f"{method} {API_PREFIX}{re.sub(r':[a-z]+}', '}', path)}"
 
     async def endpoint(request: Request) -> Response:
+        """The ActiveCampaign endpoint behind the emulator's request pipeline."""
         return await serve_api(request, emulator, endpoint_name, handler)
 
     return Route(API_PREFIX + path, endpoint, methods=[method], name=endpoint_name)
@@ -155,6 +156,7 @@ def _api_route(emulator: Emulator, method: str, path: str, handler: Handler) -> 
 
 def _control_route(emulator: Emulator, method: str, path: str, handler: Handler) -> Route:
     async def endpoint(request: Request) -> Response:
+        """A test endpoint: no key, no limits, no faults, not counted."""
         emulator.tick()
         try:
             return await handler(request, emulator)
@@ -174,6 +176,7 @@ def build_app(emulator: Emulator) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        """Run the ticker while serving; write the state file on the way out."""
         ticker = asyncio.create_task(_tick_forever(emulator))
         try:
             yield

@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from ac_export.emulator.store import Account, email_key, now_iso
+from ac_export.emulator.entities import email_key, now_iso
+from ac_export.emulator.store import Account
 
 # ActiveCampaign reports `false` just after the POST, then waiting → claimed → active → completed;
 # the emulator spends an equal share of the processing delay in each of the first four.

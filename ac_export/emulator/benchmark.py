@@ -47,6 +47,7 @@ def _post_all(base_url: str, bodies: list[bytes], concurrency: int) -> list[str]
     ) as client:
 
         def post(body: bytes) -> str:
+            """Post one body; its batch id."""
             response = client.post("/api/3/import/bulk_import", content=body)
             response.raise_for_status()
             return response.json()["batchId"]

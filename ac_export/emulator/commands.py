@@ -7,10 +7,10 @@ import os
 import sys
 from pathlib import Path
 
+from ac_export.emulator.entities import FIELD_TYPES
 from ac_export.emulator.knobs import FAULT_KINDS, KnobError, Knobs, parse_fault_kinds
 from ac_export.emulator.runtime import Emulator, StartupSpec
 from ac_export.emulator.snapshot import SnapshotError
-from ac_export.emulator.store import FIELD_TYPES
 
 API_KEYS_ENV = "AC_EMULATOR_API_KEYS"
 

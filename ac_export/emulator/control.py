@@ -9,11 +9,11 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
+from ac_export.emulator.entities import SUBSCRIBED, UNSUBSCRIBED, email_key
 from ac_export.emulator.inputs import InputError, as_id
 from ac_export.emulator.knobs import KnobError
 from ac_export.emulator.runtime import Emulator
 from ac_export.emulator.shapes import json_response, membership_json
-from ac_export.emulator.store import SUBSCRIBED, UNSUBSCRIBED, email_key
 
 # ActiveCampaign shows a hard-bounced contact as status 3 on the lists it was subscribed to.
 BOUNCED_STATUS = 3

@@ -18,6 +18,7 @@ class _QuietDrops(logging.Filter):
     """Hide uvicorn's complaint about the responses the emulator cuts short on purpose."""
 
     def filter(self, record: logging.LogRecord) -> bool:
+        """Keep every record but that one."""
         return "returned without completing response" not in record.getMessage()
 
 
@@ -29,6 +30,7 @@ class _AnnouncingServer(uvicorn.Server):
         self.url = url
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        """Start serving, then announce the URL."""
         await super().startup(sockets)
         # Test harnesses wait for this exact line on stdout to learn the port.
         print(f"{LISTENING_PREFIX}{self.url}", flush=True)

@@ -8,7 +8,7 @@ from typing import Any
 import orjson
 from starlette.responses import Response
 
-from ac_export.emulator.store import (
+from ac_export.emulator.entities import (
     Contact,
     ContactTag,
     CustomField,

@@ -107,6 +107,7 @@ def _canonical(
     """The import row for a contact that needs conversion, appending every reason it is invalid."""
 
     def fail(text: str) -> None:
+        """Record why this contact is invalid."""
         reasons.append({"contact": index, "failureReason": text})
 
     if not isinstance(raw, dict):

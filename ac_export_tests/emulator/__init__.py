@@ -1,0 +1,1 @@
+"""Contract tests of the ActiveCampaign emulator, run over a real socket."""

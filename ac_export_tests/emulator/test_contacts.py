@@ -111,6 +111,7 @@ def test_filter_by_list_and_status(api: httpx.Client) -> None:
     imported(api, rows)
 
     def emails(**params: object) -> list[str]:
+        """Emails of the list's contacts matching the params."""
         return [
             c["email"] for c in api.get("/contacts", params={"listid": list_id, **params}).json()["contacts"]
         ]

@@ -64,6 +64,7 @@ def test_contact_lists_refuses_unknown_list_contact_or_status(api: httpx.Client)
     contact_id = imported(api, [{"email": "a@example.com"}])["success"][0]
 
     def post(**changes: object) -> httpx.Response:
+        """Post a membership differing from a valid one by `changes`."""
         body = {"list": list_id, "contact": contact_id, "status": 1, **changes}
         return api.post("/contactLists", json={"contactList": body})
 
