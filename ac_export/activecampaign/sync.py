@@ -10,6 +10,7 @@ import logging
 import time
 import uuid
 from dataclasses import dataclass, field
+from datetime import datetime
 
 import duckdb
 
@@ -142,14 +143,19 @@ def run_export(
                 f"export {request.name}: segment {export.segment} is empty; on_empty_segment=skip, so "
                 f"list {export.list_id} is left as it is"
             )
+            _collect_rejections(con, request.name, since=None)
             return _result(request, counts, UploadCounts(), client, con, started, created, skipped=True)
         check_removal_guard(request, counts)
         if request.dry_run:
+            _collect_rejections(con, request.name, since=None)
             return _result(request, counts, UploadCounts(), client, con, started, created)
         ledger.mark_opted_out(con, request.name, counts.new_opt_outs)
         uploaded = _upload(request, client, con, settings, log)
         _add_counts(uploaded, resumed)
-        _write_rejections(request, con, warehouse, opened_at)
+        _collect_rejections(con, request.name, since=opened_at)
+        warehouse.write_query(
+            REJECTIONS_TABLE.format(export=request.name), con, "SELECT * FROM run_rejections"
+        )
         return _result(request, counts, uploaded, client, con, started, created)
     finally:
         con.close()
@@ -222,17 +228,16 @@ def _add_counts(total: UploadCounts, extra: UploadCounts) -> None:
     total.batches += extra.batches
 
 
-def _write_rejections(
-    request: ExportRequest, con: duckdb.DuckDBPyConnection, warehouse: Warehouse, since: object
-) -> None:
-    """The full rejection list of this run as a warehouse table, one reason per row."""
-    sql = f"""
-        {plan.rejection_rows_sql(request.name)}
-        UNION ALL
-        SELECT export, customer_id, email, 'rejected_by_activecampaign', reason, 'activecampaign'
-        FROM ledger WHERE status = '{ledger.REFUSED}' AND updated_at >= $since
-    """
-    warehouse.write_query(REJECTIONS_TABLE.format(export=request.name), con, sql, {"since": since})
+def _collect_rejections(con: duckdb.DuckDBPyConnection, export_name: str, since: datetime | None) -> None:
+    """`run_rejections`: the plan's rejections, plus what ActiveCampaign refused since `since`."""
+    sql = plan.rejection_rows_sql(export_name)
+    if since is not None:
+        sql += f"""
+            UNION ALL
+            SELECT export, customer_id, email, 'rejected_by_activecampaign', reason, 'activecampaign'
+            FROM ledger WHERE status = '{ledger.REFUSED}' AND updated_at >= TIMESTAMP '{since.isoformat()}'
+        """
+    con.execute(f"CREATE OR REPLACE TEMP VIEW run_rejections AS {sql}")
 
 
 def _result(
@@ -271,8 +276,7 @@ def _result(
         f"""
         SELECT coalesce(customer_id, ''), coalesce(regexp_replace(email, '^(.{{0,2}})[^@]*', '\\1***'), ''),
                kind, reason
-        FROM ({plan.rejection_rows_sql(request.name)})
-        ORDER BY kind, customer_id LIMIT {REJECTION_SAMPLE_ROWS}
+        FROM run_rejections ORDER BY kind, customer_id LIMIT {REJECTION_SAMPLE_ROWS}
         """
     ).fetchall()
     return ExportResult(

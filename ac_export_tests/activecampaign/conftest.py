@@ -1,0 +1,137 @@
+"""Fixtures for export tests: a warehouse holding a segment, and a way to run its export."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from ac_export.activecampaign.resource import ActiveCampaignResource
+from ac_export.activecampaign.sync import ExportRequest, ExportResult, run_export
+from ac_export.config.exports import Export, FieldMapping
+from ac_export.warehouse import Warehouse
+from ac_export_tests.support.emulator import EmulatorHandle
+
+SEGMENT = "testers"
+ATTRIBUTE_TYPES = {
+    "customer_id": "string",
+    "email": "string",
+    "first_name": "string",
+    "last_name": "string",
+    "phone": "string",
+    "tier": "string",
+    "spend": "float",
+}
+
+
+@dataclass
+class ExportWorld:
+    """A warehouse with one segment, an emulated account with one list, and the export between them."""
+
+    warehouse: Warehouse
+    emulator: EmulatorHandle
+    list_id: int
+    profiles: dict[str, dict[str, object]] = field(default_factory=dict)
+    members: set[str] = field(default_factory=set)
+
+    def people(self, count: int, start: int = 0) -> list[str]:
+        """Add `count` profiles with valid emails and make them members; returns their customer ids."""
+        ids = [f"c{n:05d}" for n in range(start, start + count)]
+        for n, customer in zip(range(start, start + count), ids, strict=True):
+            self.profiles[customer] = {
+                "email": f"Person{n}@Example.com",
+                "first_name": f"First{n}",
+                "last_name": "Tester",
+                "phone": "+12025550143",
+                "tier": "gold" if n % 2 else "silver",
+                "spend": float(n),
+            }
+        self.members.update(ids)
+        return ids
+
+    def write(self) -> None:
+        """Write profiles and current members to the warehouse tables the export reads."""
+        rows = [{"customer_id": c, **values} for c, values in sorted(self.profiles.items())]
+        self.warehouse.write_frame("profiles/unified_profiles", pl.DataFrame(rows, infer_schema_length=None))
+        members = sorted(self.members)
+        self.warehouse.write_frame(
+            f"segments/members/{SEGMENT}",
+            pl.DataFrame(
+                {
+                    "customer_id": members,
+                    "joined_at": [None] * len(members),
+                    "left_at": [None] * len(members),
+                },
+                schema={"customer_id": pl.String, "joined_at": pl.Datetime, "left_at": pl.Datetime},
+            ),
+        )
+
+    def export(self, **overrides: object) -> Export:
+        """The export under test, with optional overrides of its settings."""
+        settings: dict[str, object] = {
+            "segment": SEGMENT,
+            "connection": "test",
+            "list_id": self.list_id,
+            "fields": FieldMapping(
+                first_name="first_name", last_name="last_name", phone="phone", custom={"TIER": "tier"}
+            ),
+            "tags": ["tested"],
+            "create_missing_fields": True,
+            "removal_guard": 1.0,
+        }
+        settings.update(overrides)
+        return Export.model_validate(settings)
+
+    def resource(self, **overrides: object) -> ActiveCampaignResource:
+        """A resource for the emulated account: no pacing (the emulator runs with limits off)."""
+        fields: dict[str, object] = {
+            "api_host": self.emulator.base_url,
+            "api_key": self.emulator.api_key,
+            "pace": False,
+            "poll_interval_s": 0.02,
+        }
+        fields.update(overrides)
+        return ActiveCampaignResource(**fields)  # type: ignore[arg-type]
+
+    def run(
+        self, export: Export | None = None, resource: ActiveCampaignResource | None = None, **request: object
+    ) -> ExportResult:
+        """Write the tables and run the export once; returns its result."""
+        self.write()
+        export = export or self.export()
+        resource = resource or self.resource()
+        with resource.get_client() as client:
+            return run_export(
+                ExportRequest("test_export", export, resource.host().host, ATTRIBUTE_TYPES, **request),  # type: ignore[arg-type]
+                client,
+                self.warehouse,
+                resource.upload_settings(export.run_automations),
+                logging.getLogger("test-export"),
+            )
+
+    def subscribed(self) -> set[str]:
+        """Emails the emulator holds as subscribed to the list."""
+        return self.emulator.list_members(self.list_id, status=1)
+
+    def expected(self) -> set[str]:
+        """Lower-cased emails of current members that have one."""
+        return {
+            str(self.profiles[c]["email"]).strip().lower()
+            for c in self.members
+            if self.profiles[c].get("email")
+        }
+
+
+@pytest.fixture
+def world(emulator: EmulatorHandle, tmp_path: Path) -> ExportWorld:
+    """A fresh account (limits off, fast processing) with one list, and an empty warehouse."""
+    emulator.configure(rate_limit=False, processing_delay=0.0)
+    list_id = emulator.create_list(SEGMENT)
+    return ExportWorld(Warehouse(tmp_path / "warehouse"), emulator, list_id)
+
+
+WorldFactory = Callable[[], ExportWorld]
