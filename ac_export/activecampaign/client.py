@@ -138,7 +138,7 @@ class ActiveCampaignClient:
         for attempt in range(self._max_retries + 1):
             if attempt:
                 self.stats.retries += 1
-            self.pacer.acquire(kind)
+            stamp = self.pacer.acquire(kind)
             self.stats.requests += 1
             try:
                 response = self._http.request(method, path, **kwargs)
@@ -146,6 +146,8 @@ class ActiveCampaignClient:
                 last_problem = f"{type(exc).__name__} on {method} {path}"
                 time.sleep(self._backoff(attempt))
                 continue
+            finally:
+                self.pacer.settle(kind, stamp)
             self.stats.by_status[response.status_code] = self.stats.by_status.get(response.status_code, 0) + 1
             wait = self._throttle_wait(response, kind, attempt)
             if wait is not None:

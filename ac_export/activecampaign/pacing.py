@@ -51,6 +51,11 @@ class Limits:
         }
 
 
+def _window_names(kind: RequestKind) -> list[str]:
+    """Every request counts against the general window; bulk imports also against their own."""
+    return [RequestKind.GENERAL.value] + ([kind.value] if kind is not RequestKind.GENERAL else [])
+
+
 _THREAD_LOCKS: dict[str, threading.Lock] = {}
 _THREAD_LOCKS_GUARD = threading.Lock()
 
@@ -89,26 +94,42 @@ class AccountPacer:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
     def acquire(self, kind: RequestKind) -> float:
-        """Wait until a request of this kind may go out, record it, and return the seconds waited."""
-        started = time.monotonic()
-        while (wait := self.try_acquire(kind)) > 0:
+        """Wait until a request of this kind may go out, record it, and return its stamp for `settle`."""
+        while True:
+            stamp, wait = self._try_acquire(kind)
+            if wait <= 0:
+                return stamp
             time.sleep(min(wait, 1.0))
-        return time.monotonic() - started
 
-    def try_acquire(self, kind: RequestKind) -> float:
-        """Record a request if it may go out now and return 0; otherwise return the seconds to wait."""
-        names = [RequestKind.GENERAL.value] + ([kind.value] if kind is not RequestKind.GENERAL else [])
+    def _try_acquire(self, kind: RequestKind) -> tuple[float, float]:
+        names = _window_names(kind)
         with self._state() as state:
             now = time.time()
             wait = self._wait(state, names, now)
             if wait <= 0:
                 for name in names:
                     state.setdefault(name, []).append(now)
-            return max(wait, 0.0)
+            return now, wait
+
+    def settle(self, kind: RequestKind, stamp: float) -> None:
+        """Move a request's stamp to when its answer arrived.
+
+        The server counts a request when it arrives, somewhere between our send and its answer;
+        counting windows from the answer keeps slow responses from squeezing the next window.
+        """
+        names = _window_names(kind)
+        with self._state() as state:
+            now = time.time()
+            for name in names:
+                stamps = state.get(name, [])
+                if stamp in stamps:
+                    stamps.remove(stamp)
+                    stamps.append(now)
+                    stamps.sort()
 
     def ready_in(self, kind: RequestKind) -> float:
         """Seconds until a request of this kind could go out, without recording one."""
-        names = [RequestKind.GENERAL.value] + ([kind.value] if kind is not RequestKind.GENERAL else [])
+        names = _window_names(kind)
         with self._state() as state:
             return max(self._wait(state, names, time.time()), 0.0)
 
@@ -141,9 +162,8 @@ class NoPacing:
         """Never waits."""
         return 0.0
 
-    def try_acquire(self, kind: RequestKind) -> float:
-        """Always allowed."""
-        return 0.0
+    def settle(self, kind: RequestKind, stamp: float) -> None:
+        """Nothing to record."""
 
     def ready_in(self, kind: RequestKind) -> float:
         """Always ready."""
