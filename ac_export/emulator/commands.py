@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 from pathlib import Path
@@ -168,7 +169,9 @@ def run(args: argparse.Namespace) -> int:
         return _usage_error(str(exc))
     except OSError as exc:
         return _usage_error(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}")
-    serve(emulator, sock)
+    # Ctrl-C is the normal way to stop; the state file is written during the graceful shutdown.
+    with contextlib.suppress(KeyboardInterrupt):
+        serve(emulator, sock)
     return 0
 
 
