@@ -1,0 +1,151 @@
+"""Connections and exports configuration: host forms, cross-file checks, defaults."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ac_export.config.exports import (
+    ConnectionsConfig,
+    load_connections_config,
+    load_exports_config,
+    normalize_api_host,
+)
+from ac_export.config.loading import ConfigError
+
+ATTRIBUTES = {"email": "string", "first_name": "string", "birth_date": "date", "total_spend": "float"}
+
+
+@pytest.mark.parametrize(
+    ("given", "base_url", "warns"),
+    [
+        ("acme.api-us1.com", "https://acme.api-us1.com", False),
+        ("  acme.api-us1.com  ", "https://acme.api-us1.com", False),
+        ("https://acme.api-us1.com", "https://acme.api-us1.com", True),
+        ("https://acme.api-us1.com/api/3/", "https://acme.api-us1.com", True),
+        ("acme.api-eu1.com", "https://acme.api-eu1.com", False),
+        ("http://127.0.0.1:8787", "http://127.0.0.1:8787", False),
+        ("http://localhost:8787", "http://localhost:8787", False),
+    ],
+)
+def test_accepted_hosts(given: str, base_url: str, warns: bool) -> None:
+    host = normalize_api_host(given)
+    assert host.base_url == base_url
+    assert (host.warning is not None) is warns
+
+
+@pytest.mark.parametrize(
+    ("given", "message"),
+    [
+        ("ftp://acme.api-us1.com", "scheme 'ftp' is not allowed"),
+        ("https://user:pass@acme.api-us1.com", "no credentials in the host"),
+        ("https://acme.api-us1.com/admin", "path '/admin' is not allowed"),
+        ("acme.api-us1.com?x=1", "query or fragment"),
+        ("http://acme.api-us1.com", "plain http:// is only allowed for loopback"),
+        ("http://93.184.216.34", "plain http:// is only allowed for loopback"),
+        ("", "empty"),
+        ("acme_api.com", "not a valid host name"),
+    ],
+)
+def test_refused_hosts_show_the_expected_form(given: str, message: str) -> None:
+    with pytest.raises(ValueError, match=message) as caught:
+        normalize_api_host(given)
+    assert "pass" not in str(caught.value).replace("passed", "")
+
+
+def write(folder: Path, name: str, text: str) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / name).write_text(text)
+    return folder
+
+
+def connections(folder: Path) -> ConnectionsConfig:
+    write(
+        folder,
+        "connections.yaml",
+        "connections:\n  main:\n    display_name: Main\n"
+        "    api_host: acme.api-us1.com\n    api_key_env: AC_KEY\n    data_privacy_consent: true\n",
+    )
+    return load_connections_config(folder)
+
+
+def test_defaults_apply_to_every_export_unless_it_sets_the_key(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        "exports.yaml",
+        "defaults: {connection: main, mode: upsert, tags: [shared]}\n"
+        "exports:\n  a: {segment: one, list_id: 1}\n  b: {segment: two, list_id: 2, tags: [own]}\n",
+    )
+    exports = load_exports_config(tmp_path, connections(tmp_path), {"one", "two"}, ATTRIBUTES).exports
+    assert exports["a"].mode == exports["b"].mode == "upsert"
+    assert exports["a"].tags == ["shared"] and exports["b"].tags == ["own"]
+    assert exports["a"].removal_guard == 0.2 and exports["a"].on_empty_segment == "skip"
+
+
+def test_cross_file_problems_are_listed_in_one_message(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        "exports.yaml",
+        "exports:\n"
+        "  a: {segment: nope, connection: other, list_id: 1}\n"
+        "  b: {segment: one, connection: main, list_id: 2,\n"
+        "      fields: {first_name: birth_date, custom: {X: gone}}}\n"
+        "  c: {segment: one, connection: main, list_id: 2}\n",
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_exports_config(tmp_path, connections(tmp_path), {"one"}, ATTRIBUTES)
+    message = str(caught.value)
+    assert "exports.yaml: 5 problem(s)" in message
+    assert "exports.a.connection: unknown connection 'other'" in message
+    assert "exports.a.segment: unknown segment 'nope'" in message
+    assert "exports.b.fields.first_name: 'birth_date' is date, not text" in message
+    assert "exports.b.fields.custom.X: unknown attribute or measure 'gone'" in message
+    assert "exports.c.list_id: list 2 of connection 'main' is already the target of export 'b'" in message
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("exports:\n  a: {segment: one, connection: main}\n", "exports.a.list_id: Field required"),
+        ("exports:\n  a: {segment: one, connection: main, list_id: 0}\n", "greater than 0"),
+        ("exports:\n  a: {segment: one, connection: main, list_id: 1, mode: sync}\n", "'mirror' or 'upsert'"),
+        (
+            "exports:\n  a: {segment: one, connection: main, list_id: 1, fields: {custom: {bad tag: x}}}\n",
+            "personalization tag 'bad tag'",
+        ),
+        ("exports:\n  A-1: {segment: one, connection: main, list_id: 1}\n", "export name 'A-1'"),
+        (
+            "exports:\n  a: {segment: one, connection: main, list_id: 1, removal_guard: 2}\n",
+            "less than or equal to 1",
+        ),
+    ],
+)
+def test_invalid_exports_name_the_field(tmp_path: Path, text: str, message: str) -> None:
+    write(tmp_path, "exports.yaml", text)
+    with pytest.raises(ConfigError, match=message):
+        load_exports_config(tmp_path, connections(tmp_path), {"one"}, ATTRIBUTES)
+
+
+def test_connection_needs_exactly_one_host_and_no_consent_by_default(tmp_path: Path) -> None:
+    write(tmp_path, "connections.yaml", "connections:\n  x: {display_name: X, api_key_env: K}\n")
+    with pytest.raises(ConfigError, match="exactly one of api_host"):
+        load_connections_config(tmp_path)
+    write(
+        tmp_path,
+        "connections.yaml",
+        "connections:\n  x: {display_name: X, api_host: a.api-us1.com, api_key_env: K}\n",
+    )
+    assert load_connections_config(tmp_path).connections["x"].data_privacy_consent is False
+
+
+def test_host_with_credentials_is_refused_without_echoing_them(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        "connections.yaml",
+        "connections:\n  x: {display_name: X, "
+        "api_host: 'https://admin:hunter2@a.api-us1.com', api_key_env: K}\n",
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_connections_config(tmp_path)
+    assert "no credentials in the host" in str(caught.value) and "hunter2" not in str(caught.value)
