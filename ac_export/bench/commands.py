@@ -1,8 +1,9 @@
-"""`ac-export generate`: synthetic data in the shape of the demo's sources, at any size."""
+"""`ac-export generate` (synthetic data in the shape of the demo's sources) and `ac-export bench`."""
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import sys
 from pathlib import Path
 from typing import Any
@@ -12,9 +13,19 @@ import pydantic
 from ac_export import settings
 from ac_export.bench.generate import generate
 from ac_export.bench.options import GenerateOptions
+from ac_export.bench.run_options import RunOptions
+from ac_export.bench.runner import run_benchmarks
+from ac_export.bench.scenarios import SCENARIOS
+from ac_export.bench.worker import TaskFailed
 
 
 def register(subparsers: Any) -> None:
+    """Add the `generate` and `bench` sub-commands."""
+    register_generate(subparsers)
+    register_bench(subparsers)
+
+
+def register_generate(subparsers: Any) -> None:
     """Add the `generate` sub-command; every generator option becomes a flag of the same name."""
     parser = subparsers.add_parser(
         "generate",
@@ -76,3 +87,75 @@ def describe_option_error(error: pydantic.ValidationError) -> str:
         return message
     flag = "--" + str(item["loc"][0]).replace("_", "-")
     return f"{flag}: {message} (got {item['input']!r})"
+
+
+def register_bench(subparsers: Any) -> None:
+    """Add the `bench` sub-command."""
+    sizes = ", ".join(f"{s.name} {s.default_size:,} {s.unit}" for s in SCENARIOS.values())
+    parser = subparsers.add_parser(
+        "bench",
+        help="run the benchmarks (unify vs Splink, segments, export throughput/pacing/incremental/memory)",
+        description=(
+            "Run each scenario --repeat times, each measured step in its own process, and write the "
+            f"medians to OUT/bench-results.json and OUT/bench-results.md. Default sizes: {sizes}."
+        ),
+    )
+    parser.add_argument(
+        "--scenario",
+        action="append",
+        choices=list(SCENARIOS),
+        metavar="NAME",
+        help=f"a scenario to run (repeatable; default all): {', '.join(SCENARIOS)}",
+    )
+    parser.add_argument(
+        "--repeat", type=int, default=3, help="runs per scenario; figures are medians (default 3)"
+    )
+    parser.add_argument(
+        "--size", type=int, help="size of every selected scenario, in its unit (default: its own)"
+    )
+    parser.add_argument(
+        "--out", type=Path, default=Path("bench_out"), help="output folder (default bench_out/)"
+    )
+    parser.add_argument("--seed", type=int, default=1, help="seed of the generated data (default 1)")
+    parser.add_argument(
+        "--time-scale",
+        type=float,
+        default=10.0,
+        help="time scale of the pacing scenario's emulator and pacer (default 10)",
+    )
+    parser.add_argument("--no-splink", action="store_true", help="skip the Splink comparison in `unify`")
+    parser.set_defaults(handler=run_bench)
+
+
+def run_bench(args: argparse.Namespace) -> int:
+    """Handler of `bench`: validate the flags, run the scenarios, exit 1 if a task fails."""
+    names = args.scenario or list(SCENARIOS)
+    problem = bench_usage_problem(args, names)
+    if problem:
+        print(f"ac-export bench: {problem}", file=sys.stderr)
+        return 2
+    options = RunOptions(
+        root=args.out.resolve(),
+        seed=args.seed,
+        compare_splink=not args.no_splink,
+        pacing_time_scale=args.time_scale,
+    )
+    try:
+        run_benchmarks(names, args.repeat, args.size, options)
+    except TaskFailed as exc:
+        print(f"ac-export bench: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def bench_usage_problem(args: argparse.Namespace, names: list[str]) -> str | None:
+    """What is wrong with the bench flags, as one line, or None."""
+    if args.repeat < 1:
+        return f"--repeat must be at least 1 (got {args.repeat})"
+    if args.size is not None and args.size < 1:
+        return f"--size must be at least 1 (got {args.size})"
+    if args.time_scale <= 0:
+        return f"--time-scale must be positive (got {args.time_scale})"
+    if "unify" in names and not args.no_splink and importlib.util.find_spec("splink") is None:
+        return "Splink is not installed: run `make bench` or pip install -e '.[bench]', or pass --no-splink"
+    return None

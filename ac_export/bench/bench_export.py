@@ -1,0 +1,189 @@
+"""Export benchmarks against the local emulator: throughput, pacing, incremental re-export, memory.
+
+The emulator runs in its own process; the export runs in a worker process through the same
+`ActiveCampaignResource` and `run_export` a Dagster run uses, so the figures are end to end
+(preflight, plan, upload, confirm, record) and the peak memory is the exporting process's own.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+from ac_export.bench.export_data import ATTRIBUTE_TYPES, SEGMENT, change_one_percent, write_export_tables
+from ac_export.bench.run_options import RunOptions
+from ac_export.bench.worker import Figures, Params, peak_rss_bytes
+from ac_export.emulator.process import EmulatorProcess
+from ac_export.warehouse import Warehouse
+
+API_KEY = "bench-key"
+LIST_NAME = "bench"
+LIST_ID = 1  # the emulator numbers lists created at start-up from 1
+CUSTOM_FIELD = "LOYALTY_TIER"
+# ActiveCampaign's floor for bulk imports: 100 requests a minute of at most 250 contacts each.
+CONTACTS_PER_MINUTE = 25_000
+
+
+@contextmanager
+def emulator(*args: str) -> Iterator[str]:
+    """A fresh emulator process with the bench list and field; yields its base URL."""
+    process = EmulatorProcess(["--api-key", API_KEY, "--list", LIST_NAME, "--field", CUSTOM_FIELD, *args])
+    try:
+        yield process.base_url
+    finally:
+        process.stop()
+
+
+def export_task(params: Params) -> Figures:
+    """One export of the bench segment from a cold ledger; its figures and the worker's peak memory."""
+    warehouse = Warehouse(Path(params["warehouse"]))
+    shutil.rmtree(warehouse.root / "ledger", ignore_errors=True)
+    figures = _export(params, warehouse)
+    return figures | {"peak_rss_bytes": peak_rss_bytes()}
+
+
+def incremental_task(params: Params) -> Figures:
+    """A full export, then 1% of the members change, then the re-export: both exports' figures."""
+    warehouse = Warehouse(Path(params["warehouse"]))
+    shutil.rmtree(warehouse.root / "ledger", ignore_errors=True)
+    full = _export(params, warehouse)
+    changes = change_one_percent(warehouse)
+    again = _export(params, warehouse)
+    figures = {f"full.{k}": v for k, v in full.items()} | {f"incremental.{k}": v for k, v in again.items()}
+    return figures | {
+        **{f"changes.{k}": v for k, v in changes.items()},
+        "requests_ratio": again["requests"] / full["requests"],
+        "time_ratio": again["seconds"] / full["seconds"],
+    }
+
+
+def _export(params: Params, warehouse: Warehouse) -> Figures:
+    """Run one export with the resource configured as the params say; time it and count its work."""
+    from ac_export.activecampaign.resource import ActiveCampaignResource
+    from ac_export.activecampaign.sync import ExportRequest, run_export
+    from ac_export.config.exports import Export, FieldMapping
+
+    scale = float(params["time_scale"])
+    resource = ActiveCampaignResource(
+        api_host=params["base_url"],
+        api_key=API_KEY,
+        pace=bool(params["pace"]),
+        time_scale=scale,
+        poll_interval_s=float(params["poll_interval_s"]),
+    )
+    export = Export(
+        segment=SEGMENT,
+        connection="bench",
+        list_id=LIST_ID,
+        fields=FieldMapping(
+            first_name="first_name",
+            last_name="last_name",
+            phone="phone",
+            custom={CUSTOM_FIELD: "loyalty_tier"},
+        ),
+        tags=["bench"],
+    )
+    request = ExportRequest("bench_export", export, resource.host().host, ATTRIBUTE_TYPES)
+    log = _PlanClock()
+    client = resource.get_client()
+    server_before = _server_requests(params["base_url"])
+    started = time.perf_counter()
+    result = run_export(request, client, warehouse, resource.upload_settings(False), log.logger)
+    seconds = time.perf_counter() - started
+    client.close()
+    counts = result.counts
+    sent = int(counts["added"]) + int(counts["updated"]) + int(counts["removed"])
+    return {
+        "seconds": seconds,
+        "plan_seconds": (log.planned_at or started) - started,
+        "sent": sent,
+        "contacts_per_s": sent / seconds,
+        "list_size": result.list_size,
+        **{key: counts[key] for key in _COUNTS},
+        "server_requests": _server_requests(params["base_url"]) - server_before,
+    }
+
+
+def _server_requests(base_url: str) -> int:
+    """API requests the emulator has answered so far (its control endpoints are not counted)."""
+    return int(httpx.get(f"{base_url}/_emulator/stats").json()["requests"])
+
+
+_COUNTS = (
+    "members",
+    "added",
+    "updated",
+    "unchanged",
+    "removed",
+    "rejected_missing_email",
+    "rejected_invalid_email",
+    "rejected_by_activecampaign",
+    "batches",
+    "requests",
+    "throttled",
+    "retries",
+)
+
+
+class _PlanClock(logging.Handler):
+    """Notes when the export logs its plan line, which it does as soon as the plan is ready."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.planned_at: float | None = None
+        self.logger = logging.getLogger(f"ac_export.bench.export.{id(self)}")
+        self.logger.setLevel(logging.INFO)
+        self.logger.propagate = False
+        self.logger.addHandler(self)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        """Keep the time of the first plan line."""
+        if self.planned_at is None and "→ list" in record.getMessage():
+            self.planned_at = time.perf_counter()
+
+
+def prepared_export_warehouse(root: Path, contacts: int) -> Warehouse:
+    """A warehouse holding the synthetic profiles and members of `contacts` contacts."""
+    warehouse = Warehouse(root / "export" / f"contacts-{contacts}")
+    shutil.rmtree(warehouse.root, ignore_errors=True)
+    write_export_tables(warehouse, contacts)
+    return warehouse
+
+
+def throughput_repetition(options: RunOptions, contacts: int, folder: Path) -> Figures:
+    """A cold export to an emulator with its limits off and no processing delay."""
+    warehouse = prepared_export_warehouse(options.root, contacts)
+    with emulator("--no-rate-limit", "--processing-delay", "0") as base_url:
+        params = {"warehouse": str(warehouse.root), "base_url": base_url, "pace": False}
+        return options.task("export", params | {"time_scale": 1.0, "poll_interval_s": 0.0}, folder)
+
+
+def pacing_repetition(options: RunOptions, contacts: int, folder: Path) -> Figures:
+    """A cold export with ActiveCampaign's real limits, emulator and pacing both time-scaled."""
+    time_scale = options.pacing_time_scale
+    warehouse = prepared_export_warehouse(options.root, contacts)
+    with emulator("--time-scale", str(time_scale)) as base_url:
+        params = {"warehouse": str(warehouse.root), "base_url": base_url, "pace": True}
+        figures = options.task("export", params | {"time_scale": time_scale, "poll_interval_s": 1.0}, folder)
+    floor = figures["sent"] / CONTACTS_PER_MINUTE * 60.0 / time_scale
+    return figures | {
+        "time_scale": time_scale,
+        "floor_seconds": floor,
+        "floor_ratio": figures["seconds"] / floor,
+    }
+
+
+def incremental_repetition(options: RunOptions, contacts: int, folder: Path) -> Figures:
+    """A full export, 1% of the members changed, and the re-export, limits off."""
+    warehouse = prepared_export_warehouse(options.root, contacts)
+    with emulator("--no-rate-limit", "--processing-delay", "0") as base_url:
+        params = {"warehouse": str(warehouse.root), "base_url": base_url, "pace": False}
+        return options.task(
+            "export_incremental", params | {"time_scale": 1.0, "poll_interval_s": 0.0}, folder
+        )

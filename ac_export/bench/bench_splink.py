@@ -1,0 +1,111 @@
+"""Splink's deterministic linking (`deterministic_link` and its clustering) with our unify.yaml rules.
+
+Each rule becomes one Splink blocking rule: its exact conditions as equi-join keys on the same
+normalised values (`profiles.normalize.normalised_sql`), its fuzzy conditions as the same
+similarity test, and the rule's kind as a source condition (dedup: same source, match: different
+sources). Splink starts from the same `records` table as our linker (see `linking.py`).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+
+import duckdb
+
+from ac_export.bench.linking import load_link_records
+from ac_export.bench.worker import Figures, Params, peak_rss_bytes
+from ac_export.config.sources import SourcesConfig, load_sources_config
+from ac_export.config.unify import Condition, Rule, UnifyConfig, load_unify_config, rule_sources
+from ac_export.profiles.ingest import open_connection
+from ac_export.profiles.normalize import normalised_sql
+from ac_export.profiles.reading import quote_literal
+from ac_export.warehouse import Warehouse
+
+CONFIG_DIR = "config"
+INPUT_TABLE = "splink_input"
+
+KeyColumns = dict[tuple[str, tuple[str, ...]], str]
+
+
+def splink_task(params: Params) -> Figures:
+    """Splink on DuckDB, timed from the `records` table to clusters; writes the clusters as Parquet."""
+    from splink import DuckDBAPI, Linker, SettingsCreator
+
+    data_dir, warehouse = Path(params["data_dir"]), Warehouse(Path(params["warehouse"]))
+    sources = load_sources_config(data_dir / CONFIG_DIR)
+    config = load_unify_config(data_dir / CONFIG_DIR, sources)
+    with open_connection() as con:
+        started = time.perf_counter()
+        records = load_link_records(con, warehouse, sources, config)
+        loaded = time.perf_counter()
+        key_columns = create_splink_input(con, config)
+        settings = SettingsCreator(
+            link_type="dedupe_only",
+            unique_id_column_name="rid",
+            blocking_rules_to_generate_predictions=blocking_rules(config, sources, key_columns),
+        )
+        linker = Linker(DuckDBAPI(connection=con).register(INPUT_TABLE), settings, log_level=logging.WARNING)
+        pairs = linker.inference.deterministic_link()
+        clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(pairs)
+        linked = time.perf_counter()
+        peak = peak_rss_bytes()
+        pair_count = int(con.execute(f"SELECT count(*) FROM {pairs.physical_name}").fetchall()[0][0])
+        con.execute(
+            f"COPY (SELECT r.rid, r.source, r.source_key, c.cluster_id FROM {clusters.physical_name} c "
+            f"JOIN records r USING (rid)) TO '{params['clusters']}' (FORMAT parquet)"
+        )
+    return {
+        "records": records,
+        "load_seconds": loaded - started,
+        "link_seconds": linked - loaded,
+        "pairs": pair_count,
+        "peak_rss_bytes": peak,
+    }
+
+
+def create_splink_input(con: duckdb.DuckDBPyConnection, config: UnifyConfig) -> KeyColumns:
+    """`splink_input(rid, source, n0, n1, ...)`: each normalised value the rules compare, once."""
+    columns: KeyColumns = {}
+    for _, rule in config.rules():
+        for condition in rule.conditions:
+            columns.setdefault(_key(condition), f"n{len(columns)}")
+    selected = "".join(
+        f", {normalised_sql(attribute, normalisers)} AS {name}"  # type: ignore[arg-type]
+        for (attribute, normalisers), name in columns.items()
+    )
+    con.execute(f"CREATE OR REPLACE TABLE {INPUT_TABLE} AS SELECT rid, source{selected} FROM records")
+    return columns
+
+
+def blocking_rules(config: UnifyConfig, sources: SourcesConfig, key_columns: KeyColumns) -> list[str]:
+    """One Splink blocking rule (SQL over `l.` and `r.`) per unify rule, in precedence order."""
+    return [_blocking_rule(kind, rule, sources, key_columns) for kind, rule in config.rules()]
+
+
+def _blocking_rule(kind: str, rule: Rule, sources: SourcesConfig, key_columns: KeyColumns) -> str:
+    tests = [
+        f"l.{key_columns[_key(c)]} = r.{key_columns[_key(c)]}"
+        if c.compare == "exact"
+        else similarity_sql(c, f"l.{key_columns[_key(c)]}", f"r.{key_columns[_key(c)]}")
+        for c in rule.conditions
+    ]
+    listed = ", ".join(quote_literal(s) for s in rule_sources(rule, sources)) or "NULL"
+    tests += [f"l.source IN ({listed})", f"r.source IN ({listed})"]
+    tests.append("l.source = r.source" if kind == "dedup" else "l.source <> r.source")
+    return " AND ".join(tests)
+
+
+def similarity_sql(condition: Condition, left: str, right: str) -> str:
+    """A fuzzy condition as SQL, with the same similarity and threshold our linker applies."""
+    threshold = repr(float(condition.threshold or 0.0))
+    if condition.similarity == "levenshtein":
+        return (
+            f"1.0 - levenshtein({left}, {right}) / greatest(length({left}), length({right})) >= {threshold}"
+        )
+    return f"jaro_winkler_similarity({left}, {right}) >= {threshold}"
+
+
+def _key(condition: Condition) -> tuple[str, tuple[str, ...]]:
+    return condition.attribute, tuple(sorted(condition.normalize))

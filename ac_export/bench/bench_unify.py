@@ -1,0 +1,117 @@
+"""Unification benchmark: source files → profiles (time, memory), and our linker beside Splink's.
+
+One repetition runs three tasks, each in its own process: `unify` (ingest and unify, as the
+pipeline does), `link_ours` and `link_splink` (the same rules on the same `records` table, from
+blocking to clusters). Quality is scored afterwards against the generator's truth.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import polars as pl
+
+from ac_export.bench.agreement import cluster_agreement
+from ac_export.bench.linking import load_link_records
+from ac_export.bench.run_options import RunOptions
+from ac_export.bench.truth import load_truth_table
+from ac_export.bench.worker import Figures, Params, peak_rss_bytes
+from ac_export.config.sources import load_sources_config
+from ac_export.config.unify import load_unify_config
+from ac_export.profiles.ingest import open_connection
+from ac_export.profiles.match import link_records
+from ac_export.profiles.pipeline import build_profiles
+from ac_export.profiles.quality import PairwiseQuality, pairwise_quality
+from ac_export.profiles.unify import PROFILE_SOURCES_TABLE
+from ac_export.warehouse import Warehouse
+
+CONFIG_DIR = "config"
+
+
+def unify_task(params: Params) -> Figures:
+    """Ingest every profile source of a generated folder and unify them into a fresh warehouse."""
+    data_dir = Path(params["data_dir"])
+    sources = load_sources_config(data_dir / CONFIG_DIR)
+    config = load_unify_config(data_dir / CONFIG_DIR, sources)
+    started = time.perf_counter()
+    build = build_profiles(Warehouse(Path(params["warehouse"])), sources, config, data_dir)
+    seconds = time.perf_counter() - started
+    return {
+        "seconds": seconds,
+        "unify_seconds": build.unified.seconds,
+        "ingest_seconds": seconds - build.unified.seconds,
+        "records": build.unified.records,
+        "profiles": build.unified.profiles,
+        "multi_source_profiles": build.unified.multi_source_profiles,
+        "peak_rss_bytes": peak_rss_bytes(),
+    }
+
+
+def link_task(params: Params) -> Figures:
+    """Our linker alone (normalise, block, compare, connected components) on the ingested records."""
+    data_dir, warehouse = Path(params["data_dir"]), Warehouse(Path(params["warehouse"]))
+    sources = load_sources_config(data_dir / CONFIG_DIR)
+    config = load_unify_config(data_dir / CONFIG_DIR, sources)
+    with open_connection() as con:
+        started = time.perf_counter()
+        records = load_link_records(con, warehouse, sources, config)
+        loaded = time.perf_counter()
+        link_records(con, "records", config, sources)
+        linked = time.perf_counter()
+        peak = peak_rss_bytes()
+        edges = int(con.execute("SELECT count(*) FROM edges").fetchall()[0][0])
+        con.execute(
+            f"COPY (SELECT r.rid, r.source, r.source_key, c.component AS cluster_id "
+            f"FROM records r JOIN clusters c USING (rid)) TO '{params['clusters']}' (FORMAT parquet)"
+        )
+    return {
+        "records": records,
+        "load_seconds": loaded - started,
+        "link_seconds": linked - loaded,
+        "edges": edges,
+        "peak_rss_bytes": peak,
+    }
+
+
+def unify_repetition(options: RunOptions, data_dir: Path, folder: Path) -> Figures:
+    """One repetition of the unification scenario: its tasks, then quality and agreement."""
+    warehouse = Warehouse(folder / "warehouse")
+    base = {"data_dir": str(data_dir), "warehouse": str(warehouse.root)}
+    unified = options.task("unify", base, folder)
+    truth = load_truth_table(data_dir)
+    ours = pairwise_quality(warehouse.read_frame(PROFILE_SOURCES_TABLE), truth)
+    figures: Figures = {**_prefixed("unify", unified), **_prefixed("unify", _quality(ours))}
+    ours_link = options.task("link_ours", {**base, "clusters": str(folder / "ours_clusters.parquet")}, folder)
+    figures |= _prefixed("ours_link", ours_link)
+    if not options.compare_splink:
+        return figures
+    splink = options.task(
+        "link_splink", {**base, "clusters": str(folder / "splink_clusters.parquet")}, folder
+    )
+    figures |= _prefixed("splink_link", splink)
+    splink_clusters = _as_profiles(pl.read_parquet(folder / "splink_clusters.parquet"))
+    ours_clusters = _as_profiles(pl.read_parquet(folder / "ours_clusters.parquet"))
+    figures |= _prefixed("splink", _quality(pairwise_quality(splink_clusters, truth)))
+    figures |= _prefixed("agreement", cluster_agreement(ours_clusters, splink_clusters))
+    figures["splink_time_ratio"] = splink["link_seconds"] / ours_link["link_seconds"]
+    return figures
+
+
+def _as_profiles(clusters: pl.DataFrame) -> pl.DataFrame:
+    """Clusters in the shape `pairwise_quality` reads: source, source_key, customer_id."""
+    return clusters.select("source", "source_key", customer_id=pl.col("cluster_id").cast(pl.String))
+
+
+def _quality(quality: PairwiseQuality) -> Figures:
+    return {
+        "precision": quality.precision,
+        "recall": quality.recall,
+        "f1": quality.f1,
+        "true_pairs": quality.true_pairs,
+        "found_pairs": quality.found_pairs,
+    }
+
+
+def _prefixed(prefix: str, figures: Figures) -> Figures:
+    return {f"{prefix}.{key}": value for key, value in figures.items()}
