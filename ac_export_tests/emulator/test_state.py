@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
 import time
@@ -78,3 +79,15 @@ def test_a_corrupt_state_file_is_a_user_error(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert str(state) in result.stderr and "delete it to start afresh" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_ctrl_c_stops_cleanly_and_saves(tmp_path: Path) -> None:
+    state = tmp_path / "account.json"
+    with running_emulator("--state", str(state), *FLAGS) as handle:
+        with handle.api() as api:
+            new_list(api, "News")
+        handle.process.process.send_signal(signal.SIGINT)
+        assert handle.process.process.wait(10) == 0
+        assert "Traceback" not in handle.process.log_text()
+    with running_emulator("--state", str(state), *FLAGS) as handle:
+        assert handle.stats()["lists"] == 1
