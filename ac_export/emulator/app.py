@@ -116,6 +116,18 @@ async def serve_api(request: Request, emulator: Emulator, endpoint: str, handler
     """Run one ActiveCampaign request through latency, faults, auth, the rate window and the handler."""
     emulator.tick()
     emulator.stats.requests += 1
+    fault = await _draw_fault(emulator)
+    response = (_fault_response(fault, emulator) if fault else None) or _guard(request, emulator)
+    if response is None:
+        response = await _handle(request, emulator, handler, fault)
+    emulator.stats.record(
+        endpoint, "dropped" if isinstance(response, DroppedResponse) else response.status_code
+    )
+    return response
+
+
+async def _draw_fault(emulator: Emulator) -> str | None:
+    """Wait out the configured latency, then draw this request's fault (a slow one waits here too)."""
     knobs = emulator.knobs
     if knobs.latency:
         await asyncio.sleep(knobs.scaled(knobs.latency))
@@ -123,24 +135,25 @@ async def serve_api(request: Request, emulator: Emulator, endpoint: str, handler
     if fault is not None:
         emulator.stats.faults += 1
         emulator.stats.faults_by_kind[fault] += 1
-        if fault == "slow":
-            await asyncio.sleep(knobs.scaled(knobs.slow_delay))
-    response = (_fault_response(fault, emulator) if fault else None) or _guard(request, emulator)
-    if response is None:
-        try:
-            response = await handler(request, emulator)
-        except InputError as refused:
-            response = refused.response
-        if knobs.rate_limit:
-            response.headers["RateLimit-Limit"] = str(GENERAL_LIMIT)
-            response.headers["RateLimit-Remaining"] = str(emulator.limits.general.remaining())
-        if request.method != "GET":
-            emulator.mutations += 1
-        if fault == "drop_after":
-            # The work is done but the answer is lost: clients that retry must be idempotent.
-            response = DroppedResponse(response.body, response.status_code, media_type="application/json")
-    dropped = isinstance(response, DroppedResponse)
-    emulator.stats.record(endpoint, "dropped" if dropped else response.status_code)
+    if fault == "slow":
+        await asyncio.sleep(knobs.scaled(knobs.slow_delay))
+    return fault
+
+
+async def _handle(request: Request, emulator: Emulator, handler: Handler, fault: str | None) -> Response:
+    """The handler's answer with the rate headers, cut short when the fault is a drop after the work."""
+    try:
+        response = await handler(request, emulator)
+    except InputError as refused:
+        response = refused.response
+    if emulator.knobs.rate_limit:
+        response.headers["RateLimit-Limit"] = str(GENERAL_LIMIT)
+        response.headers["RateLimit-Remaining"] = str(emulator.limits.general.remaining())
+    if request.method != "GET":
+        emulator.mutations += 1
+    if fault == "drop_after":
+        # The work is done but the answer is lost: clients that retry must be idempotent.
+        return DroppedResponse(response.body, response.status_code, media_type="application/json")
     return response
 
 
