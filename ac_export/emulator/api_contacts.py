@@ -46,9 +46,7 @@ async def list_contacts(request: Request, emulator: Emulator) -> Response:
     list_id, status = int_param(request, "listid", None), int_param(request, "status", -1)
     id_greater = int_param(request, "id_greater", None)
     limit, offset = paging(request)
-    ids = emulator.account.contact_ids(
-        list_id, -1 if status is None else status, request.query_params.get("email")
-    )
+    ids = emulator.account.contact_ids(list_id, status, request.query_params.get("email"))
     if id_greater is not None:
         ids = emulator.account.after_id(ids, id_greater)
     if request.query_params.get("orders[id]", "ASC").upper() == "DESC":

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, overload
 
 import orjson
 from starlette.requests import Request
@@ -44,6 +44,10 @@ def as_id(value: Any) -> int | None:
     return None
 
 
+@overload
+def int_param(request: Request, name: str, default: int) -> int: ...
+@overload
+def int_param(request: Request, name: str, default: None) -> int | None: ...
 def int_param(request: Request, name: str, default: int | None) -> int | None:
     """An integer query parameter, or InputError naming it."""
     raw = request.query_params.get(name)
@@ -58,7 +62,7 @@ def int_param(request: Request, name: str, default: int | None) -> int | None:
 def paging(request: Request) -> tuple[int, int]:
     """(limit, offset): limit defaults to 20 and is capped at 100; offset is zero-based."""
     limit = int_param(request, "limit", DEFAULT_LIMIT) or DEFAULT_LIMIT
-    offset = int_param(request, "offset", 0) or 0
+    offset = int_param(request, "offset", 0)
     return min(max(limit, 1), MAX_LIMIT), max(offset, 0)
 
 

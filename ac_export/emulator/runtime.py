@@ -11,7 +11,7 @@ from typing import Any
 from ac_export.emulator.batches import BatchQueue
 from ac_export.emulator.knobs import Knobs
 from ac_export.emulator.limits import FaultInjector, RateLimits
-from ac_export.emulator.snapshot import read_snapshot, write_snapshot
+from ac_export.emulator.snapshot import SnapshotError, read_snapshot, write_snapshot
 from ac_export.emulator.stats import Stats
 from ac_export.emulator.store import Account
 
@@ -37,12 +37,23 @@ class Emulator:
         self.spec = spec
         self.faults = FaultInjector(spec.knobs.seed)
         self._start_fresh()
-        saved = read_snapshot(spec.state_file) if spec.state_file else None
-        if saved is not None:
-            self.account = Account.from_snapshot(saved["account"])
-            self.batches = BatchQueue.from_snapshot(saved["batches"])
+        if spec.state_file is not None:
+            self._load(spec.state_file)
         self._create_startup_entities()
         self._saved_mutations, self._next_save_at = -1, 0.0
+
+    def _load(self, path: Path) -> None:
+        """The account and batches saved in the state file, when it exists."""
+        saved = read_snapshot(path)
+        if saved is None:
+            return
+        try:
+            self.account = Account.from_snapshot(saved["account"])
+            self.batches = BatchQueue.from_snapshot(saved["batches"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise SnapshotError(
+                f"{path}: not a valid emulator state file ({exc!r}); delete it to start afresh"
+            ) from None
 
     def _start_fresh(self) -> None:
         self.knobs = dataclasses.replace(self.spec.knobs)

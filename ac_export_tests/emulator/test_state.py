@@ -91,3 +91,22 @@ def test_ctrl_c_stops_cleanly_and_saves(tmp_path: Path) -> None:
         assert "Traceback" not in handle.process.log_text()
     with running_emulator("--state", str(state), *FLAGS) as handle:
         assert handle.stats()["lists"] == 1
+
+
+def test_a_state_file_of_another_shape_is_a_user_error(tmp_path: Path) -> None:
+    state = tmp_path / "account.json"
+    state.write_text('{"version": 1, "account": {"contacts": [{"id": 1}]}}')
+    command = [
+        sys.executable,
+        "-m",
+        "ac_export.emulator",
+        "--api-key",
+        "k",
+        "--port",
+        "0",
+        "--state",
+        str(state),
+    ]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=30)
+    assert result.returncode == 2
+    assert "not a valid emulator state file" in result.stderr and "Traceback" not in result.stderr
