@@ -36,6 +36,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
     _add(actions, common, "check", "validate measures.yaml and segments.yaml against sources.yaml", _check)
     _add(actions, common, "list", "every segment with its current members and description", _list)
+    _add(
+        actions,
+        common,
+        "attributes",
+        "the attributes and measures rules can use, with their types",
+        _attributes,
+    )
     sql = _add(actions, common, "sql", "the DuckDB query of a segment and its bound parameters", _sql)
     sql.add_argument("segment")
     changes = _add(
@@ -75,6 +82,16 @@ def _segment(args: argparse.Namespace, config: SegmentsConfig) -> str:
 
 def _check(args: argparse.Namespace, config: SegmentsConfig) -> list[str]:
     return [f"OK: {len(config.segments)} segments and {len(config.measures)} measures, as of {config.as_of}"]
+
+
+def _attributes(args: argparse.Namespace, config: SegmentsConfig) -> list[str]:
+    width = max(len(name) for name in config.attribute_types())
+    lines = [f"{name:<{width}}  {kind:<9}  profile" for name, kind in config.profile_types.items()]
+    lines += [
+        f"{name:<{width}}  {config.measure_types[name]:<9}  measure: {measure.description}"
+        for name, measure in config.measures.items()
+    ]
+    return lines
 
 
 def _list(args: argparse.Namespace, config: SegmentsConfig) -> list[str]:

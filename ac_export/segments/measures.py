@@ -4,19 +4,32 @@ An activity row belongs to the customer whose profile was formed by the record i
 (`profile_source`, `profile_key` ⋈ `profile_sources`). A measure over several activities
 aggregates their rows together (total spend = online + in-store). Customers without matching
 rows get 0 for count and sum, NULL for average, min, max, first and last.
+
+Cost: each activity is joined to its customers once (a materialized CTE with only the columns
+the measures read), and measures over the same activities share one GROUP BY, each aggregate
+taking only its own rows (`FILTER (WHERE ...)`), so a dozen measures cost a handful of passes.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import timedelta
 
-from ac_export.config.segments import Measure, SegmentsConfig
+from ac_export.config.segments import Measure, SegmentsConfig, iter_conditions
 from ac_export.profiles.schema import DUCKDB_TYPES
 from ac_export.segments.rules import RuleContext, compile_rule
 from ac_export.segments.sql import CompiledQuery, Parameters, quote_identifier
 
 _ZERO_WHEN_ABSENT = frozenset({"count", "sum"})
+
+
+@dataclass(frozen=True)
+class _Slot:
+    """A measure's place in the query: its position, and the group (CTE) that aggregates it."""
+
+    index: int
+    group: str
 
 
 def compile_measures(
@@ -27,75 +40,128 @@ def compile_measures(
     `activities` maps each activity source name to its table; `links` is `profile_sources`.
     """
     params = Parameters()
-    ctes: list[str] = []
-    columns = ["p.customer_id"]
-    joins: list[str] = []
-    for index, (name, measure) in enumerate(config.measures.items(), start=1):
-        alias = f"m{index}"
-        ctes.append(f"{alias} AS ({_aggregate_sql(config, measure, links, activities, params)})")
-        value = (
-            f"coalesce({alias}.value, 0)" if measure.aggregation in _ZERO_WHEN_ABSENT else f"{alias}.value"
-        )
-        kind = DUCKDB_TYPES[config.measure_types[name]]
-        columns.append(f"CAST({value} AS {kind}) AS {quote_identifier(name, config.measure_types)}")
-        joins.append(f"LEFT JOIN {alias} ON {alias}.customer_id = p.customer_id")
+    used = list(dict.fromkeys(name for measure in config.measures.values() for name in measure.activity))
+    aliases = {name: f"a{index}" for index, name in enumerate(used, start=1)}
+    ctes = [
+        f"{aliases[name]} AS MATERIALIZED ({_linked_sql(config, name, activities[name], links)})"
+        for name in used
+    ]
+    groups: dict[tuple[str, ...], list[str]] = {}
+    for name, measure in config.measures.items():
+        groups.setdefault(tuple(measure.activity), []).append(name)
+    positions = {name: index for index, name in enumerate(config.measures, start=1)}
+    slots: dict[str, _Slot] = {}
+    for number, (group_activities, names) in enumerate(groups.items(), start=1):
+        group = f"g{number}"
+        slots.update({name: _Slot(positions[name], group) for name in names})
+        ctes.append(f"{group} AS ({_group_sql(config, group_activities, names, slots, aliases, params)})")
+    columns = ["p.customer_id", *(_output_column(config, name, slots[name]) for name in config.measures)]
+    joins = "".join(
+        f" LEFT JOIN {g} ON {g}.customer_id = p.customer_id"
+        for g in sorted({s.group for s in slots.values()})
+    )
     with_clause = f"WITH {', '.join(ctes)} " if ctes else ""
-    joined = " ".join(joins)
-    sql = f"{with_clause}SELECT {', '.join(columns)} FROM {profiles} AS p {joined} ORDER BY p.customer_id"
+    sql = f"{with_clause}SELECT {', '.join(columns)} FROM {profiles} AS p{joins} ORDER BY p.customer_id"
     return CompiledQuery(sql=sql, params=params.values)
 
 
-def _aggregate_sql(
-    config: SegmentsConfig, measure: Measure, links: str, activities: Mapping[str, str], params: Parameters
-) -> str:
-    events = " UNION ALL ".join(
-        _events_sql(config, measure, name, activities[name], params) for name in measure.activity
-    )
-    return (
-        f"SELECT l.customer_id, {_aggregation(measure)} AS value FROM ({events}) AS e "
-        f"JOIN {links} AS l ON CAST(l.source AS VARCHAR) = e.profile_source "
-        f"AND CAST(l.source_key AS VARCHAR) = e.profile_key GROUP BY l.customer_id"
-    )
+def _output_column(config: SegmentsConfig, name: str, slot: _Slot) -> str:
+    value = f"{slot.group}.v{slot.index}"
+    if config.measures[name].aggregation in _ZERO_WHEN_ABSENT:
+        value = f"coalesce({value}, 0)"
+    kind = DUCKDB_TYPES[config.measure_types[name]]
+    return f"CAST({value} AS {kind}) AS {quote_identifier(name, config.measure_types)}"
 
 
-def _events_sql(
-    config: SegmentsConfig, measure: Measure, activity: str, table: str, params: Parameters
-) -> str:
+def _value_columns(measure: Measure) -> list[str]:
+    """The activity columns a measure aggregates or orders by."""
+    return [column for column in (measure.column, measure.date_column) if column]
+
+
+def _read_columns(measure: Measure) -> list[str]:
+    """The activity columns a measure reads: its value, its date and its filter's attributes."""
+    columns = _value_columns(measure)
+    if measure.filter is not None:
+        columns += [condition.subject()[0] for _, condition in iter_conditions(measure.filter, "filter")]
+    return columns
+
+
+def _linked_sql(config: SegmentsConfig, activity: str, table: str, links: str) -> str:
+    """An activity's rows with their customer, keeping only the columns some measure reads."""
     types = config.activity_types[activity]
-    value = quote_identifier(measure.column, types) if measure.column else "NULL"
-    at = quote_identifier(measure.date_column, types) if measure.date_column else "NULL"
+    needed = dict.fromkeys(
+        column
+        for measure in config.measures.values()
+        if activity in measure.activity
+        for column in _read_columns(measure)
+    )
+    kept = "".join(f", a.{quote_identifier(column, types)}" for column in needed)
+    # Narrowing the links to the activity's profile sources first makes the join's build side smaller.
+    narrowed = f"SELECT * FROM {links} WHERE source IN (SELECT DISTINCT profile_source FROM {table})"
+    # Activity attributes match [a-z]..., so the leading underscore cannot clash with one of them.
+    return (
+        f"SELECT l.customer_id AS _customer_id, a.activity_id AS _activity_id{kept} FROM {table} AS a "
+        f"JOIN ({narrowed}) AS l ON l.source = a.profile_source AND l.source_key = a.profile_key"
+    )
+
+
+def _group_sql(
+    config: SegmentsConfig,
+    activities: tuple[str, ...],
+    names: list[str],
+    slots: Mapping[str, _Slot],
+    aliases: Mapping[str, str],
+    params: Parameters,
+) -> str:
+    """One GROUP BY for the measures over the same activities; each aggregate keeps its own rows."""
+    read = list(dict.fromkeys(column for name in names for column in _value_columns(config.measures[name])))
+    branches = []
+    for activity in activities:
+        types = config.activity_types[activity]
+        values = "".join(f", {quote_identifier(column, types)}" for column in read)
+        flags = "".join(
+            f", ({_condition(config, config.measures[name], activity, params)}) AS _k{slots[name].index}"
+            for name in names
+        )
+        branches.append(f"SELECT _customer_id, _activity_id{values}{flags} FROM {aliases[activity]}")
+    types = config.activity_types[activities[0]]
+    aggregates = "".join(
+        f", {_aggregation(config.measures[name], types, slots[name].index)} AS v{slots[name].index}"
+        for name in names
+    )
+    return f"SELECT _customer_id AS customer_id{aggregates} FROM ({' UNION ALL '.join(branches)}) GROUP BY 1"
+
+
+def _condition(config: SegmentsConfig, measure: Measure, activity: str, params: Parameters) -> str:
+    """Which rows of one activity a measure counts: its filter and its window."""
+    types = config.activity_types[activity]
     conditions = ["TRUE"]
     if measure.filter is not None:
-        conditions.append(
-            compile_rule(measure.filter, RuleContext(types=types, as_of=config.as_of, params=params))
-        )
-    if measure.window is not None:
-        window = measure.window
-        day = f"CAST({at} AS DATE)"
+        conditions.append(compile_rule(measure.filter, RuleContext(types, config.as_of, params)))
+    window = measure.window
+    if window is not None and measure.date_column is not None:
+        on = f"CAST({quote_identifier(measure.date_column, types)} AS DATE)"
         if window.last_days is not None:
             since = config.as_of - timedelta(days=window.last_days)
-            conditions.append(f"{day} > {params.bind(since)} AND {day} <= {params.bind(config.as_of)}")
+            conditions.append(f"{on} > {params.bind(since)} AND {on} <= {params.bind(config.as_of)}")
         if window.since is not None:
-            conditions.append(f"{day} >= {params.bind(window.since)}")
+            conditions.append(f"{on} >= {params.bind(window.since)}")
         if window.until is not None:
-            conditions.append(f"{day} <= {params.bind(window.until)}")
-    return (
-        "SELECT CAST(profile_source AS VARCHAR) AS profile_source, "
-        "CAST(profile_key AS VARCHAR) AS profile_key, CAST(activity_id AS VARCHAR) AS activity_id, "
-        f"{value} AS value, {at} AS at "
-        f"FROM {table} WHERE {' AND '.join(conditions)}"
-    )
+            conditions.append(f"{on} <= {params.bind(window.until)}")
+    return " AND ".join(conditions)
 
 
-def _aggregation(measure: Measure) -> str:
-    # first/last order by date, then activity id, so ties give the same answer on every run.
-    known = "FILTER (WHERE e.value IS NOT NULL AND e.at IS NOT NULL)"
-    return {
-        "count": "count(e.value)" if measure.column else "count(*)",
-        "sum": "sum(e.value)",
-        "average": "avg(e.value)",
-        "min": "min(e.value)",
-        "max": "max(e.value)",
-        "first": f"first(e.value ORDER BY e.at, e.activity_id) {known}",
-        "last": f"first(e.value ORDER BY e.at DESC, e.activity_id DESC) {known}",
-    }[measure.aggregation]
+def _aggregation(measure: Measure, types: Mapping[str, object], index: int) -> str:
+    rows = f"_k{index}"
+    if measure.aggregation == "count":
+        counted = quote_identifier(measure.column, types) if measure.column else "*"
+        return f"count({counted}) FILTER (WHERE {rows})"
+    value = quote_identifier(measure.column or "", types)
+    if measure.aggregation in ("first", "last"):
+        day = quote_identifier(measure.date_column or "", types)
+        # Ordered by date, then activity id, so ties give the same answer on every run.
+        function = "arg_min" if measure.aggregation == "first" else "arg_max"
+        known = f"{rows} AND {value} IS NOT NULL AND {day} IS NOT NULL"
+        return f"{function}({value}, struct_pack(d := {day}, i := _activity_id)) FILTER (WHERE {known})"
+    function = {"sum": "sum", "average": "avg", "min": "min", "max": "max"}[measure.aggregation]
+    return f"{function}({value}) FILTER (WHERE {rows})"
