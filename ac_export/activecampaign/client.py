@@ -7,6 +7,8 @@ Every call has a timeout, is paced to the account's limits, honours `Retry-After
 from __future__ import annotations
 
 import random
+import re
+import ssl
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -26,6 +28,8 @@ from ac_export.activecampaign.pacing import AccountPacer, NoPacing, RequestKind
 RETRYABLE_STATUS = frozenset({500, 502, 503, 504})
 BULK_RATE_LIMIT_MESSAGE = "Rate limit exceeded."
 PAGE_SIZE = 100  # ActiveCampaign caps `limit` at 100.
+# What an HTTP header value may hold; anything else would make httpx raise an error quoting the key.
+_SENDABLE_KEY = re.compile(r"[\x21-\x7e]+")
 
 
 @dataclass
@@ -104,7 +108,7 @@ class ActiveCampaignClient:
     ) -> None:
         self._http = httpx.Client(
             base_url=f"{base_url}/api/3",
-            headers={"Api-Token": api_key, "Accept": "application/json"},
+            headers={"Api-Token": sendable_key(api_key), "Accept": "application/json"},
             timeout=httpx.Timeout(timeout_s, connect=min(timeout_s, 10.0)),
             verify=True,  # TLS verification is never turned off.
         )
@@ -143,6 +147,7 @@ class ActiveCampaignClient:
             try:
                 response = self._http.request(method, path, **kwargs)
             except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as exc:
+                _refuse_unverified_tls(exc, self._http.base_url.host)
                 last_problem = f"{type(exc).__name__} on {method} {path}"
                 time.sleep(self._backoff(attempt))
                 continue
@@ -229,9 +234,16 @@ class ActiveCampaignClient:
         return None
 
     def create_field(self, title: str, perstag: str, field_type: str = "text") -> CustomField:
-        """Create a custom contact field."""
+        """Create a custom contact field, or return it if it exists already."""
         payload = {"field": {"title": title, "type": field_type, "perstag": perstag, "visible": 1}}
-        return _custom_field(self._call("POST", "/fields", json=payload)["field"])
+        try:
+            return _custom_field(self._call("POST", "/fields", json=payload)["field"])
+        except ActiveCampaignError as exc:
+            # A retry after a connection dropped once the field was created gets 422 `duplicate`.
+            existing = self.field_by_perstag(perstag) if exc.status_code == 422 else None
+            if existing is None:
+                raise
+            return existing
 
     def bulk_import(self, body: bytes, contact_count: int) -> QueuedImport:
         """Queue a bulk import of a prepared JSON body; BulkValidationError if it was refused whole."""
@@ -285,6 +297,33 @@ class ActiveCampaignClient:
             last_id = max(int(item["id"]) for item in items)
             if len(items) < PAGE_SIZE:
                 return
+
+
+def sendable_key(api_key: str) -> str:
+    """The key without the whitespace a paste leaves around it; refused, and never echoed, if unsendable."""
+    key = api_key.strip()
+    if not _SENDABLE_KEY.fullmatch(key):
+        raise AuthenticationError(
+            "the API key is empty or holds spaces, line breaks or non-ASCII characters, which no HTTP header "
+            "can carry; copy it again from ActiveCampaign (Settings → Developer) into the connection's "
+            "environment variable"
+        )
+    return key
+
+
+def _refuse_unverified_tls(error: Exception, host: str) -> None:
+    """Stop at once on a certificate that fails verification: no retry can fix it, and it is never skipped."""
+    cause: BaseException | None = error
+    for _ in range(10):  # httpx wraps the ssl error a few levels deep
+        if cause is None:
+            return
+        if isinstance(cause, ssl.SSLCertVerificationError):
+            raise ActiveCampaignError(
+                f"the TLS certificate of {host} could not be verified ({cause.verify_message}); "
+                "check the connection's API host. Verification is always on, so a host with an invalid "
+                "certificate is never sent the key or any contact"
+            ) from None
+        cause = cause.__cause__ or cause.__context__
 
 
 def _retry_after(response: httpx.Response) -> float | None:
