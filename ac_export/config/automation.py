@@ -1,4 +1,8 @@
-"""Models of `automation.yaml`: when the scheduled refresh runs and how failures are reported."""
+"""Models of `automation.yaml`: when the scheduled refresh runs, what reacts to new files, where alerts go.
+
+These settings shape Dagster definitions (a schedule's cron, a sensor's default state), so they
+are read when the code location loads: reload it in the UI after editing the file.
+"""
 
 from __future__ import annotations
 
@@ -11,24 +15,64 @@ from pydantic import Field, field_validator
 from ac_export.config.loading import StrictModel, load_model
 
 AUTOMATION_FILE = "automation.yaml"
+ENV_VAR_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
+
+# Allowed range of each cron field: minute, hour, day of month, month, day of week (0 and 7 = Sunday).
+_CRON_RANGES = ((0, 59), (0, 23), (1, 31), (1, 12), (0, 7))
+_MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
+_DAYS = ("SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT")
+_CRON_NAMES: tuple[dict[str, int], ...] = (
+    {},
+    {},
+    {},
+    {m: i + 1 for i, m in enumerate(_MONTHS)},
+    {d: i for i, d in enumerate(_DAYS)},
+)
+_CRON_ITEM = re.compile(r"^(?P<range>\*|[0-9A-Za-z]+(-[0-9A-Za-z]+)?)(/(?P<step>[0-9]+))?$")
+CRON_EXAMPLE = "'0 6,12,18 * * *' (minute hour day-of-month month day-of-week)"
+
+
+def _cron_value(text: str, field: int) -> int:
+    names = _CRON_NAMES[field]
+    value = names.get(text.upper()) if not text.isdigit() else int(text)
+    low, high = _CRON_RANGES[field]
+    if value is None or not low <= value <= high:
+        raise ValueError(f"{text!r} is out of range {low}-{high} in cron field {field + 1}")
+    return value
+
+
+def check_cron(expression: str) -> None:
+    """Raise ValueError naming the bad part unless this is a five-field cron expression Dagster accepts."""
+    fields = expression.split()
+    if len(fields) != 5:
+        raise ValueError(f"{expression!r} has {len(fields)} fields, not 5; write it like {CRON_EXAMPLE}")
+    for index, field in enumerate(fields):
+        for item in field.split(","):
+            match = _CRON_ITEM.match(item)
+            if match is None or match["step"] == "0":
+                raise ValueError(f"{item!r} in {expression!r} is not valid; write it like {CRON_EXAMPLE}")
+            if match["range"] != "*":
+                for bound in match["range"].split("-"):
+                    _cron_value(bound, index)
 
 
 class RefreshSchedule(StrictModel):
-    """The scheduled refresh: sources → profiles → measures → segments → every export."""
+    """The scheduled refresh: sources → profiles → measures, then every segment and its exports."""
 
     cron: str = Field(
-        default="0 6,12,18 * * *", description="Cron expression (Customer Insights allows 4 a day)."
+        default="0 0,6,12,18 * * *",
+        description="Cron expression; Customer Insights allows a few refreshes a day, the default is 4.",
     )
     timezone: str = Field(default="UTC", description="IANA time zone the cron is read in.")
     enabled: bool = Field(
-        default=False, description="Whether the schedule starts running when Dagster loads."
+        default=False,
+        description="Whether the schedule runs when Dagster first loads it (the UI toggle overrides this).",
     )
 
     @field_validator("cron")
     @classmethod
     def _cron(cls, value: str) -> str:
-        if len(value.split()) != 5 or not re.fullmatch(r"[0-9*/,\- A-Za-z]+", value):
-            raise ValueError(f"{value!r} is not a five-field cron expression such as '0 6,12,18 * * *'")
+        check_cron(value)
         return value
 
     @field_validator("timezone")
@@ -41,13 +85,32 @@ class RefreshSchedule(StrictModel):
         return value
 
 
+class SourceFilesSensor(StrictModel):
+    """The sensor that refreshes when a configured source file appears or its content changes."""
+
+    enabled: bool = Field(
+        default=False,
+        description="Whether the sensor runs when Dagster first loads it (the UI toggle overrides this).",
+    )
+    minimum_interval_seconds: int = Field(
+        default=60,
+        ge=5,
+        le=86_400,
+        description="Seconds between checks; each check hashes only files whose size or mtime moved.",
+    )
+
+
 class FailureAlerts(StrictModel):
-    """Where export failures are reported besides the run log."""
+    """Where failed runs are reported besides the run log."""
 
     webhook_url_env: str | None = Field(
         default="AC_EXPORT_ALERT_WEBHOOK_URL",
-        pattern=r"^[A-Za-z_][A-Za-z0-9_]*$",
-        description="Environment variable holding a webhook URL that receives a JSON alert per failed run.",
+        pattern=ENV_VAR_PATTERN,
+        description="Environment variable holding a webhook URL that receives a JSON alert per failed run; "
+        "null turns webhooks off. The URL itself never lives in this file: it often embeds a token.",
+    )
+    timeout_seconds: float = Field(
+        default=10.0, gt=0, le=120, description="How long one webhook POST may take before it is given up."
     )
 
 
@@ -55,12 +118,10 @@ class AutomationConfig(StrictModel):
     """All of `automation.yaml`."""
 
     refresh: RefreshSchedule = Field(default_factory=RefreshSchedule)
-    source_files_sensor_enabled: bool = Field(
-        default=False, description="Whether new or changed source files trigger a refresh."
-    )
+    source_files: SourceFilesSensor = Field(default_factory=SourceFilesSensor)
     alerts: FailureAlerts = Field(default_factory=FailureAlerts)
 
 
 def load_automation_config(config_dir: Path) -> AutomationConfig:
-    """Load `automation.yaml` (absent means the defaults)."""
+    """Load `automation.yaml` (absent means the defaults: schedule and file sensor stopped)."""
     return load_model(config_dir / AUTOMATION_FILE, AutomationConfig, optional=True)
