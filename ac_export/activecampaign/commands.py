@@ -6,17 +6,17 @@ import argparse
 import logging
 import os
 import sys
+from typing import TYPE_CHECKING
 
 from ac_export import settings
 from ac_export.activecampaign.client import ActiveCampaignClient
-from ac_export.activecampaign.errors import ActiveCampaignError
+from ac_export.activecampaign.errors import ActiveCampaignError, ExportStopped
 from ac_export.activecampaign.pacing import AccountPacer, Limits, pacing_state_dir
-from ac_export.activecampaign.resource import ActiveCampaignResource
-from ac_export.activecampaign.sync import ExportRequest, ExportStopped, run_export
 from ac_export.config.exports import ApiHost, Connection, normalize_api_host
 from ac_export.config.loading import ConfigError
-from ac_export.config.project import ProjectConfig, load_project_config
-from ac_export.warehouse import Warehouse
+
+if TYPE_CHECKING:
+    from ac_export.config.project import ProjectConfig
 
 
 class CommandError(Exception):
@@ -44,8 +44,15 @@ def resolve_connection(project: ProjectConfig, name: str) -> tuple[Connection, A
     return connection, host, key
 
 
+def _load_project() -> ProjectConfig:
+    # Imported here so `ac-export --help` and the emulator start without loading every area.
+    from ac_export.config.project import load_project_config
+
+    return load_project_config(settings.config_dir())
+
+
 def _check_connection(args: argparse.Namespace) -> int:
-    project = load_project_config(settings.config_dir())
+    project = _load_project()
     connection, host, key = resolve_connection(project, args.name)
     pacer = AccountPacer(host.host, Limits(), pacing_state_dir())
     with ActiveCampaignClient(host.base_url, key, pacer=pacer, max_retries=2, timeout_s=15) as client:
@@ -63,9 +70,13 @@ def _check_connection(args: argparse.Namespace) -> int:
 
 def _export(args: argparse.Namespace) -> int:
     """Run (or dry-run) one segment's exports outside Dagster, printing the plan and counts."""
+    from ac_export.activecampaign.resource import ActiveCampaignResource
+    from ac_export.activecampaign.sync import ExportRequest, run_export
+    from ac_export.warehouse import Warehouse
+
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)
-    project = load_project_config(settings.config_dir())
+    project = _load_project()
     exports = project.exports.for_segment(args.segment)
     if not exports:
         raise CommandError(f"segment {args.segment!r} has no export in exports.yaml")
@@ -96,7 +107,7 @@ def _guarded(handler: object) -> object:
     def run(args: argparse.Namespace) -> int:
         try:
             return handler(args)  # type: ignore[operator]
-        except (CommandError, ConfigError, ExportStopped, ActiveCampaignError) as exc:
+        except (CommandError, ConfigError, ActiveCampaignError, ExportStopped) as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 2
 

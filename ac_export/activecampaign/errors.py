@@ -34,3 +34,7 @@ class BulkValidationError(ActiveCampaignError):
     def contact_reasons(self) -> dict[int, str]:
         """Reasons that name a contact, by its 0-based position in the request."""
         return {index - 1: reason for index, reason in self.reasons if index is not None}
+
+
+class ExportStopped(Exception):
+    """An export stopped before writing anything, for a reason the user must act on."""

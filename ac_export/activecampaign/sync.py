@@ -16,17 +16,13 @@ import duckdb
 
 from ac_export.activecampaign import ledger, plan
 from ac_export.activecampaign.client import ActiveCampaignClient
-from ac_export.activecampaign.errors import ActiveCampaignError, NotFoundError
+from ac_export.activecampaign.errors import ActiveCampaignError, ExportStopped, NotFoundError
 from ac_export.activecampaign.upload import UploadCounts, Uploader, UploadSettings
 from ac_export.config.exports import Export
 from ac_export.warehouse import Warehouse, scalar
 
 REJECTIONS_TABLE = "exports/{export}/rejections"
 REJECTION_SAMPLE_ROWS = 10
-
-
-class ExportStopped(Exception):
-    """The export stopped before writing anything, for a reason the user must act on."""
 
 
 @dataclass(frozen=True)

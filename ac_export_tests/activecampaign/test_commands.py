@@ -1,0 +1,71 @@
+"""`ac-export check-connection` and `ac-export export`, run as users run them."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+from ac_export_tests.activecampaign.conftest import ExportWorld
+
+DATA_CONFIG = Path(__file__).resolve().parents[2] / "data" / "config"
+
+
+def run_cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "ac_export.cli", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env},
+        timeout=120,
+        check=False,
+    )
+
+
+def config_folder(tmp_path: Path, consent: bool = True) -> Path:
+    folder = tmp_path / "config"
+    folder.mkdir()
+    for name in ("sources.yaml", "unify.yaml", "measures.yaml", "segments.yaml"):
+        (folder / name).write_text((DATA_CONFIG / name).read_text())
+    connection = {"display_name": "Emulated", "api_host_env": "T_HOST", "api_key_env": "T_KEY"}
+    connection["data_privacy_consent"] = consent
+    (folder / "connections.yaml").write_text(yaml.safe_dump({"connections": {"emu": connection}}))
+    return folder
+
+
+def test_check_connection_prints_the_lists(world: ExportWorld, tmp_path: Path) -> None:
+    env = {
+        "AC_EXPORT_CONFIG_DIR": str(config_folder(tmp_path)),
+        "T_HOST": world.emulator.base_url,
+        "T_KEY": world.emulator.api_key,
+    }
+    done = run_cli("check-connection", "emu", env=env)
+
+    assert done.returncode == 0, done.stderr
+    assert f"{world.list_id}  testers" in done.stdout
+    assert "data-privacy consent: given" in done.stdout
+    assert world.emulator.api_key not in done.stdout + done.stderr
+
+
+def test_check_connection_with_a_wrong_key_says_so_in_one_line(world: ExportWorld, tmp_path: Path) -> None:
+    env = {"AC_EXPORT_CONFIG_DIR": str(config_folder(tmp_path)), "T_HOST": world.emulator.base_url}
+    done = run_cli("check-connection", "emu", env={**env, "T_KEY": "not-the-key-42"})
+
+    assert done.returncode == 2
+    assert done.stderr.startswith("error: ActiveCampaign refused the API key (HTTP 403)")
+    assert "Traceback" not in done.stderr and "not-the-key-42" not in done.stderr
+
+
+def test_check_connection_names_the_missing_variable(tmp_path: Path) -> None:
+    done = run_cli("check-connection", "emu", env={"AC_EXPORT_CONFIG_DIR": str(config_folder(tmp_path))})
+    assert done.returncode == 2
+    assert "set the environment variable T_HOST" in done.stderr
+
+
+def test_unknown_connection_lists_the_known_ones(tmp_path: Path) -> None:
+    done = run_cli("check-connection", "nope", env={"AC_EXPORT_CONFIG_DIR": str(config_folder(tmp_path))})
+    assert done.returncode == 2
+    assert "no connection named 'nope' in connections.yaml (known: emu)" in done.stderr
