@@ -248,12 +248,21 @@ def pending_batches(con: duckdb.DuckDBPyConnection) -> list[tuple[int, str | Non
     return [(int(no), str(bid) if bid else None, int(n)) for no, bid, n in rows]
 
 
-def batch_contents(con: duckdb.DuckDBPyConnection, batch_no: int) -> list[tuple[str, str]]:
-    """(email, contact JSON) of a batch in flight, to send it exactly as planned."""
+def batch_contents(con: duckdb.DuckDBPyConnection, batch_nos: list[int]) -> dict[int, list[tuple[str, str]]]:
+    """(email, contact JSON) of each of several batches in flight, to send them exactly as planned.
+
+    Read together: each query scans the whole in-flight table, so one query per batch made reading
+    a 100,000-contact queue cost seconds.
+    """
     rows = con.execute(
-        "SELECT email, payload FROM inflight WHERE batch_no = ? ORDER BY email", [batch_no]
+        "SELECT batch_no, email, payload FROM inflight WHERE list_contains(?::BIGINT[], batch_no) "
+        "ORDER BY batch_no, email",
+        [batch_nos],
     ).fetchall()
-    return [(str(email), str(payload)) for email, payload in rows]
+    contents: dict[int, list[tuple[str, str]]] = {int(no): [] for no in batch_nos}
+    for batch_no, email, payload in rows:
+        contents[int(batch_no)].append((str(email), str(payload)))
+    return contents
 
 
 def next_batch_no(con: duckdb.DuckDBPyConnection) -> int:

@@ -8,6 +8,7 @@ point re-sends at most the batches that were in flight.
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections import deque
 from collections.abc import Callable
@@ -21,6 +22,8 @@ from ac_export.activecampaign.errors import ActiveCampaignError, BulkValidationE
 from ac_export.activecampaign.pacing import RequestKind
 
 MAX_BYTES_PER_REQUEST = 399_999  # ActiveCampaign's bulk import payload limit
+# Batches whose contents are read from the ledger in one query (about 4 MB of contacts).
+READ_AHEAD_BATCHES = 40
 REFUSED_REASON = (
     "refused by ActiveCampaign during import (its exclusion list, a bounce, an earlier unsubscribe "
     "from this list, or the account's contact limit)"
@@ -89,6 +92,7 @@ class Uploader:
     _unrecorded: dict[int, str] = field(default_factory=dict)
     _confirmed: dict[int, tuple[str, list[str]]] = field(default_factory=dict)
     _flushed_at: float = 0.0
+    _read_ahead: dict[int, list[tuple[str, str]]] = field(default_factory=dict)
 
     def run(self) -> UploadCounts:
         """Send every batch in flight that has no id, poll those that have one, settle them all."""
@@ -139,7 +143,7 @@ class Uploader:
 
     def _send(self, batch_no: int, to_send: deque[int]) -> None:
         """Queue one recorded batch; contacts refused by validation leave it with their reason."""
-        contents = ledger.batch_contents(self.con, batch_no)
+        contents = self._contents(batch_no, to_send)
         if _body_size(contents) > MAX_BYTES_PER_REQUEST and len(contents) > 1:
             half = len(contents) // 2
             to_send.appendleft(ledger.split_batch(self.con, batch_no, [e for e, _ in contents[half:]]))
@@ -154,6 +158,13 @@ class Uploader:
             now = time.monotonic()
             self._pending.append(_InFlight(batch_no, queued.batch_id, len(contents), now, now))
             return
+
+    def _contents(self, batch_no: int, to_send: deque[int]) -> list[tuple[str, str]]:
+        """A batch's contents, read together with the batches queued after it."""
+        if batch_no not in self._read_ahead:
+            ahead = [batch_no, *itertools.islice(to_send, READ_AHEAD_BATCHES - 1)]
+            self._read_ahead = ledger.batch_contents(self.con, ahead)
+        return self._read_ahead.pop(batch_no)
 
     def _body(self, contents: list[tuple[str, str]]) -> bytes:
         automations = "" if self.settings.run_automations else ',"exclude_automations":true'
