@@ -10,15 +10,14 @@ from __future__ import annotations
 import logging
 import shutil
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+import psutil
 
 from ac_export.bench.export_data import ATTRIBUTE_TYPES, SEGMENT, change_one_percent, write_export_tables
 from ac_export.bench.run_options import RunOptions
-from ac_export.bench.worker import Figures, Params, peak_rss_bytes
+from ac_export.bench.worker import Figures, Params, cpu_seconds, peak_rss_bytes
 from ac_export.emulator.process import EmulatorProcess
 from ac_export.warehouse import Warehouse
 
@@ -30,12 +29,16 @@ CUSTOM_FIELD = "LOYALTY_TIER"
 CONTACTS_PER_MINUTE = 25_000
 
 
-@contextmanager
-def emulator(*args: str) -> Iterator[str]:
-    """A fresh emulator process with the bench list and field; yields its base URL."""
-    process = EmulatorProcess(["--api-key", API_KEY, "--list", LIST_NAME, "--field", CUSTOM_FIELD, *args])
+def run_against(options: RunOptions, task: str, params: Params, folder: Path, *emulator_args: str) -> Figures:
+    """Run an export task against a fresh emulator; adds the CPU time the emulator spent meanwhile."""
+    process = EmulatorProcess(
+        ["--api-key", API_KEY, "--list", LIST_NAME, "--field", CUSTOM_FIELD, *emulator_args]
+    )
     try:
-        yield process.base_url
+        emulator_cpu = psutil.Process(process.process.pid)
+        before = sum(emulator_cpu.cpu_times()[:2])
+        figures = options.task(task, params | {"base_url": process.base_url}, folder)
+        return figures | {"emulator_cpu_seconds": sum(emulator_cpu.cpu_times()[:2]) - before}
     finally:
         process.stop()
 
@@ -93,15 +96,16 @@ def _export(params: Params, warehouse: Warehouse) -> Figures:
     log = _PlanClock()
     client = resource.get_client()
     server_before = _server_requests(params["base_url"])
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), cpu_seconds()
     result = run_export(request, client, warehouse, resource.upload_settings(False), log.logger)
-    seconds = time.perf_counter() - started
+    seconds, cpu = time.perf_counter() - started, cpu_seconds() - cpu_started
     client.close()
     counts = result.counts
     sent = int(counts["added"]) + int(counts["updated"]) + int(counts["removed"])
     return {
         "seconds": seconds,
         "plan_seconds": (log.planned_at or started) - started,
+        "export_cpu_seconds": cpu,
         "sent": sent,
         "contacts_per_s": sent / seconds,
         "list_size": result.list_size,
@@ -156,34 +160,37 @@ def prepared_export_warehouse(root: Path, contacts: int) -> Warehouse:
     return warehouse
 
 
+UNLIMITED = ("--no-rate-limit", "--processing-delay", "0")
+
+
 def throughput_repetition(options: RunOptions, contacts: int, folder: Path) -> Figures:
     """A cold export to an emulator with its limits off and no processing delay."""
     warehouse = prepared_export_warehouse(options.root, contacts)
-    with emulator("--no-rate-limit", "--processing-delay", "0") as base_url:
-        params = {"warehouse": str(warehouse.root), "base_url": base_url, "pace": False}
-        return options.task("export", params | {"time_scale": 1.0, "poll_interval_s": 0.0}, folder)
+    params = {"warehouse": str(warehouse.root), "pace": False, "time_scale": 1.0, "poll_interval_s": 0.0}
+    figures = run_against(options, "export", params, folder, *UNLIMITED)
+    return figures | _per_cpu_second(figures)
 
 
 def pacing_repetition(options: RunOptions, contacts: int, folder: Path) -> Figures:
     """A cold export with ActiveCampaign's real limits, emulator and pacing both time-scaled."""
-    time_scale = options.pacing_time_scale
+    scale = options.pacing_time_scale
     warehouse = prepared_export_warehouse(options.root, contacts)
-    with emulator("--time-scale", str(time_scale)) as base_url:
-        params = {"warehouse": str(warehouse.root), "base_url": base_url, "pace": True}
-        figures = options.task("export", params | {"time_scale": time_scale, "poll_interval_s": 1.0}, folder)
-    floor = figures["sent"] / CONTACTS_PER_MINUTE * 60.0 / time_scale
-    return figures | {
-        "time_scale": time_scale,
-        "floor_seconds": floor,
-        "floor_ratio": figures["seconds"] / floor,
-    }
+    params = {"warehouse": str(warehouse.root), "pace": True, "time_scale": scale, "poll_interval_s": 1.0}
+    figures = run_against(options, "export", params, folder, "--time-scale", str(scale))
+    floor = figures["sent"] / CONTACTS_PER_MINUTE * 60.0 / scale
+    return figures | {"time_scale": scale, "floor_seconds": floor, "floor_ratio": figures["seconds"] / floor}
 
 
 def incremental_repetition(options: RunOptions, contacts: int, folder: Path) -> Figures:
     """A full export, 1% of the members changed, and the re-export, limits off."""
     warehouse = prepared_export_warehouse(options.root, contacts)
-    with emulator("--no-rate-limit", "--processing-delay", "0") as base_url:
-        params = {"warehouse": str(warehouse.root), "base_url": base_url, "pace": False}
-        return options.task(
-            "export_incremental", params | {"time_scale": 1.0, "poll_interval_s": 0.0}, folder
-        )
+    params = {"warehouse": str(warehouse.root), "pace": False, "time_scale": 1.0, "poll_interval_s": 0.0}
+    return run_against(options, "export_incremental", params, folder, *UNLIMITED)
+
+
+def _per_cpu_second(figures: Figures) -> Figures:
+    """Contacts per CPU-second of the exporter and of the emulator: what the load on the machine hides."""
+    return {
+        "contacts_per_exporter_cpu_s": figures["sent"] / max(figures["export_cpu_seconds"], 1e-9),
+        "contacts_per_emulator_cpu_s": figures["sent"] / max(figures["emulator_cpu_seconds"], 1e-9),
+    }

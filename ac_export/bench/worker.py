@@ -38,7 +38,7 @@ class TaskFailed(RuntimeError):
 
 
 def run_task(name: str, params: Params, folder: Path) -> Figures:
-    """Run one task in a subprocess and return its figures, with `peak_rss_bytes` and `load_average`."""
+    """Run one task in a subprocess; its figures, with `peak_rss_bytes`, `cpu_seconds`, `load_average`."""
     folder.mkdir(parents=True, exist_ok=True)
     params_path, result_path = folder / f"{name}.params.json", folder / f"{name}.result.json"
     params_path.write_text(json.dumps(params))
@@ -60,6 +60,7 @@ def run_inline(name: str, params: Params) -> Figures:
     load = [round(value, 2) for value in os.getloadavg()]
     figures = resolve(name)(json.loads(json.dumps(params)))
     figures.setdefault("peak_rss_bytes", peak_rss_bytes())
+    figures.setdefault("cpu_seconds", cpu_seconds())
     return {**json.loads(json.dumps(figures)), "load_average": load}
 
 
@@ -67,6 +68,12 @@ def resolve(name: str) -> Callable[[Params], Figures]:
     """The function behind a task name."""
     module, _, function = TASKS[name].partition(":")
     return getattr(importlib.import_module(module), function)
+
+
+def cpu_seconds() -> float:
+    """CPU time this process has used so far, user and system."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def peak_rss_bytes() -> int:
@@ -79,6 +86,7 @@ def main(argv: list[str]) -> int:
     name, params_path, result_path = argv
     figures = resolve(name)(json.loads(Path(params_path).read_text()))
     figures.setdefault("peak_rss_bytes", peak_rss_bytes())
+    figures.setdefault("cpu_seconds", cpu_seconds())
     Path(result_path).write_text(json.dumps(figures))
     return 0
 
