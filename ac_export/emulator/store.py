@@ -124,8 +124,7 @@ class Account:
                 self._put_value(contact_id, entry["id"], entry.get("value"), stamp)
         for name in row.get("tags") or ():
             tag_id = self._tag_by_name.get(name.strip().lower()) or self.create_tag(name).id
-            if (contact_id, tag_id) not in self._contact_tag_ids:
-                self.tag_contact(contact_id, tag_id)
+            self.tag_contact(contact_id, tag_id, stamp)
         # A list deleted after the request was accepted is skipped: its memberships are gone.
         for entry in row.get("subscribe") or ():
             if entry["listid"] in self.lists:
@@ -260,12 +259,12 @@ class Account:
         tag_id = self._tag_by_name.get(name.strip().lower())
         return self.create_tag(name) if tag_id is None else self.tags[tag_id]
 
-    def tag_contact(self, contact_id: int, tag_id: int) -> ContactTag:
+    def tag_contact(self, contact_id: int, tag_id: int, stamp: str = "") -> ContactTag:
         """Apply a tag to a contact; applying it twice returns the first application."""
         existing = self._contact_tag_ids.get((contact_id, tag_id))
         if existing is not None:
             return self.contact_tags[existing]
-        contact_tag = ContactTag(self.next_id("contact_tag"), contact_id, tag_id, now_iso())
+        contact_tag = ContactTag(self.next_id("contact_tag"), contact_id, tag_id, stamp or now_iso())
         self.contact_tags[contact_tag.id] = contact_tag
         self._contact_tag_ids[(contact_id, tag_id)] = contact_tag.id
         return contact_tag
