@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -130,7 +131,7 @@ def run_export(
     try:
         resumed = UploadCounts()
         if not request.dry_run:
-            resumed = _resume(request, client, con, settings, log)
+            resumed = _on_existing_list(client, export, lambda: _resume(request, client, con, settings, log))
         unsubscribed = unsubscribed_emails(client, export.list_id)
         counts = plan.build_plan(con, warehouse, export, request.attribute_types, field_ids, unsubscribed)
         log.info(_plan_line(request, counts))
@@ -146,7 +147,7 @@ def run_export(
             _collect_rejections(con, request.name, since=None)
             return _result(request, counts, UploadCounts(), client, con, started, created)
         ledger.mark_opted_out(con, request.name, counts.new_opt_outs)
-        uploaded = _upload(request, client, con, settings, log)
+        uploaded = _on_existing_list(client, export, lambda: _upload(request, client, con, settings, log))
         _add_counts(uploaded, resumed)
         _collect_rejections(con, request.name, since=opened_at)
         warehouse.write_query(
@@ -155,6 +156,38 @@ def run_export(
         return _result(request, counts, uploaded, client, con, started, created)
     finally:
         con.close()
+
+
+def _on_existing_list(
+    client: ActiveCampaignClient, export: Export, step: Callable[[], UploadCounts]
+) -> UploadCounts:
+    """Run an upload step, then make sure its list still exists.
+
+    ActiveCampaign completes imports queued for a list deleted meanwhile, without the subscriptions,
+    so a confirmed batch alone does not prove the contacts are on the list.
+    """
+    try:
+        counts = step()
+    except ActiveCampaignError:
+        _stop_if_list_deleted(client, export.list_id)
+        raise
+    if counts.batches:
+        _stop_if_list_deleted(client, export.list_id)
+    return counts
+
+
+def _stop_if_list_deleted(client: ActiveCampaignClient, list_id: int) -> None:
+    try:
+        client.get_list(list_id)
+    except NotFoundError:
+        raise ActiveCampaignError(
+            f"ActiveCampaign list {list_id} was deleted while the export ran, so the contacts sent to it are "
+            f"on no list; create the list again and set its new id as list_id in exports.yaml (the next run "
+            f"exports the whole segment to it)",
+            404,
+        ) from None
+    except ActiveCampaignError:
+        return  # the step's own outcome or error stands
 
 
 def _resume(
