@@ -115,7 +115,9 @@ class FileSource(StrictModel):
 class ProfileSource(FileSource):
     """A source of people: its records are unified into profiles."""
 
-    priority: int = Field(default=100, description="Lower wins when merging by source priority.")
+    priority: int = Field(
+        default=100, ge=0, le=16383, description="Lower wins when merging by source priority."
+    )
 
     @model_validator(mode="after")
     def _canonical_types_fixed(self) -> ProfileSource:

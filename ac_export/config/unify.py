@@ -13,13 +13,12 @@ from ac_export.config.sources import NAME_PATTERN, SourcesConfig
 
 UNIFY_FILE = "unify.yaml"
 
-Normaliser = Literal["trim_case", "whitespace", "symbols", "accents", "phone_e164", "name_order"]
+Normaliser = Literal[
+    "trim_case", "whitespace", "symbols", "accents", "phone_e164", "name_order", "email_domain"
+]
 Policy = Literal["source_priority", "most_recent", "least_recent", "most_filled"]
 Similarity = Literal["jaro_winkler", "levenshtein"]
 Problem = tuple[tuple[int | str, ...], str]
-
-# Normalisers that only make sense on text; dates and numbers compare as they are.
-STRING_ONLY = frozenset({"trim_case", "whitespace", "symbols", "accents", "phone_e164", "name_order"})
 
 
 class Condition(StrictModel):

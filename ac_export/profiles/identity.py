@@ -27,16 +27,16 @@ class IdentityOutcome:
 
 
 def assign_ids(con: duckdb.DuckDBPyConnection, members: str, previous: str | None) -> IdentityOutcome:
-    """Create `customer_ids(component, customer_id)` for `members(rid, source, source_key, component)`.
+    """Create `customer_ids(component, customer_id)` for `members(source, source_key, component)`.
 
-    `rid` must follow (source, source_key) order; `previous` is a table expression with
-    `customer_id, source, source_key` from the last run, or None on the first run.
+    `previous` is a table expression with `customer_id, source, source_key` from the last run, or
+    None on the first run.
     """
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE id_clusters AS
-        SELECT component, min(rid) AS first_rid, arg_min(source, rid) AS first_source,
-               arg_min(source_key, rid) AS first_key
-        FROM {members} GROUP BY component
+        SELECT component, first.source AS first_source, first.source_key AS first_key, first
+        FROM (SELECT component, min({{'source': source, 'source_key': source_key}}) AS first
+              FROM {members} GROUP BY component)
     """)
     con.execute("CREATE OR REPLACE TEMP TABLE kept_ids (component BIGINT, customer_id VARCHAR)")
     previous_ids = 0
@@ -54,7 +54,7 @@ def assign_ids(con: duckdb.DuckDBPyConnection, members: str, previous: str | Non
 def _keep_previous_ids(con: duckdb.DuckDBPyConnection, members: str, previous: str) -> None:
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE id_candidates AS
-        SELECT m.component, p.customer_id, count(*) AS shared, any_value(c.first_rid) AS first_rid
+        SELECT m.component, p.customer_id, count(*) AS shared, any_value(c.first) AS first
         FROM {members} m
         JOIN (SELECT DISTINCT customer_id, source, source_key FROM {previous}) p USING (source, source_key)
         JOIN id_clusters c USING (component)
@@ -63,7 +63,7 @@ def _keep_previous_ids(con: duckdb.DuckDBPyConnection, members: str, previous: s
     # Rounds of mutual best choices under one total order: each round settles at least the best
     # remaining pair, and in practice nearly all clusters settle in the first round.
     while True:
-        order = "shared DESC, customer_id, first_rid"
+        order = "shared DESC, customer_id, first"
         added = con.execute(f"""
             INSERT INTO kept_ids
             WITH open AS (
@@ -86,7 +86,7 @@ def _mint_new_ids(con: duckdb.DuckDBPyConnection) -> None:
     """Ids for clusters without a previous id, re-hashed with a counter in the rare case of a clash."""
     con.execute("""
         CREATE OR REPLACE TEMP TABLE minted_ids AS
-        SELECT component, first_rid, first_source, first_key, 0 AS attempt,
+        SELECT component, first, first_source, first_key, 0 AS attempt,
                CAST(NULL AS VARCHAR) AS customer_id
         FROM id_clusters WHERE component NOT IN (SELECT component FROM kept_ids)
     """)
@@ -101,7 +101,7 @@ def _mint_new_ids(con: duckdb.DuckDBPyConnection) -> None:
             UPDATE minted_ids SET attempt = attempt + 1 WHERE component IN (
                 SELECT component FROM (
                     SELECT component, customer_id,
-                           row_number() OVER (PARTITION BY customer_id ORDER BY first_rid) AS nth
+                           row_number() OVER (PARTITION BY customer_id ORDER BY first) AS nth
                     FROM minted_ids
                 ) m
                 WHERE nth > 1 OR customer_id IN (SELECT customer_id FROM kept_ids)

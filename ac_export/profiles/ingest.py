@@ -1,7 +1,8 @@
 """Loading one configured source file into the warehouse: typed records, rejected rows, invalid values.
 
 Tables written for a profile source `<name>` (activities write the same under `activities/`):
-- `sources/<name>`: `source_key`, one typed column per mapped attribute, `_row`;
+- `sources/<name>`: `source_key`, one typed column per mapped attribute, `_row` (rows are not
+  sorted: sorting a million wide rows costs more than the whole parse; `_row` gives file order);
 - `sources/<name>__rejected`: `row`, `reason`, `raw` — records that cannot stand (unsplittable,
   no key, a key already taken); the first record with a key wins;
 - `sources/<name>__invalid_values`: `row`, `column`, `value`, `reason` — values that did not parse
@@ -16,7 +17,7 @@ from pathlib import Path
 import duckdb
 
 from ac_export.config.sources import ActivitySource, FileSource, ProfileSource
-from ac_export.profiles.parsing import problem_sql, text_sql, typed_sql
+from ac_export.profiles.parsing import given_sql, problem_sql, text_sql, typed_sql
 from ac_export.profiles.reading import RAW_TEXT_LIMIT, column_types, quote_ident, quote_literal, read_raw
 from ac_export.warehouse import Warehouse
 
@@ -51,8 +52,7 @@ def ingest_profile_source(
     """Read a profile source file and write `sources/<name>` with its rejected rows and invalid values."""
     with open_connection() as con:
         _stage(con, source, source.resolve_path(data_dir), link_column=None)
-        columns = _typed_columns(con, source)
-        select = f"SELECT _key AS source_key, {columns}, _row FROM accepted ORDER BY _row"
+        select = f"SELECT _key AS source_key, {_attribute_list(source)}, _row FROM typed"
         return _write(con, warehouse, f"sources/{name}", select, source)
 
 
@@ -62,10 +62,9 @@ def ingest_activity_source(
     """Read an activity file and write `activities/<name>`, each row linked to a profile source's key."""
     with open_connection() as con:
         _stage(con, source, source.resolve_path(data_dir), link_column=source.links_to.column)
-        columns = _typed_columns(con, source)
         select = (
             f"SELECT _key AS activity_id, {quote_literal(source.links_to.source)} AS profile_source, "
-            f"_link AS profile_key, {columns}, _row FROM accepted ORDER BY _row"
+            f"_link AS profile_key, {_attribute_list(source)}, _row FROM typed"
         )
         report = _write(con, warehouse, f"activities/{name}", select, source)
         linked_table = f"sources/{source.links_to.source}"
@@ -79,38 +78,39 @@ def ingest_activity_source(
 
 
 def _stage(con: duckdb.DuckDBPyConnection, source: FileSource, path: Path, link_column: str | None) -> None:
-    """Read the file into `raw`, then split it into `accepted` records and `rejected` rows."""
+    """Read the file into `raw`, type its standing records into `typed`, list the others in `rejected`."""
     wanted = [source.primary_key, *([link_column] if link_column else []), *source.columns]
     raw = read_raw(con, source, path, wanted, "raw")
-    key = text_sql(source.primary_key, source)
     link = text_sql(link_column, source) if link_column else "NULL"
+    # Keys are judged on a narrow table; the wide records are joined once, to be typed.
     con.execute(f"""
-        CREATE TEMP TABLE keyed AS
-        SELECT *, {key} AS _key, {link} AS _link, min(_row) OVER (PARTITION BY {key}) AS _first_row FROM raw
+        CREATE TEMP TABLE keys AS
+        SELECT _row, _key, _link, min(_row) OVER (PARTITION BY _key) AS _first_row
+        FROM (SELECT _row, {text_sql(source.primary_key, source)} AS _key, {link} AS _link FROM raw)
     """)
-    reason = f"""CASE
-        WHEN _key IS NULL THEN {quote_literal(f"primary key column {source.primary_key!r} is empty")}
-        WHEN _row > _first_row
-            THEN 'duplicate primary key ''' || _key || ''' (first seen at row ' || _first_row || ')'
-        {_link_reason(link_column)}
-    END"""
-    con.execute(f"CREATE TEMP TABLE keyed_reasons AS SELECT *, {reason} AS _reason FROM keyed")
     con.execute(
-        "CREATE TEMP TABLE accepted AS SELECT * FROM keyed_reasons WHERE _reason IS NULL ORDER BY _row"
+        f"CREATE TEMP TABLE key_problems AS SELECT * FROM (SELECT _row, {_key_reason(source, link_column)} "
+        "AS reason FROM keys) WHERE reason IS NOT NULL"
     )
     con.execute(f"""
+        CREATE TEMP TABLE typed AS
+        SELECT k._key, k._link, {_typed_columns(con, source)}, r._row
+        FROM raw r JOIN keys k USING (_row) ANTI JOIN key_problems p USING (_row)
+    """)
+    con.execute(f"""
         CREATE TEMP TABLE rejected AS
-        SELECT _row AS row, _reason AS reason, left({raw.raw_text_sql}, {RAW_TEXT_LIMIT}) AS raw
-        FROM keyed_reasons WHERE _reason IS NOT NULL
+        SELECT p._row AS row, p.reason, left({raw.raw_text_sql}, {RAW_TEXT_LIMIT}) AS raw
+        FROM key_problems p JOIN raw r USING (_row)
         UNION ALL SELECT row, reason, raw FROM {raw.rejected}
     """)
 
 
-def _link_reason(link_column: str | None) -> str:
-    if link_column is None:
-        return ""
-    reason = f"link column {link_column!r} is empty: the activity names no customer record"
-    return f"WHEN _link IS NULL THEN {quote_literal(reason)}"
+def _key_reason(source: FileSource, link_column: str | None) -> str:
+    empty_key = quote_literal(f"primary key column {source.primary_key!r} is empty")
+    duplicate = "'duplicate primary key ''' || _key || ''' (first seen at row ' || _first_row || ')'"
+    empty_link = quote_literal(f"link column {link_column!r} is empty: the activity names no customer record")
+    link_test = f"WHEN _link IS NULL THEN {empty_link}" if link_column else ""
+    return f"CASE WHEN _key IS NULL THEN {empty_key} WHEN _row > _first_row THEN {duplicate} {link_test} END"
 
 
 def _typed_columns(con: duckdb.DuckDBPyConnection, source: FileSource) -> str:
@@ -121,16 +121,28 @@ def _typed_columns(con: duckdb.DuckDBPyConnection, source: FileSource) -> str:
     )
 
 
+def _attribute_list(source: FileSource) -> str:
+    return ", ".join(quote_ident(m.attribute) for m in source.columns.values())
+
+
 def _invalid_values_sql(con: duckdb.DuckDBPyConnection, source: FileSource) -> str:
+    """Values that did not parse: the raw text is there, the typed value is not (text never fails)."""
     raw_types = column_types(con, "raw")
-    parts = [
-        f'SELECT _row AS row, {quote_literal(column)} AS "column", '
-        f"left(CAST({quote_ident(column)} AS VARCHAR), {RAW_TEXT_LIMIT}) AS value, reason "
-        f"FROM (SELECT _row, {quote_ident(column)}, "
-        f"{problem_sql(column, m.resolved_type(), source, raw_types[column])} AS reason FROM accepted) "
-        "WHERE reason IS NOT NULL"
-        for column, m in source.columns.items()
-    ]
+    parts = []
+    for column, m in source.columns.items():
+        kind = m.resolved_type()
+        if kind == "string" and raw_types[column] == "VARCHAR":
+            continue
+        reason = problem_sql(column, kind, source, raw_types[column], "_parsed")
+        given = given_sql(column, source, raw_types[column])
+        parts.append(
+            f'SELECT _row AS row, {quote_literal(column)} AS "column", '
+            f"left(given, {RAW_TEXT_LIMIT}) AS value, "
+            f"reason FROM (SELECT r._row, {given} AS given, {reason} AS reason FROM raw r "
+            # Only the parsed column is joined: names compare case-insensitively (Income vs income).
+            f"JOIN (SELECT _row, {quote_ident(m.attribute)} AS _parsed FROM typed) t USING (_row)) "
+            "WHERE reason IS NOT NULL"
+        )
     if not parts:
         return "SELECT CAST(NULL AS BIGINT) AS row, '' AS \"column\", '' AS value, '' AS reason WHERE false"
     return " UNION ALL ".join(parts) + ' ORDER BY row, "column"'

@@ -25,7 +25,8 @@ from scipy.sparse.csgraph import connected_components
 from ac_export.config.sources import SourcesConfig
 from ac_export.config.unify import Condition, Rule, UnifyConfig, rule_sources
 from ac_export.profiles.normalize import normalised_sql
-from ac_export.profiles.reading import quote_literal
+from ac_export.profiles.phones import PHONE_MAP
+from ac_export.profiles.reading import quote_ident, quote_literal
 
 
 @dataclass(frozen=True)
@@ -48,13 +49,21 @@ def link_records(
     key_columns = _materialise_keys(con, records, [c for _, rule in rules for c in rule.conditions])
     con.execute("CREATE OR REPLACE TEMP TABLE edges (a BIGINT, b BIGINT, rule INTEGER)")
     skipped: list[tuple[int, int]] = []
+    staged: dict[tuple[object, ...], str] = {}
     for index, (kind, rule) in enumerate(rules):
-        block = _block(rule, kind, sources, key_columns)
-        edges = _edges_sql(block, rule, kind, config.max_block_size)
+        # A dedup rule and a match rule with the same conditions compare the same records.
+        signature = (tuple(_key(c) for c in rule.conditions), tuple(rule_sources(rule, sources)))
+        if signature not in staged:
+            staged[signature] = _stage_records(con, rule, sources, key_columns, f"rule_records_{len(staged)}")
+        keys = _stage_blocks(con, rule, kind, staged[signature])
+        edges = _edges_sql(staged[signature], keys, rule, kind, config)
         con.execute(f"INSERT INTO edges SELECT a, b, {index} FROM ({edges})")
-        skipped.append(_skipped(con, block, rule, config.max_block_size))
+        skipped.append(_skipped(con, rule, config.max_block_size))
     _components(con, records)
     return _outcomes(con, rules, skipped)
+
+
+KeyColumns = dict[tuple[str, tuple[str, ...]], str]
 
 
 def _key(condition: Condition) -> tuple[str, tuple[str, ...]]:
@@ -63,58 +72,81 @@ def _key(condition: Condition) -> tuple[str, tuple[str, ...]]:
 
 def _materialise_keys(
     con: duckdb.DuckDBPyConnection, records: str, conditions: list[Condition]
-) -> dict[tuple[str, tuple[str, ...]], str]:
-    """`match_keys(rid, source, n0, n1, ...)`: each normalised value computed once for all rules."""
-    columns: dict[tuple[str, tuple[str, ...]], str] = {}
+) -> KeyColumns:
+    """`match_keys(rid, source, n0, n1, ...)`: each normalised value computed once for all rules.
+
+    Regular-expression normalisers run once per distinct value and are joined back: names repeat
+    a lot, and a join is cheaper than a regular expression on every row. Phone numbers are looked
+    up in the phone map (`phones.create_phone_map`), which must exist.
+    """
+    columns: KeyColumns = {}
     for condition in conditions:
         columns.setdefault(_key(condition), f"n{len(columns)}")
-    selected = "".join(
-        f", {normalised_sql(attribute, normalisers)} AS {name}"
-        for (attribute, normalisers), name in columns.items()
-    )  # type: ignore[arg-type]
-    con.execute(f"CREATE OR REPLACE TEMP TABLE match_keys AS SELECT rid, source{selected} FROM {records}")
+    selected, joins = [], []
+    for (attribute, normalisers), name in columns.items():
+        column = quote_ident(attribute)
+        if "phone_e164" in normalisers:
+            joins.append(f"LEFT JOIN {PHONE_MAP} AS m_{name} ON m_{name}.raw = r.{column}")
+            selected.append(f"m_{name}.e164 AS {name}")
+            continue
+        expression = normalised_sql(attribute, normalisers)  # type: ignore[arg-type]
+        if not set(normalisers) & _COSTLY:
+            selected.append(f"{expression} AS {name}")
+            continue
+        joins.append(
+            f"LEFT JOIN (SELECT {column} AS v, {expression} AS {name} "
+            f"FROM (SELECT DISTINCT {column} FROM {records})) AS m_{name} ON m_{name}.v = r.{column}"
+        )
+        selected.append(f"m_{name}.{name}")
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE match_keys AS SELECT r.rid, r.source, {', '.join(selected)} "
+        f"FROM {records} r {' '.join(joins)}"
+    )
     return columns
 
 
-@dataclass(frozen=True)
-class _Block:
-    keyed_sql: str
-    keys: list[str]
+_COSTLY = frozenset({"symbols", "whitespace", "name_order", "accents"})
 
 
-def _block(
-    rule: Rule, kind: str, sources: SourcesConfig, key_columns: dict[tuple[str, tuple[str, ...]], str]
-) -> _Block:
-    """The records a rule compares, with their exact keys k0.. and fuzzy values f0.., none NULL."""
+def _stage_records(
+    con: duckdb.DuckDBPyConnection, rule: Rule, sources: SourcesConfig, key_columns: KeyColumns, table: str
+) -> str:
+    """`table(rid, source, k0.., f0..)`: records a rule compares, exact keys and fuzzy values non-NULL."""
     exact = [key_columns[_key(c)] for c in rule.exact_conditions()]
     fuzzy = [key_columns[_key(c)] for c in rule.fuzzy_conditions()]
     columns = [f"{n} AS k{i}" for i, n in enumerate(exact)] + [f"{n} AS f{i}" for i, n in enumerate(fuzzy)]
     present = " AND ".join(f"{n} IS NOT NULL" for n in [*exact, *fuzzy])
     listed = ", ".join(quote_literal(s) for s in rule_sources(rule, sources)) or "NULL"
-    keyed = (
-        f"SELECT rid, source, {', '.join(columns)} FROM match_keys WHERE source IN ({listed}) AND {present}"
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT rid, source, {', '.join(columns)} "
+        f"FROM match_keys WHERE source IN ({listed}) AND {present}"
     )
-    keys = [f"k{i}" for i in range(len(exact))] + (["source"] if kind == "dedup" else [])
-    return _Block(keyed, keys)
+    return table
 
 
-def _edges_sql(block: _Block, rule: Rule, kind: str, max_block_size: int) -> str:
-    keys = ", ".join(block.keys)
+def _stage_blocks(con: duckdb.DuckDBPyConnection, rule: Rule, kind: str, records: str) -> list[str]:
+    """`rule_blocks`: the blocks that could link (two records, or two sources for a match rule)."""
+    keys = [f"k{i}" for i in range(len(rule.exact_conditions()))] + (["source"] if kind == "dedup" else [])
+    enough = "count(*) >= 2" if kind == "dedup" else "min(source) < max(source)"
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE rule_blocks AS SELECT {', '.join(keys)}, count(*) AS size, "
+        f"min(rid) AS root FROM {records} GROUP BY {', '.join(keys)} HAVING {enough}"
+    )
+    return keys
+
+
+def _edges_sql(records: str, keys: list[str], rule: Rule, kind: str, config: UnifyConfig) -> str:
+    joined = ", ".join(keys)
     if not rule.fuzzy_conditions():
         # Every record of a block links to the block's first record: one edge per record, whatever the size.
-        enough = "count(*) >= 2" if kind == "dedup" else "count(DISTINCT source) >= 2"
-        return (
-            f"WITH keyed AS ({block.keyed_sql}), "
-            f"blocks AS (SELECT {keys}, min(rid) AS root FROM keyed GROUP BY {keys} HAVING {enough}) "
-            f"SELECT keyed.rid AS a, blocks.root AS b FROM keyed JOIN blocks USING ({keys})"
-        )
+        return f"SELECT r.rid AS a, b.root AS b FROM {records} r JOIN rule_blocks b USING ({joined})"
     same = "x.source = y.source" if kind == "dedup" else "x.source <> y.source"
     tests = " AND ".join(_similar(c, f"x.f{i}", f"y.f{i}") for i, c in enumerate(rule.fuzzy_conditions()))
     return (
-        f"WITH keyed AS ({block.keyed_sql}), "
-        f"sized AS (SELECT *, count(*) OVER (PARTITION BY {keys}) AS block_size FROM keyed) "
-        f"SELECT x.rid AS a, y.rid AS b FROM sized x JOIN sized y USING ({keys}) "
-        f"WHERE x.block_size <= {max_block_size} AND x.rid < y.rid AND {same} AND {tests}"
+        f"WITH members AS (SELECT r.* FROM {records} r JOIN rule_blocks b USING ({joined}) "
+        f"WHERE b.size <= {config.max_block_size}) "
+        f"SELECT x.rid AS a, y.rid AS b FROM members x JOIN members y USING ({joined}) "
+        f"WHERE x.rid < y.rid AND {same} AND {tests}"
     )
 
 
@@ -127,15 +159,11 @@ def _similar(condition: Condition, left: str, right: str) -> str:
     return f"jaro_winkler_similarity({left}, {right}) >= {threshold}"
 
 
-def _skipped(
-    con: duckdb.DuckDBPyConnection, block: _Block, rule: Rule, max_block_size: int
-) -> tuple[int, int]:
+def _skipped(con: duckdb.DuckDBPyConnection, rule: Rule, max_block_size: int) -> tuple[int, int]:
     if not rule.fuzzy_conditions():
         return 0, 0
-    keys = ", ".join(block.keys)
     row = con.execute(
-        f"SELECT count(*), coalesce(sum(n), 0) FROM (SELECT count(*) AS n FROM ({block.keyed_sql}) "
-        f"GROUP BY {keys} HAVING count(*) > {max_block_size})"
+        f"SELECT count(*), coalesce(sum(size), 0) FROM rule_blocks WHERE size > {max_block_size}"
     ).fetchall()[0]
     return int(row[0]), int(row[1])
 

@@ -1,7 +1,8 @@
 """Normalisers as SQL expressions over text columns (phone numbers: see `phones`).
 
 Text normalisers run in a fixed order whatever order a rule lists them in (accents, trim_case,
-symbols, whitespace, name_order), so `[symbols, accents]` and `[accents, symbols]` mean the same.
+email_domain, symbols, whitespace, name_order), so `[symbols, accents]` and `[accents, symbols]`
+mean the same.
 """
 
 from __future__ import annotations
@@ -9,13 +10,21 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from ac_export.config.unify import Normaliser
-from ac_export.profiles.phones import e164_column
 from ac_export.profiles.reading import quote_ident
 
-TEXT_ORDER: tuple[Normaliser, ...] = ("accents", "trim_case", "symbols", "whitespace", "name_order")
+TEXT_ORDER: tuple[Normaliser, ...] = (
+    "accents",
+    "trim_case",
+    "email_domain",
+    "symbols",
+    "whitespace",
+    "name_order",
+)
 _TEMPLATES: dict[Normaliser, str] = {
     "accents": "strip_accents({})",
     "trim_case": "lower(trim({}))",
+    # The part after the last @: blocking on it keeps a fuzzy test of whole addresses in small blocks.
+    "email_domain": "regexp_extract({}, '@([^@]*)$', 1)",
     "symbols": r"regexp_replace({}, '[^\pL\pN\s]', '', 'g')",
     "whitespace": r"trim(regexp_replace({}, '\s+', ' ', 'g'))",
     "name_order": (
@@ -25,10 +34,12 @@ _TEMPLATES: dict[Normaliser, str] = {
 
 
 def normalised_sql(column: str, normalisers: Iterable[Normaliser]) -> str:
-    """SQL for a column's normalised value; NULL when nothing is left. phone_e164 reads the E.164 column."""
+    """SQL for a column's normalised value; NULL when nothing is left (phone_e164: see `phones`)."""
     chosen = set(normalisers)
     if "phone_e164" in chosen:
-        return quote_ident(e164_column(column))
+        raise ValueError(
+            "phone_e164 is a lookup in the phone map (phones.create_phone_map), not an expression"
+        )
     if not chosen:
         # Values compare as they are (dates, numbers, or text exactly as the source typed it).
         return quote_ident(column)

@@ -15,8 +15,10 @@ _INTEGER_TEXT = r"^[+-]?[0-9]+(\.0*)?$"
 
 def text_sql(column: str, source: FileSource) -> str:
     """A text column trimmed, with the empty string and the source's null texts as NULL."""
-    trimmed = f"trim(CAST({quote_ident(column)} AS VARCHAR))"
-    nulls = ", ".join(quote_literal(v) for v in ["", *source.null_values])
+    trimmed = f"NULLIF(trim(CAST({quote_ident(column)} AS VARCHAR)), '')"
+    if not source.null_values:
+        return trimmed
+    nulls = ", ".join(quote_literal(v) for v in source.null_values)
     return f"CASE WHEN {trimmed} IN ({nulls}) THEN NULL ELSE {trimmed} END"
 
 
@@ -43,13 +45,17 @@ def typed_sql(column: str, kind: ValueType, source: FileSource, raw_type: str) -
     return f"CAST(try_strptime({text}, {listed}) AS {DUCKDB_TYPES[kind]})"
 
 
-def problem_sql(column: str, kind: ValueType, source: FileSource, raw_type: str) -> str:
-    """A reason text where the column holds a value that did not parse, else NULL."""
-    given = text_sql(column, source) if raw_type == "VARCHAR" else f"CAST({quote_ident(column)} AS VARCHAR)"
-    typed = typed_sql(column, kind, source, raw_type)
+def given_sql(column: str, source: FileSource, raw_type: str) -> str:
+    """The column's value as the source gave it (trimmed text), NULL when empty."""
+    return text_sql(column, source) if raw_type == "VARCHAR" else f"CAST({quote_ident(column)} AS VARCHAR)"
+
+
+def problem_sql(column: str, kind: ValueType, source: FileSource, raw_type: str, parsed: str) -> str:
+    """A reason text where the column holds a value but `parsed` (its typed form) is NULL, else NULL."""
+    given = given_sql(column, source, raw_type)
     prefix = quote_literal(f"column {column!r}: ")
     reason = f"{prefix} || {_quoted(given)} || {_expectation(kind, source)}"
-    return f"CASE WHEN {given} IS NOT NULL AND {typed} IS NULL THEN {reason} END"
+    return f"CASE WHEN {given} IS NOT NULL AND {parsed} IS NULL THEN {reason} END"
 
 
 def _quoted(value_sql: str) -> str:

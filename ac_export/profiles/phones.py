@@ -21,41 +21,28 @@ from phonenumbers import PhoneMetadata
 
 from ac_export.profiles.reading import quote_ident, quote_literal
 
-E164_SUFFIX = "__e164"
+PHONE_MAP = "phone_map"
 # Extensions phonenumbers recognises too ("x123", "ext. 123", "#123"); E.164 has no extension.
 _EXTENSION = r"(?i)\s*(?:x|ext\.?|extension|#)\s*[0-9]{1,7}\s*$"
 _FORMATTING_ONLY = r"^\+?[0-9 ().\-/]+$"
 _DOUBLE_ZERO = r"^\s*00"
 
 
-def e164_column(column: str) -> str:
-    """Name of the column holding a phone column's E.164 form."""
-    return f"{column}{E164_SUFFIX}"
-
-
-def add_e164_columns(con: duckdb.DuckDBPyConnection, table: str, columns: list[str], region: str) -> None:
-    """Add `<column>__e164` to a table for each phone column, mapping each distinct text once."""
-    if not columns:
-        return
+def map_phones(con: duckdb.DuckDBPyConnection, table: str, columns: list[str], region: str) -> None:
+    """Create `phone_map(raw, e164)` over the distinct texts of a table's phone columns."""
     values = " UNION ".join(
         f"SELECT {quote_ident(c)} AS raw FROM {table} WHERE {quote_ident(c)} IS NOT NULL" for c in columns
     )
-    create_phone_map(con, values, region, "phone_map")
-    joins = " ".join(
-        f"LEFT JOIN phone_map AS m{i} ON m{i}.raw = t.{quote_ident(c)}" for i, c in enumerate(columns)
-    )
-    added = ", ".join(f"m{i}.e164 AS {quote_ident(e164_column(c))}" for i, c in enumerate(columns))
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT t.*, {added} FROM {table} AS t {joins}")
+    create_phone_map(con, values or "SELECT CAST(NULL AS VARCHAR) AS raw WHERE false", region)
 
 
-def create_phone_map(con: duckdb.DuckDBPyConnection, values_sql: str, region: str, table: str) -> None:
+def create_phone_map(
+    con: duckdb.DuckDBPyConnection, values_sql: str, region: str, table: str = PHONE_MAP
+) -> None:
     """Create `table(raw, e164)` over the distinct texts of `values_sql` (one column named raw)."""
     text = f"regexp_replace(raw, {quote_literal(_DOUBLE_ZERO)}, '+')"
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE {table}_fast AS
-        SELECT raw, {text} AS text, {fast_e164_sql("text", region)} AS e164
-        FROM (SELECT DISTINCT raw FROM ({values_sql}))
-    """)
+    distinct = f"(SELECT raw, {text} AS text FROM (SELECT DISTINCT raw FROM ({values_sql})))"
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {table}_fast AS {fast_e164_select(distinct, 'text', region)}")
     rest = [row[0] for row in con.execute(f"SELECT text FROM {table}_fast WHERE e164 IS NULL").fetchall()]
     resolved = pl.DataFrame(
         {"text": rest, "resolved": [_library_e164(t, region) for t in rest]},
@@ -87,8 +74,8 @@ def _library_e164(text: str, region: str) -> str | None:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
-def fast_e164_sql(column: str, region: str) -> str:
-    """SQL settling simple shapes: E.164, '' for 'not a number', or NULL for 'ask phonenumbers'.
+def fast_e164_select(relation: str, column: str, region: str) -> str:
+    """`relation` plus `e164`: E.164 for simple shapes, '' for 'not a number', NULL for 'ask phonenumbers'.
 
     Simple shapes: formatting characters only, an optional extension, and either the national
     number alone (not starting with a trunk, international or country-code prefix) or `+` and
@@ -100,24 +87,36 @@ def fast_e164_sql(column: str, region: str) -> str:
     # Lengths are checked against the country's main region (US for +1), as phonenumbers does.
     main = PhoneMetadata.metadata_for_region(phonenumbers.region_code_for_country_code(int(code)))
     if main is None or metadata is None or main.general_desc is None or not _plain_prefixes(metadata):
-        return "CAST(NULL AS VARCHAR)"
+        return f"SELECT *, CAST(NULL AS VARCHAR) AS e164 FROM {relation}"
     general = main.general_desc
     lengths = ", ".join(
         str(n) for n in sorted(set(general.possible_length) - set(general.possible_length_local_only))
     )
-    stripped = f"regexp_replace({quote_ident(column)}, {quote_literal(_EXTENSION)}, '')"
-    digits = f"regexp_replace({stripped}, '[^0-9]', '', 'g')"
-    plus = f"starts_with(ltrim({stripped}), '+')"
-    national = f"CASE WHEN {plus} THEN substr({digits}, {len(code) + 1}) ELSE {digits} END"
+    # Each step is its own projection so that no expression is computed twice.
+    extension = quote_literal(_EXTENSION)
+    stripped = (
+        f"SELECT *, regexp_replace({quote_ident(column)}, {extension}, '') AS _stripped FROM {relation}"
+    )
+    split = (
+        "SELECT *, regexp_replace(_stripped, '[^0-9]', '', 'g') AS _digits, "
+        f"starts_with(ltrim(_stripped), '+') AS _plus, "
+        f"regexp_matches(trim(_stripped), {quote_literal(_FORMATTING_ONLY)}) AS _shaped FROM ({stripped})"
+    )
+    national = (
+        f"SELECT *, CASE WHEN _plus THEN substr(_digits, {len(code) + 1}) ELSE _digits END AS _national "
+        f"FROM ({split})"
+    )
     simple = (
-        f"regexp_matches(trim({stripped}), {quote_literal(_FORMATTING_ONLY)}) "
-        f"AND (NOT {plus} OR starts_with({digits}, {quote_literal(code)})) "
-        f"AND regexp_matches({national}, '^[2-9]') AND NOT starts_with({national}, {quote_literal(code)})"
+        f"_shaped AND (NOT _plus OR starts_with(_digits, {quote_literal(code)})) "
+        f"AND regexp_matches(_national, '^[2-9]') AND NOT starts_with(_national, {quote_literal(code)})"
     )
     for prefix in _dialling_prefixes(metadata):
-        simple += f" AND NOT starts_with({national}, {quote_literal(prefix)})"
-    settled = f"CASE WHEN length({national}) IN ({lengths}) THEN '+{code}' || {national} ELSE '' END"
-    return f"CASE WHEN {simple} THEN {settled} END"
+        simple += f" AND NOT starts_with(_national, {quote_literal(prefix)})"
+    settled = f"CASE WHEN length(_national) IN ({lengths}) THEN '+{code}' || _national ELSE '' END"
+    return (
+        f"SELECT * EXCLUDE (_stripped, _digits, _plus, _shaped, _national), "
+        f"CASE WHEN {simple} THEN {settled} END AS e164 FROM ({national})"
+    )
 
 
 def _dialling_prefixes(metadata: PhoneMetadata) -> list[str]:

@@ -130,8 +130,7 @@ def _read_csv(
     # reports. That is exact while records are one line each: DuckDB counts a blank line or a line
     # break inside a quoted field differently in reports than in scans, shifting later numbers.
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE {table}_accepted AS "
-        f"SELECT row_number() OVER () AS _ord, {selected} FROM {scan}"
+        f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT row_number() OVER () AS _row, {selected} FROM {scan}"
     )
     header_lines = 1 if source.header else 0
     con.execute(f"""
@@ -141,24 +140,30 @@ def _read_csv(
                left(first(csv_line), {RAW_TEXT_LIMIT}) AS raw
         FROM {table}_errors GROUP BY line
     """)
+    if _count(con, f"{table}_rejected"):
+        _renumber_around_rejects(con, table)
+    fields = ", ".join(f"coalesce({quote_ident(c)}, '')" for c in present)
+    raw = f"concat_ws({quote_literal(source.delimiter)}, {fields})"
+    return RawRead(table, f"{table}_rejected", raw, _count(con, table) + _count(con, f"{table}_rejected"))
+
+
+def _renumber_around_rejects(con: duckdb.DuckDBPyConnection, table: str) -> None:
+    """Turn accepted ordinals into record numbers: accepted ordinal i sits after every rejected
+    record with fewer accepted records before it."""
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE {table}_shift AS
         SELECT row - row_number() OVER (ORDER BY row) AS accepted_before,
                row_number() OVER (ORDER BY row) AS rejected_so_far
         FROM {table}_rejected
     """)
-    # Accepted ordinal i sits after every rejected record with fewer accepted records before it.
     con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE {table} AS
-        SELECT a._ord + coalesce(s.rejected_so_far, 0) AS _row, a.* EXCLUDE (_ord)
-        FROM {table}_accepted a ASOF LEFT JOIN (
+        CREATE OR REPLACE TEMP TABLE {table}_numbers AS
+        SELECT a._row AS ordinal, a._row + coalesce(s.rejected_so_far, 0) AS record
+        FROM (SELECT _row FROM {table}) a ASOF LEFT JOIN (
             SELECT accepted_before, max(rejected_so_far) AS rejected_so_far FROM {table}_shift GROUP BY 1
-        ) s ON a._ord > s.accepted_before
-        ORDER BY _row
+        ) s ON a._row > s.accepted_before
     """)
-    fields = ", ".join(f"coalesce({quote_ident(c)}, '')" for c in present)
-    raw = f"concat_ws({quote_literal(source.delimiter)}, {fields})"
-    return RawRead(table, f"{table}_rejected", raw, _count(con, table) + _count(con, f"{table}_rejected"))
+    con.execute(f"UPDATE {table} SET _row = n.record FROM {table}_numbers n WHERE {table}._row = n.ordinal")
 
 
 def _csv_reason_sql() -> str:
@@ -200,7 +205,7 @@ def _read_jsonl(
     )
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT _row, {extracted}, line AS _line "
-        f"FROM {table}_lines_typed WHERE is_object ORDER BY _row"
+        f"FROM {table}_lines_typed WHERE is_object"
     )
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE {table}_rejected AS
@@ -222,8 +227,7 @@ def _read_parquet(con: duckdb.DuckDBPyConnection, path: Path, wanted: list[str],
     _require_columns(present, wanted, path)
     selected = ", ".join(quote_ident(c) for c in wanted)
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE {table} AS "
-        f"SELECT file_row_number + 1 AS _row, {selected} FROM {scan} ORDER BY _row"
+        f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT file_row_number + 1 AS _row, {selected} FROM {scan}"
     )
     con.execute(f"CREATE OR REPLACE TEMP TABLE {table}_rejected (row BIGINT, reason VARCHAR, raw VARCHAR)")
     struct = ", ".join(f"{quote_literal(c)}: {quote_ident(c)}" for c in wanted)

@@ -2,7 +2,8 @@
 
 Reads `sources/<name>` for every profile source and the previous `profiles/profile_sources`, and
 writes `profiles/unified_profiles` (one row per customer) and `profiles/profile_sources` (one row
-per source record: `customer_id, source, source_key, matched_by`).
+per source record: `customer_id, source, source_key, matched_by`). Rows are not sorted: sorting a
+million rows costs more than merging them, and readers select what they need.
 """
 
 from __future__ import annotations
@@ -12,14 +13,14 @@ from dataclasses import dataclass
 
 import duckdb
 
-from ac_export.config.sources import SourcesConfig
+from ac_export.config.sources import ProfileSource, SourcesConfig
 from ac_export.config.unify import UnifyConfig
 from ac_export.profiles.identity import IdentityOutcome, assign_ids
 from ac_export.profiles.ingest import open_connection
 from ac_export.profiles.match import RuleOutcome, link_records
 from ac_export.profiles.merge import profiles_sql, ranking_columns_sql
 from ac_export.profiles.normalize import email_sql
-from ac_export.profiles.phones import add_e164_columns, e164_column
+from ac_export.profiles.phones import PHONE_MAP, map_phones
 from ac_export.profiles.reading import quote_ident, quote_literal
 from ac_export.warehouse import Warehouse
 
@@ -48,8 +49,7 @@ def unify(warehouse: Warehouse, sources: SourcesConfig, config: UnifyConfig) -> 
     """Unify the warehouse's source tables into profiles and replace the two profile tables."""
     started = time.perf_counter()
     with open_connection() as con:
-        attributes = _load_records(con, warehouse, sources)
-        add_e164_columns(con, "records", _phone_attributes(config, attributes), config.phone_region)
+        attributes = prepare_records(con, warehouse, sources, config)
         outcomes = link_records(con, "records", config, sources)
         con.execute(
             "CREATE TEMP TABLE members AS SELECT r.rid, r.source, r.source_key, c.component, c.first_rule "
@@ -76,33 +76,40 @@ def unify(warehouse: Warehouse, sources: SourcesConfig, config: UnifyConfig) -> 
     )
 
 
-def _load_records(con: duckdb.DuckDBPyConnection, warehouse: Warehouse, sources: SourcesConfig) -> list[str]:
-    """Create `records(rid, source, source_key, <attributes>)`; rid follows (source, source_key) order."""
-    selects = []
-    for name, source in sources.profile_sources.items():
-        table = f"sources/{name}"
-        if not warehouse.exists(table):
-            raise UnifyError(
-                f"{table} has not been materialized yet; materialize the sources before unified_profiles"
-            )
-        present = {
-            row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {warehouse.scan(table)}").fetchall()
-        }
-        missing = [a for a in source.attributes() if a not in present]
-        if missing:
-            raise UnifyError(
-                f"{table} lacks {missing}: sources.yaml changed since it was built; materialize {table} again"
-            )
-        columns = ", ".join(quote_ident(a) for a in source.attributes())
-        selects.append(
-            f"SELECT {quote_literal(name)} AS source, source_key, {columns} FROM {warehouse.scan(table)}"
+def prepare_records(
+    con: duckdb.DuckDBPyConnection, warehouse: Warehouse, sources: SourcesConfig, config: UnifyConfig
+) -> list[str]:
+    """Create `records(rid, source, source_key, <attributes>)` and the phone map; returns the attributes.
+
+    `rid` is a dense row index (0..n-1) for the graph step; nothing depends on its order.
+    """
+    selects = [
+        _source_select(con, warehouse, name, source) for name, source in sources.profile_sources.items()
+    ]
+    con.execute(f"CREATE OR REPLACE TEMP TABLE records_base AS {' UNION ALL BY NAME '.join(selects)}")
+    # rowid of a freshly written table is dense and free, where row_number() would cost a pass.
+    con.execute("CREATE OR REPLACE TEMP VIEW records AS SELECT rowid AS rid, * FROM records_base")
+    attributes = list(sources.profile_attributes())
+    map_phones(con, "records_base", _phone_attributes(config, attributes), config.phone_region)
+    return attributes
+
+
+def _source_select(
+    con: duckdb.DuckDBPyConnection, warehouse: Warehouse, name: str, source: ProfileSource
+) -> str:
+    table = f"sources/{name}"
+    if not warehouse.exists(table):
+        raise UnifyError(
+            f"{table} has not been materialized yet; materialize the sources before unified_profiles"
         )
-    con.execute(f"""
-        CREATE TEMP TABLE records AS
-        SELECT row_number() OVER (ORDER BY source, source_key) - 1 AS rid, *
-        FROM ({" UNION ALL BY NAME ".join(selects)})
-    """)
-    return list(sources.profile_attributes())
+    present = {row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {warehouse.scan(table)}").fetchall()}
+    missing = [a for a in source.attributes() if a not in present]
+    if missing:
+        raise UnifyError(
+            f"{table} lacks {missing}: sources.yaml changed since it was built; materialize {table} again"
+        )
+    columns = ", ".join(quote_ident(a) for a in source.attributes())
+    return f"SELECT {quote_literal(name)} AS source, source_key, {columns} FROM {warehouse.scan(table)}"
 
 
 def _phone_attributes(config: UnifyConfig, attributes: list[str]) -> list[str]:
@@ -132,19 +139,17 @@ def _rank(
     if "email" in attributes:
         replaced.append(f"{email_sql('email')} AS email")
     if "phone" in attributes:
-        replaced.append(f"{quote_ident(e164_column('phone'))} AS phone")
+        replaced.append(f"(SELECT e164 FROM {PHONE_MAP} p WHERE p.raw = r.phone) AS phone")
     replace = f" REPLACE ({', '.join(replaced)})" if replaced else ""
     columns = ", ".join(quote_ident(a) for a in attributes)
     con.execute(f"""
         CREATE TEMP TABLE ranked_base AS
-        SELECT ids.customer_id, r.rid, r.source, {columns}
-        FROM (SELECT *{replace} FROM records) r
+        SELECT ids.customer_id, r.source, r.source_key, {columns}
+        FROM (SELECT *{replace} FROM records r) r
         JOIN members m USING (rid) JOIN customer_ids ids USING (component)
     """)
-    con.execute(
-        f"CREATE TEMP TABLE ranked AS "
-        f"SELECT *, {ranking_columns_sql(sources, config.merge, attributes)} FROM ranked_base"
-    )
+    ranking = ranking_columns_sql(sources, config.merge, attributes).format(records="ranked_base")
+    con.execute(f"CREATE TEMP TABLE ranked AS {ranking}")
 
 
 def _links_sql(config: UnifyConfig) -> str:
@@ -158,6 +163,5 @@ def _links_sql(config: UnifyConfig) -> str:
         matched_by = "CAST(NULL AS VARCHAR)"
     return (
         f"SELECT ids.customer_id, m.source, m.source_key, {matched_by} AS matched_by "
-        "FROM members m JOIN customer_ids ids USING (component) "
-        "ORDER BY ids.customer_id, m.source, m.source_key"
+        "FROM members m JOIN customer_ids ids USING (component)"
     )
