@@ -7,6 +7,7 @@ ingest every source, unify); each repetition then evaluates from scratch, as a f
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 import time
 from contextlib import closing
@@ -26,7 +27,6 @@ from ac_export.segments.membership import commit_membership, stage_membership
 from ac_export.segments.rules import compile_segment
 from ac_export.warehouse import Warehouse
 
-CONFIG_DIR = "config"
 PROFILES_TABLE = "profiles/unified_profiles"
 LINKS_TABLE = "profiles/profile_sources"
 MEASURES_TABLE = "segments/customer_measures"
@@ -37,20 +37,34 @@ PREPARED_MARK = ".prepared"
 def prepared_warehouse(options: RunOptions, data_dir: Path) -> Warehouse:
     """The warehouse with every source ingested and unified for a data folder, built once."""
     warehouse = Warehouse(options.root / "pipeline" / data_dir.name)
-    if not (warehouse.root / PREPARED_MARK).exists():
+    mark, fingerprint = warehouse.root / PREPARED_MARK, config_fingerprint(options.config_dir)
+    if not mark.exists() or mark.read_text() != fingerprint:
         shutil.rmtree(warehouse.root, ignore_errors=True)
-        params = {"data_dir": str(data_dir), "warehouse": str(warehouse.root)}
+        params = {
+            "data_dir": str(data_dir),
+            "config_dir": str(options.config_dir),
+            "warehouse": str(warehouse.root),
+        }
         options.task("prepare_pipeline", params, options.root / "pipeline" / "tasks")
-        (warehouse.root / PREPARED_MARK).touch()
+        mark.write_text(fingerprint)
     return warehouse
+
+
+def config_fingerprint(config_dir: Path) -> str:
+    """A digest of the configuration files, so a changed sources or unify file rebuilds the profiles."""
+    digest = hashlib.sha256()
+    for path in sorted(config_dir.glob("*.yaml")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
 
 
 def prepare_task(params: Params) -> Figures:
     """Ingest every profile and activity source of a data folder, and unify the profiles."""
     data_dir, warehouse = Path(params["data_dir"]), Warehouse(Path(params["warehouse"]))
-    sources = load_sources_config(data_dir / CONFIG_DIR)
+    config_dir = Path(params["config_dir"])
+    sources = load_sources_config(config_dir)
     started = time.perf_counter()
-    build = build_profiles(warehouse, sources, load_unify_config(data_dir / CONFIG_DIR, sources), data_dir)
+    build = build_profiles(warehouse, sources, load_unify_config(config_dir, sources), data_dir)
     for name, source in sources.activity_sources.items():
         ingest_activity_source(warehouse, name, source, data_dir)
     return {"seconds": time.perf_counter() - started, "profiles": build.unified.profiles}
@@ -95,11 +109,11 @@ def _evaluate(warehouse: Warehouse, config: SegmentsConfig, name: str) -> Figure
     return {f"{name}.seconds": time.perf_counter() - started, f"{name}.members": change.members}
 
 
-def segments_repetition(options: RunOptions, data_dir: Path, warehouse: Warehouse, folder: Path) -> Figures:
+def segments_repetition(options: RunOptions, warehouse: Warehouse, folder: Path) -> Figures:
     """One repetition of the segments scenario over a prepared warehouse."""
     params = {
         "warehouse": str(warehouse.root),
-        "config_dir": str(data_dir / CONFIG_DIR),
+        "config_dir": str(options.config_dir),
         "segments": SEGMENTS,
     }
     return options.task("segments", params, folder)

@@ -20,10 +20,10 @@ from ac_export.config.sources import SourcesConfig, load_sources_config
 from ac_export.config.unify import Condition, Rule, UnifyConfig, load_unify_config, rule_sources
 from ac_export.profiles.ingest import open_connection
 from ac_export.profiles.normalize import normalised_sql
-from ac_export.profiles.reading import quote_literal
+from ac_export.profiles.phones import PHONE_MAP
+from ac_export.profiles.reading import quote_ident, quote_literal
 from ac_export.warehouse import Warehouse
 
-CONFIG_DIR = "config"
 INPUT_TABLE = "splink_input"
 
 KeyColumns = dict[tuple[str, tuple[str, ...]], str]
@@ -33,9 +33,9 @@ def splink_task(params: Params) -> Figures:
     """Splink on DuckDB, timed from the `records` table to clusters; writes the clusters as Parquet."""
     from splink import DuckDBAPI, Linker, SettingsCreator
 
-    data_dir, warehouse = Path(params["data_dir"]), Warehouse(Path(params["warehouse"]))
-    sources = load_sources_config(data_dir / CONFIG_DIR)
-    config = load_unify_config(data_dir / CONFIG_DIR, sources)
+    warehouse, config_dir = Warehouse(Path(params["warehouse"])), Path(params["config_dir"])
+    sources = load_sources_config(config_dir)
+    config = load_unify_config(config_dir, sources)
     with open_connection() as con:
         started = time.perf_counter()
         records = load_link_records(con, warehouse, sources, config)
@@ -66,16 +66,26 @@ def splink_task(params: Params) -> Figures:
 
 
 def create_splink_input(con: duckdb.DuckDBPyConnection, config: UnifyConfig) -> KeyColumns:
-    """`splink_input(rid, source, n0, n1, ...)`: each normalised value the rules compare, once."""
+    """`splink_input(rid, source, n0, n1, ...)`: each normalised value the rules compare, once.
+
+    Text normalisers are our SQL expressions; phone numbers are looked up in the phone map, as our
+    linker does.
+    """
     columns: KeyColumns = {}
     for _, rule in config.rules():
         for condition in rule.conditions:
             columns.setdefault(_key(condition), f"n{len(columns)}")
-    selected = "".join(
-        f", {normalised_sql(attribute, normalisers)} AS {name}"  # type: ignore[arg-type]
-        for (attribute, normalisers), name in columns.items()
+    selected, joins = [], []
+    for (attribute, normalisers), name in columns.items():
+        if "phone_e164" in normalisers:
+            joins.append(f"LEFT JOIN {PHONE_MAP} AS m_{name} ON m_{name}.raw = r.{quote_ident(attribute)}")
+            selected.append(f"m_{name}.e164 AS {name}")
+        else:
+            selected.append(f"{normalised_sql(attribute, normalisers)} AS {name}")  # type: ignore[arg-type]
+    con.execute(
+        f"CREATE OR REPLACE TABLE {INPUT_TABLE} AS "
+        f"SELECT r.rid, r.source, {', '.join(selected)} FROM records AS r {' '.join(joins)}"
     )
-    con.execute(f"CREATE OR REPLACE TABLE {INPUT_TABLE} AS SELECT rid, source{selected} FROM records")
     return columns
 
 

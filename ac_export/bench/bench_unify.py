@@ -13,9 +13,10 @@ from pathlib import Path
 import polars as pl
 
 from ac_export.bench.agreement import cluster_agreement
+from ac_export.bench.generate import TRUTH_FILE
 from ac_export.bench.linking import load_link_records
 from ac_export.bench.run_options import RunOptions
-from ac_export.bench.truth import load_truth_table
+from ac_export.bench.truth import read_truth, truth_table
 from ac_export.bench.worker import Figures, Params, peak_rss_bytes
 from ac_export.config.sources import load_sources_config
 from ac_export.config.unify import load_unify_config
@@ -26,14 +27,12 @@ from ac_export.profiles.quality import PairwiseQuality, pairwise_quality
 from ac_export.profiles.unify import PROFILE_SOURCES_TABLE
 from ac_export.warehouse import Warehouse
 
-CONFIG_DIR = "config"
-
 
 def unify_task(params: Params) -> Figures:
     """Ingest every profile source of a generated folder and unify them into a fresh warehouse."""
-    data_dir = Path(params["data_dir"])
-    sources = load_sources_config(data_dir / CONFIG_DIR)
-    config = load_unify_config(data_dir / CONFIG_DIR, sources)
+    data_dir, config_dir = Path(params["data_dir"]), Path(params["config_dir"])
+    sources = load_sources_config(config_dir)
+    config = load_unify_config(config_dir, sources)
     started = time.perf_counter()
     build = build_profiles(Warehouse(Path(params["warehouse"])), sources, config, data_dir)
     seconds = time.perf_counter() - started
@@ -50,9 +49,9 @@ def unify_task(params: Params) -> Figures:
 
 def link_task(params: Params) -> Figures:
     """Our linker alone (normalise, block, compare, connected components) on the ingested records."""
-    data_dir, warehouse = Path(params["data_dir"]), Warehouse(Path(params["warehouse"]))
-    sources = load_sources_config(data_dir / CONFIG_DIR)
-    config = load_unify_config(data_dir / CONFIG_DIR, sources)
+    warehouse, config_dir = Warehouse(Path(params["warehouse"])), Path(params["config_dir"])
+    sources = load_sources_config(config_dir)
+    config = load_unify_config(config_dir, sources)
     with open_connection() as con:
         started = time.perf_counter()
         records = load_link_records(con, warehouse, sources, config)
@@ -77,9 +76,13 @@ def link_task(params: Params) -> Figures:
 def unify_repetition(options: RunOptions, data_dir: Path, folder: Path) -> Figures:
     """One repetition of the unification scenario: its tasks, then quality and agreement."""
     warehouse = Warehouse(folder / "warehouse")
-    base = {"data_dir": str(data_dir), "warehouse": str(warehouse.root)}
+    base = {
+        "data_dir": str(data_dir),
+        "config_dir": str(options.config_dir),
+        "warehouse": str(warehouse.root),
+    }
     unified = options.task("unify", base, folder)
-    truth = load_truth_table(data_dir)
+    truth = truth_table(read_truth(data_dir / TRUTH_FILE), load_sources_config(options.config_dir))
     ours = pairwise_quality(warehouse.read_frame(PROFILE_SOURCES_TABLE), truth)
     figures: Figures = {**_prefixed("unify", unified), **_prefixed("unify", _quality(ours))}
     ours_link = options.task("link_ours", {**base, "clusters": str(folder / "ours_clusters.parquet")}, folder)

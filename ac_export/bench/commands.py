@@ -120,8 +120,8 @@ def register_bench(subparsers: Any) -> None:
     parser.add_argument(
         "--time-scale",
         type=float,
-        default=10.0,
-        help="time scale of the pacing scenario's emulator and pacer (default 10)",
+        default=2.0,
+        help="time scale of the pacing scenario's emulator and pacer (default 2: a minute lasts 30 s)",
     )
     parser.add_argument("--no-splink", action="store_true", help="skip the Splink comparison in `unify`")
     parser.set_defaults(handler=run_bench)

@@ -1,4 +1,4 @@
-"""The input both linkers start from: every profile-source record with its phone numbers in E.164.
+"""The input both linkers start from: every profile-source record, and the phone map (text → E.164).
 
 Our linker (`profiles.match.link_records`) and Splink's are timed from the same `records` table,
 built here the way unification builds it, so the comparison covers blocking, comparing and
@@ -11,17 +11,15 @@ import duckdb
 
 from ac_export.config.sources import SourcesConfig
 from ac_export.config.unify import UnifyConfig
-from ac_export.profiles.phones import add_e164_columns
+from ac_export.profiles.phones import map_phones
 from ac_export.profiles.reading import quote_ident, quote_literal
 from ac_export.warehouse import Warehouse
-
-CLUSTER_COLUMNS = ("rid", "source", "source_key", "cluster_id")
 
 
 def load_link_records(
     con: duckdb.DuckDBPyConnection, warehouse: Warehouse, sources: SourcesConfig, config: UnifyConfig
 ) -> int:
-    """Create `records(rid, source, source_key, <attributes>, <phone>__e164)`; returns its row count."""
+    """Create `records(rid, source, source_key, <attributes>)` and `phone_map`; returns the record count."""
     selects = []
     for name, source in sources.profile_sources.items():
         columns = ", ".join(quote_ident(a) for a in source.attributes())
@@ -37,5 +35,5 @@ def load_link_records(
     phones = sorted(
         {c.attribute for _, rule in config.rules() for c in rule.conditions if "phone_e164" in c.normalize}
     )
-    add_e164_columns(con, "records", phones, config.phone_region)
+    map_phones(con, "records", phones, config.phone_region)
     return int(con.execute("SELECT count(*) FROM records").fetchall()[0][0])

@@ -65,7 +65,7 @@ def _unify(options: RunOptions, size: int, folder: Path) -> Figures:
 
 def _segments(options: RunOptions, size: int, folder: Path) -> Figures:
     data_dir = generated_folder(options, max(1, round(size / PROFILES_PER_PERSON)))
-    return segments_repetition(options, data_dir, prepared_warehouse(options, data_dir), folder)
+    return segments_repetition(options, prepared_warehouse(options, data_dir), folder)
 
 
 SPLINK_HEADLINES = [
