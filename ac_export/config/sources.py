@@ -79,6 +79,16 @@ class FileSource(StrictModel):
             return {k: {"attribute": v} if isinstance(v, str) else v for k, v in value.items()}
         return value
 
+    @field_validator("null_values", "true_values", "false_values", mode="before")
+    @classmethod
+    def _texts_quoted(cls, value: object) -> object:
+        if isinstance(value, list) and any(not isinstance(item, str) for item in value):
+            raise ValueError(
+                "quote every value (e.g. ['yes', '1']): YAML reads unquoted yes/no/true/false/on/off "
+                "and numbers as booleans and numbers, not as the text in the file"
+            )
+        return value
+
     @field_validator("date_formats", "timestamp_formats")
     @classmethod
     def _formats_have_directives(cls, value: list[str]) -> list[str]:

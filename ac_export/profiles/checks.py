@@ -114,8 +114,8 @@ def _shared_emails(store: Warehouse, condition: Condition, email_only: bool) -> 
     email = normalised_sql("email", condition.normalize)
     with store.connect() as con:
         groups = con.execute(f"""
-            SELECT list(customer_id ORDER BY customer_id) AS ids FROM {store.scan(PROFILES_TABLE)}
-            WHERE {email} IS NOT NULL GROUP BY {email} HAVING count(*) > 1 ORDER BY ids[1]
+            SELECT list(DISTINCT customer_id ORDER BY customer_id) AS ids FROM {store.scan(PROFILES_TABLE)}
+            WHERE {email} IS NOT NULL GROUP BY {email} HAVING count(DISTINCT customer_id) > 1 ORDER BY ids[1]
         """).fetchall()
     sample = "\n".join(f"| {', '.join(ids)} |" for (ids,) in groups[:SAMPLE_SIZE])
     return dg.AssetCheckResult(

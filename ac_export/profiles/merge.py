@@ -10,7 +10,8 @@ the first in the policy's order wins.
 - `most_filled`: the record with the most of the group's attributes, then the most attributes
   overall (for a single attribute: the most complete record).
 
-Remaining ties go to the smallest (source, source_key), so the result never depends on row order.
+Remaining ties go by a hash of (source, source_key): fixed per record, so the result never
+depends on row order.
 """
 
 from __future__ import annotations

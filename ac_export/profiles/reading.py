@@ -19,6 +19,11 @@ import duckdb
 from ac_export.config.sources import FileSource
 
 RAW_TEXT_LIMIT = 300
+# DuckDB gives up on a CSV before reading any record when its first lines do not parse as configured.
+SNIFF_HINT = (
+    " (look for a quote that is never closed, text after a closing quote, a line over 2 MB, or a "
+    "delimiter or encoding other than sources.yaml says; nothing was loaded)"
+)
 _CHUNK_CHARS = 1 << 20
 
 
@@ -52,6 +57,8 @@ def read_raw(
     """Read a file's records and named columns into `table`; unsplittable ones go to `<table>_rejected`."""
     if not path.exists():
         raise SourceFileError(f"{path}: file not found; fix 'path' in sources.yaml or add the file")
+    if path.stat().st_size == 0:
+        raise SourceFileError(f"{path}: the file is empty (no header, no records); nothing was loaded")
     wanted = list(dict.fromkeys(columns))
     try:
         with _utf8_copy(path, source.encoding) as readable:
@@ -64,6 +71,7 @@ def read_raw(
         first_line = str(exc).strip().splitlines()[0]
         raise SourceFileError(
             f"{path}: cannot be read as {source.format} with the options in sources.yaml: {first_line}"
+            f"{SNIFF_HINT if 'sniffing' in first_line else ''}"
         ) from None
 
 
