@@ -68,10 +68,13 @@ def read_raw(
                 return _read_jsonl(con, readable, wanted, table, shown=path)
             return _read_parquet(con, path, wanted, table)
     except (duckdb.InvalidInputException, duckdb.IOException) as exc:
-        first_line = str(exc).strip().splitlines()[0]
+        lines = str(exc).strip().splitlines()
+        # DuckDB's first line says where; a later one says why a line was too long (the lines between
+        # repeat the record, which can be megabytes).
+        detail = "; ".join([lines[0], *(line for line in lines if line.startswith("Maximum line size"))])
         raise SourceFileError(
-            f"{path}: cannot be read as {source.format} with the options in sources.yaml: {first_line}"
-            f"{SNIFF_HINT if 'sniffing' in first_line else ''}"
+            f"{path}: cannot be read as {source.format} with the options in sources.yaml: {detail}"
+            f"{SNIFF_HINT if 'sniffing' in lines[0] else ''}"
         ) from None
 
 
