@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -9,6 +10,9 @@ import pydantic
 import yaml
 
 ModelT = TypeVar("ModelT", bound=pydantic.BaseModel)
+# Fields whose values are never repeated in messages: an API key pasted where its variable's name
+# belongs must not reach logs, the terminal or the Dagster UI.
+_SECRET_FIELD = re.compile(r"api_key|token|secret|password|credential", re.IGNORECASE)
 
 
 class ConfigError(Exception):
@@ -39,9 +43,16 @@ def describe_validation_error(path: Path, error: pydantic.ValidationError) -> st
         field = format_location(tuple(part for part in item["loc"] if not _is_union_tag(part)))
         message = item["msg"].removeprefix("Value error, ")
         got = item.get("input")
-        shown = f" (got {got!r})" if _is_scalar(got) and item["type"] != "missing" else ""
+        shown = f" (got {got!r})" if _is_scalar(got) and _may_echo(item) else ""
         lines.append(f"  - {field}: {message}{shown}")
     return "\n".join(lines)
+
+
+def _may_echo(item: Any) -> bool:
+    """Whether a wrong value may be repeated: not for missing or unknown keys, never for secrets."""
+    if item["type"] in ("missing", "extra_forbidden"):
+        return False
+    return not any(_SECRET_FIELD.search(str(part)) for part in item["loc"])
 
 
 def _is_union_tag(part: int | str) -> bool:
