@@ -194,5 +194,5 @@ def test_every_problem_is_listed_in_one_message(tmp_path: Path) -> None:
 
 
 def test_missing_file_names_the_fix(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="unify.yaml: file not found"):
+    with pytest.raises(ConfigError, match=r"unify\.yaml: file not found"):
         load_unify_config(tmp_path, SOURCES)
