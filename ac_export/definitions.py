@@ -51,6 +51,10 @@ def build_definitions(config_dir: Path) -> dg.Definitions:
             build_source_files_sensor(automation.source_files),
             build_run_failure_sensor(automation.alerts, api_key_env_vars),
         ],
+        # One process per run, steps in order: parallelism comes from running segments side by side
+        # (one run each) and from DuckDB's own threads, and a process per step would cost more
+        # start-up than most steps take.
+        executor=dg.in_process_executor,
         resources={
             "warehouse": WarehouseResource(),
             "project_config": ProjectConfigResource(config_dir=str(config_dir)),

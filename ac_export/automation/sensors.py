@@ -16,7 +16,7 @@ from ac_export.automation.alerts import FailureAlert, StepFailure, post_alert, r
 from ac_export.automation.fingerprints import compare, decode_cursor, encode_cursor, fingerprint_files
 from ac_export.automation.jobs import export_segment_job, refresh_job
 from ac_export.automation.segment_runs import plan_segment_runs
-from ac_export.automation.tags import CHANGED_FILES_TAG, REFRESH_RUN_TAG, TRIGGER_TAG
+from ac_export.automation.tags import CHANGED_FILES_TAG, REFRESH_RUN_TAG, TRIGGER_TAG, segment_of
 from ac_export.config.automation import FailureAlerts, SourceFilesSensor
 from ac_export.config.loading import ConfigError
 from ac_export.config.project import load_project_config
@@ -151,7 +151,7 @@ def failure_alert(
 ) -> FailureAlert:
     """The alert for a failed run, from its step failure events, with secrets masked."""
     run = context.dagster_run
-    segment = run.tags.get("dagster/partition")
+    segment = segment_of(run.tags)
     return FailureAlert(
         run_id=run.run_id,
         job=run.job_name,

@@ -1,6 +1,8 @@
-"""Run tags set by the automation, so a run says what started it (filter on them in the Runs page)."""
+"""Run tags: those the automation sets, so a run says what started it, and the segment a run is for."""
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 TRIGGER_TAG = "ac_export/trigger"
 """What requested the run: `schedule`, `source_files` or `refresh` (a segment run after a refresh)."""
@@ -14,3 +16,15 @@ CHANGED_FILES_TAG = "ac_export/changed_files"
 REFRESH_TAG = "ac_export/refresh"
 """On every `refresh` run. dagster.yaml runs one such run at a time: two refreshes would both rewrite
 the shared tables (sources, profiles, measures) and could leave them from different runs."""
+
+PARTITION_TAG = "dagster/partition"
+RANGE_START_TAG = "dagster/asset_partition_range_start"
+RANGE_END_TAG = "dagster/asset_partition_range_end"
+
+
+def segment_of(tags: Mapping[str, str]) -> str | None:
+    """The segment a run is for: its partition, or the one-partition range a backfill run carries."""
+    if PARTITION_TAG in tags:
+        return tags[PARTITION_TAG]
+    start = tags.get(RANGE_START_TAG)
+    return start if start is not None and start == tags.get(RANGE_END_TAG) else None

@@ -48,11 +48,11 @@ def _echo(text: str = "") -> None:
 
 
 @contextmanager
-def demo_emulator(state_file: Path) -> Iterator[tuple[EmulatorProcess, str]]:
-    """Start the emulator with ActiveCampaign's real limits and a fresh key for this demo run."""
+def demo_emulator(state_file: Path, port: int = 0) -> Iterator[tuple[EmulatorProcess, str]]:
+    """Start the emulator with ActiveCampaign's real limits and a fresh key, on `port` (0: a free one)."""
     api_key = secrets.token_hex(16)
     state_file.parent.mkdir(parents=True, exist_ok=True)
-    emulator = EmulatorProcess(["--api-key", api_key, "--state", str(state_file)])
+    emulator = EmulatorProcess(["--api-key", api_key, "--state", str(state_file), "--port", str(port)])
     try:
         yield emulator, api_key
     finally:

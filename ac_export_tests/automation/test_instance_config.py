@@ -31,6 +31,11 @@ def test_runs_are_queued_with_one_refresh_and_one_run_per_segment_at_a_time(
     assert queue.tag_concurrency_limits == [
         {"key": "ac_export/refresh", "limit": 1},
         {"key": "dagster/partition", "value": {"applyLimitPerUniqueValue": True}, "limit": 1},
+        {
+            "key": "dagster/asset_partition_range_start",
+            "value": {"applyLimitPerUniqueValue": True},
+            "limit": 1,
+        },
     ]
 
 

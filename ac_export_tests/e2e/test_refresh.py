@@ -1,0 +1,61 @@
+"""End to end: a new source file → one refresh → one run per segment → lists in ActiveCampaign, alerts."""
+
+from __future__ import annotations
+
+import pytest
+
+from ac_export.automation.sensors import SEGMENT_REFRESH_SENSOR, SOURCE_FILES_SENSOR
+from ac_export.automation.tags import CHANGED_FILES_TAG, REFRESH_RUN_TAG, TRIGGER_TAG
+from ac_export_tests.e2e.conftest import SENSOR_NAME_TAG, World
+from ac_export_tests.e2e.world import (
+    BROKEN_SEGMENT,
+    GOOD_SEGMENTS,
+    LATE_SOURCE,
+    MISSING_LIST,
+    expected_list,
+    export_name,
+)
+
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
+
+
+def test_a_new_source_file_requests_exactly_one_refresh(world: World) -> None:
+    runs = world.stack.runs({SENSOR_NAME_TAG: SOURCE_FILES_SENSOR})
+    assert [(run["jobName"], run["status"]) for run in runs] == [("refresh", "SUCCESS")]
+    tags = runs[0]["tags"]
+    assert tags[TRIGGER_TAG] == "source_files"
+    assert tags[CHANGED_FILES_TAG] == LATE_SOURCE.split("/")[-1]
+    assert tags["ac_export/refresh"] == "upstream"
+    later = world.sensor_ticks(SOURCE_FILES_SENSOR)[0]
+    assert later["status"] == "SKIPPED"
+
+
+def test_the_refresh_is_followed_by_one_run_per_configured_segment(world: World) -> None:
+    refresh_id = world.refresh_run["runId"]
+    by_segment = {run["tags"]["dagster/partition"]: run for run in world.segment_runs}
+    assert sorted(by_segment) == sorted([*GOOD_SEGMENTS, BROKEN_SEGMENT])
+    for segment, run in by_segment.items():
+        assert run["jobName"] == "export_segment"
+        assert run["tags"][SENSOR_NAME_TAG] == SEGMENT_REFRESH_SENSOR
+        assert run["tags"]["dagster/run_key"] == f"{refresh_id}:{segment}"
+        assert run["tags"][REFRESH_RUN_TAG] == refresh_id
+        assert run["status"] == ("FAILURE" if segment == BROKEN_SEGMENT else "SUCCESS")
+
+
+def test_each_segment_list_in_activecampaign_holds_its_members(world: World) -> None:
+    for segment, list_id in GOOD_SEGMENTS.items():
+        expected = expected_list(world.warehouse, segment)
+        assert expected, f"segment {segment} has no members in the fixture data"
+        assert world.emulator.list_members(list_id) == expected
+
+
+def test_the_failed_export_is_reported_to_the_webhook(world: World) -> None:
+    [alert] = [body for body in world.webhook.bodies if body["segment"] == BROKEN_SEGMENT]
+    assert alert["job"] == "export_segment"
+    assert alert["segment_exports"] == [export_name(BROKEN_SEGMENT)]
+    [failure] = alert["failures"]
+    assert failure["step"] == "activecampaign_list"
+    assert failure["export"] == export_name(BROKEN_SEGMENT)
+    assert failure["list_id"] == MISSING_LIST
+    assert str(MISSING_LIST) in failure["message"]
+    assert world.emulator.api_key not in str(alert)
