@@ -55,8 +55,7 @@ def link_records(
         signature = (tuple(_key(c) for c in rule.conditions), tuple(rule_sources(rule, sources)))
         if signature not in staged:
             staged[signature] = _stage_records(con, rule, sources, key_columns, f"rule_records_{len(staged)}")
-        keys = _stage_blocks(con, rule, kind, staged[signature])
-        edges = _edges_sql(staged[signature], keys, rule, kind, config)
+        edges = _edges_sql(con, staged[signature], rule, kind, config.max_block_size)
         con.execute(f"INSERT INTO edges SELECT a, b, {index} FROM ({edges})")
         skipped.append(_skipped(con, rule, config.max_block_size))
     _components(con, records)
@@ -124,28 +123,32 @@ def _stage_records(
     return table
 
 
-def _stage_blocks(con: duckdb.DuckDBPyConnection, rule: Rule, kind: str, records: str) -> list[str]:
-    """`rule_blocks`: the blocks that could link (two records, or two sources for a match rule)."""
-    keys = [f"k{i}" for i in range(len(rule.exact_conditions()))] + (["source"] if kind == "dedup" else [])
-    enough = "count(*) >= 2" if kind == "dedup" else "min(source) < max(source)"
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE rule_blocks AS SELECT {', '.join(keys)}, count(*) AS size, "
-        f"min(rid) AS root FROM {records} GROUP BY {', '.join(keys)} HAVING {enough}"
+def _edges_sql(
+    con: duckdb.DuckDBPyConnection, records: str, rule: Rule, kind: str, max_block_size: int
+) -> str:
+    """The edges of one rule over its staged records: star edges for exact rules, tested pairs for fuzzy."""
+    keys = ", ".join(
+        [f"k{i}" for i in range(len(rule.exact_conditions()))] + (["source"] if kind == "dedup" else [])
     )
-    return keys
-
-
-def _edges_sql(records: str, keys: list[str], rule: Rule, kind: str, config: UnifyConfig) -> str:
-    joined = ", ".join(keys)
+    # A block can link only with two records (dedup) or records of two sources (match).
+    enough = "count(*) >= 2" if kind == "dedup" else "min(source) < max(source)"
     if not rule.fuzzy_conditions():
-        # Every record of a block links to the block's first record: one edge per record, whatever the size.
-        return f"SELECT r.rid AS a, b.root AS b FROM {records} r JOIN rule_blocks b USING ({joined})"
+        # Every record of a block links to the block's first record: one edge per record, whatever the
+        # size, straight from the grouping (no join back).
+        return (
+            f"SELECT unnest(rids) AS a, root AS b FROM (SELECT list(rid) AS rids, min(rid) AS root "
+            f"FROM {records} GROUP BY {keys} HAVING {enough})"
+        )
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE rule_blocks AS SELECT {keys}, count(*) AS size "
+        f"FROM {records} GROUP BY {keys} HAVING {enough}"
+    )
     same = "x.source = y.source" if kind == "dedup" else "x.source <> y.source"
     tests = " AND ".join(_similar(c, f"x.f{i}", f"y.f{i}") for i, c in enumerate(rule.fuzzy_conditions()))
     return (
-        f"WITH members AS (SELECT r.* FROM {records} r JOIN rule_blocks b USING ({joined}) "
-        f"WHERE b.size <= {config.max_block_size}) "
-        f"SELECT x.rid AS a, y.rid AS b FROM members x JOIN members y USING ({joined}) "
+        f"WITH members AS (SELECT r.* FROM {records} r JOIN rule_blocks b USING ({keys}) "
+        f"WHERE b.size <= {max_block_size}) "
+        f"SELECT x.rid AS a, y.rid AS b FROM members x JOIN members y USING ({keys}) "
         f"WHERE x.rid < y.rid AND {same} AND {tests}"
     )
 

@@ -143,13 +143,14 @@ def _rank(
     replace = f" REPLACE ({', '.join(replaced)})" if replaced else ""
     columns = ", ".join(quote_ident(a) for a in attributes)
     con.execute(f"""
-        CREATE TEMP TABLE ranked_base AS
+        CREATE TEMP VIEW ranked_base AS
         SELECT ids.customer_id, r.source, r.source_key, {columns}
         FROM (SELECT *{replace} FROM records r) r
         JOIN members m USING (rid) JOIN customer_ids ids USING (component)
     """)
     ranking = ranking_columns_sql(sources, config.merge, attributes).format(records="ranked_base")
-    con.execute(f"CREATE TEMP TABLE ranked AS {ranking}")
+    # Views, not tables: the merge reads each record once, so materializing would only copy them.
+    con.execute(f"CREATE TEMP VIEW ranked AS {ranking}")
 
 
 def _links_sql(config: UnifyConfig) -> str:
