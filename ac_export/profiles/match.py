@@ -172,7 +172,8 @@ def _skipped(con: duckdb.DuckDBPyConnection, rule: Rule, max_block_size: int) ->
 
 
 def _components(con: duckdb.DuckDBPyConnection, records: str) -> None:
-    size = int(con.execute(f"SELECT count(*) FROM {records}").fetchall()[0][0])
+    # One node per rid; unused numbers would only be singletons that no record joins back to.
+    size = int(con.execute(f"SELECT coalesce(max(rid) + 1, 0) FROM {records}").fetchall()[0][0])
     edges = con.execute("SELECT a, b FROM edges").fetchnumpy()
     a, b = np.asarray(edges["a"], dtype=np.int64), np.asarray(edges["b"], dtype=np.int64)
     graph = coo_matrix((np.ones(len(a), dtype=np.int8), (a, b)), shape=(size, size)).tocsr()

@@ -242,3 +242,15 @@ def test_missing_values_never_match(warehouse: Warehouse) -> None:
     write_sources(warehouse, {"crm": [{"id": "a"}], "shop": [{"id": "1", "email": ""}, {"id": "2"}]}, CONFIG)
     unify(warehouse, CONFIG, unify_config(match=[rule("r", exact("email", "trim_case"))]))
     assert len(clusters(warehouse)) == 3
+
+
+def test_without_rules_every_record_is_its_own_customer(warehouse: Warehouse) -> None:
+    write_sources(
+        warehouse,
+        {"crm": [{"id": "a", "email": "x@x.com"}], "shop": [{"id": "1", "email": "x@x.com"}]},
+        CONFIG,
+    )
+    report = unify(warehouse, CONFIG, unify_config())
+    assert clusters(warehouse) == {frozenset({("crm", "a")}), frozenset({("shop", "1")})}
+    assert (report.profiles, report.records, report.rules) == (2, 2, [])
+    assert set(matched_by(warehouse).values()) == {None}
