@@ -20,7 +20,7 @@ PLAIN_ADDRESS = rf"^{_LOCAL}@(?:{_LABEL}\.)+[a-z]{{2,63}}$"
 _SCHEMA = {"email": pl.String, "normalized": pl.String, "problem": pl.String}
 
 
-def check_emails(emails: list[str]) -> pl.DataFrame:
+def check_emails(emails: list[str] | pl.Series) -> pl.DataFrame:
     """Validate distinct, already lower-cased addresses: columns `email`, `normalized`, `problem`.
 
     Callers pass only addresses not validated before (the ledger remembers accepted ones), so the

@@ -21,6 +21,10 @@ from ac_export.activecampaign.errors import ActiveCampaignError
 from ac_export.warehouse import scalar
 
 MAX_CONTACTS_PER_BATCH = 250  # ActiveCampaign's bulk import limit
+# The plan's temporary tables hold each member's contact JSON several times over (about 1.2 GB for a
+# million members); with this cap DuckDB spills them to a folder beside the ledger instead, which
+# keeps a million-member export under 1 GiB of resident memory.
+MEMORY_LIMIT = "384MB"
 
 # Ledger statuses.
 SUBSCRIBED = "subscribed"  # we subscribed it and ActiveCampaign confirmed
@@ -80,6 +84,7 @@ def open_ledger(path: Path, *, read_only: bool = False, wait_s: float = 30.0) ->
                 ) from None
             time.sleep(0.2)
     if not read_only:
+        con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
         con.execute(SCHEMA)
     return con
 

@@ -96,14 +96,14 @@ def load_contacts(
 
 def validate_new_emails(con: duckdb.DuckDBPyConnection) -> None:
     """`email_checks`: validator verdicts for addresses the ledger has not seen accepted before."""
-    rows = con.execute(
+    emails = con.sql(
         f"""
         SELECT DISTINCT s.email FROM plan_source s
         WHERE s.email IS NOT NULL
           AND NOT EXISTS (SELECT 1 FROM ledger l WHERE l.email = s.email AND l.status = '{SUBSCRIBED}')
         """
-    ).fetchall()
-    checks = check_emails([row[0] for row in rows])  # noqa: F841 - referenced by name in the SQL below
+    ).pl()["email"]
+    checks = check_emails(emails)  # noqa: F841 - referenced by name in the SQL below
     con.execute("CREATE OR REPLACE TEMP TABLE email_checks AS SELECT * FROM checks")
 
 
