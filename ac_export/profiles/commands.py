@@ -15,12 +15,16 @@ from ac_export.config.loading import ConfigError
 from ac_export.config.sources import SourcesConfig, load_sources_config
 from ac_export.config.unify import load_unify_config
 from ac_export.profiles.pipeline import build_profiles
-from ac_export.profiles.quality import PairwiseQuality, pairwise_quality, truth_from_columns
+from ac_export.profiles.quality import (
+    PairwiseQuality,
+    TruthFileError,
+    pairwise_quality,
+    read_truth_file,
+    truth_from_columns,
+)
 from ac_export.profiles.reading import SourceFileError
 from ac_export.profiles.unify import PROFILE_SOURCES_TABLE, UnifyError
 from ac_export.warehouse import Warehouse
-
-_TRUTH_COLUMNS = ("source", "source_key", "entity_id")
 
 
 class UsageError(Exception):
@@ -46,7 +50,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="a profile source and its file's column holding the true entity id (repeatable)",
     )
     parser.add_argument(
-        "--truth-file", type=Path, help="CSV or Parquet with columns source, source_key, entity_id"
+        "--truth-file",
+        type=Path,
+        help="CSV or Parquet of source, source_key, entity_id (or the truth.csv of ac-export generate)",
     )
     parser.add_argument(
         "--config-dir", type=Path, help="configuration folder (default: AC_EXPORT_CONFIG_DIR or data/config)"
@@ -123,17 +129,10 @@ def _truth(
     if truth_file is not None:
         if not truth_file.exists():
             raise UsageError(f"--truth-file {truth_file}: file not found")
-        frame = (
-            pl.read_parquet(truth_file)
-            if truth_file.suffix == ".parquet"
-            else pl.read_csv(truth_file, infer_schema=False)
-        )
-        missing = [c for c in _TRUTH_COLUMNS if c not in frame.columns]
-        if missing:
-            raise UsageError(
-                f"--truth-file {truth_file}: lacks columns {missing}; it needs {list(_TRUTH_COLUMNS)}"
-            )
-        parts.append(frame.select(pl.col(c).cast(pl.String) for c in _TRUTH_COLUMNS))
+        try:
+            parts.append(read_truth_file(truth_file, sources))
+        except TruthFileError as exc:
+            raise UsageError(f"--truth-file {exc}") from None
     return pl.concat(parts)
 
 

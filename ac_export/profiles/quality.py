@@ -90,3 +90,35 @@ def truth_from_columns(sources: SourcesConfig, data_dir: Path, columns: dict[str
         if parts
         else pl.DataFrame(schema={"source": pl.String, "source_key": pl.String, "entity_id": pl.String})
     )
+
+
+TRUTH_COLUMNS = ("source", "source_key", "entity_id")
+# The truth file of `ac-export generate`: the source file's name instead of the source's.
+GENERATED_TRUTH_COLUMNS = ("file", "key", "person_id")
+
+
+class TruthFileError(ValueError):
+    """A truth file lacks the columns or names files that no profile source reads."""
+
+
+def read_truth_file(path: Path, sources: SourcesConfig) -> pl.DataFrame:
+    """A truth table from CSV or Parquet: (source, source_key, entity_id), or (file, key, person_id)."""
+    frame = pl.read_parquet(path) if path.suffix == ".parquet" else pl.read_csv(path, infer_schema=False)
+    if set(TRUTH_COLUMNS) <= set(frame.columns):
+        return frame.select(pl.col(c).cast(pl.String) for c in TRUTH_COLUMNS)
+    if not set(GENERATED_TRUTH_COLUMNS) <= set(frame.columns):
+        raise TruthFileError(
+            f"{path}: needs columns {list(TRUTH_COLUMNS)} or {list(GENERATED_TRUTH_COLUMNS)}; "
+            f"it has {frame.columns}"
+        )
+    files = {Path(source.path).name: name for name, source in sources.profile_sources.items()}
+    unknown = sorted(set(frame["file"].cast(pl.String).unique()) - set(files))
+    if unknown:
+        raise TruthFileError(
+            f"{path}: names files no profile source reads: {unknown}; sources read {sorted(files)}"
+        )
+    return frame.select(
+        source=pl.col("file").cast(pl.String).replace_strict(files),
+        source_key=pl.col("key").cast(pl.String),
+        entity_id=pl.col("person_id").cast(pl.String),
+    )

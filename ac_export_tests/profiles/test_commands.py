@@ -60,6 +60,14 @@ def test_scores_a_truth_file_and_an_existing_warehouse(
     assert main(["unify-quality", "--config-dir", str(config_dir), "--truth-file", str(truth)]) == 0
     scores = [line.split() for line in capsys.readouterr().out.splitlines() if line.startswith("  ")]
     assert ["precision", "1.00000"] in scores and ["recall", "1.00000"] in scores
+    generated = write_csv(
+        tmp_path / "generated.csv",
+        ["file", "key", "person_id"],
+        [["crm.csv", "c1", "7"], ["shop.csv", "s1", "7"]],
+    )
+    assert main(["unify-quality", "--config-dir", str(config_dir), "--truth-file", str(generated)]) == 0
+    scores = [line.split() for line in capsys.readouterr().out.splitlines() if line.startswith("  ")]
+    assert ["true", "links", "1"] in scores and ["correct", "links", "1"] in scores
     code = main(
         [
             "unify-quality",
@@ -83,11 +91,13 @@ def test_scores_a_truth_file_and_an_existing_warehouse(
         (["--truth", "pos=Person"], "unknown profile source 'pos'"),
         (["--truth", "crm=Nope"], "column(s) ['Nope'] named in sources.yaml are not in the file"),
         (["--truth-file", "/nowhere.csv"], "file not found"),
+        (["--truth-file", "{folder}/crm.csv"], "needs columns ['source', 'source_key', 'entity_id'] or"),
     ],
 )
 def test_user_mistakes_are_one_line_and_exit_2(
     config_dir: Path, capsys: pytest.CaptureFixture[str], arguments: list[str], says: str
 ) -> None:
+    arguments = [a.replace("{folder}", str(config_dir.parent)) for a in arguments]
     assert main(["unify-quality", "--config-dir", str(config_dir), *arguments]) == 2
     err = capsys.readouterr().err
     assert says in err
