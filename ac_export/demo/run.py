@@ -24,10 +24,11 @@ from ac_export.activecampaign.pacing import AccountPacer, Limits, pacing_state_d
 from ac_export.config.loading import ConfigError
 from ac_export.config.project import ProjectConfig, load_project_config
 from ac_export.definitions import build_definitions
-from ac_export.emulator.process import EmulatorProcess
+from ac_export.emulator.process import EmulatorProcess, EmulatorStartError
 from ac_export.segments.partitions import segments_partitions
 
 EXPORT_KEY = dg.AssetKey("activecampaign_list")
+DEMO_EMULATOR_PORT = 8787
 MEMBERS_KEY = dg.AssetKey("segment_members")
 
 
@@ -143,6 +144,17 @@ def summarise(
     return outcomes
 
 
+COLUMNS = (  # (heading, width, metadata key)
+    ("added", 6, "added"),
+    ("updated", 7, "updated"),
+    ("unchanged", 9, "unchanged"),
+    ("removed", 7, "removed"),
+    ("opted out", 9, "opted_out"),
+    ("seconds", 7, "duration_s"),
+)
+REJECTION_KEYS = ("rejected_missing_email", "rejected_invalid_email", "rejected_by_activecampaign")
+
+
 def print_summary(profiles: dict[str, Any], outcomes: list[SegmentOutcome]) -> None:
     """The demo's table: profiles from records, then per export what happened and what the list holds."""
     _echo()
@@ -151,26 +163,18 @@ def print_summary(profiles: dict[str, Any], outcomes: list[SegmentOutcome]) -> N
         f"profiles ({profiles.get('multi_source_profiles', '?'):,} from more than one source)."
     )
     _echo()
-    header = (
-        f"{'segment':<30} {'members':>7} {'list':>4} {'added':>6} {'updated':>7} {'removed':>7} "
-        f"{'rejected':>8} {'opted out':>9} {'seconds':>7} {'in list':>7}"
-    )
+    header = f"{'segment':<30} {'members':>7} {'list':>4} " + " ".join(f"{h:>{w}}" for h, w, _ in COLUMNS)
+    header += f" {'rejected':>8} {'in list':>7}"
     _echo(header)
     _echo("-" * len(header))
     for o in outcomes:
-        e = o.export
-        rejected = sum(
-            int(e.get(k, 0))
-            for k in ("rejected_missing_email", "rejected_invalid_email", "rejected_by_activecampaign")
-        )
-        _echo(
-            f"{o.segment:<30} {o.members if o.members is not None else '-':>7} {o.list_id or '-':>4} "
-            f"{e.get('added', '-'):>6} {e.get('updated', '-'):>7} {e.get('removed', '-'):>7} {rejected:>8} "
-            f"{e.get('opted_out', '-'):>9} {e.get('duration_s', '-'):>7} "
-            f"{o.list_members if o.list_members is not None else '-':>7}"
-        )
+        cells = " ".join(f"{o.export.get(key, '-')!s:>{width}}" for _, width, key in COLUMNS)
+        rejected = sum(int(o.export.get(key, 0)) for key in REJECTION_KEYS)
+        members = "-" if o.members is None else o.members
+        in_list = "-" if o.list_members is None else o.list_members
+        _echo(f"{o.segment:<30} {members:>7} {o.list_id or '-':>4} {cells} {rejected:>8} {in_list:>7}")
     _echo()
-    _echo("'in list' is what the emulator reports as subscribed; it equals added + unchanged of all runs.")
+    _echo("'in list' is what the emulator reports as subscribed to the segment's list after the run.")
 
 
 def run_demo() -> int:
@@ -183,7 +187,21 @@ def run_demo() -> int:
         return 2
     state_file = settings.warehouse_dir() / "emulator-state.json"
     _echo(f"Starting the local ActiveCampaign emulator (state: {state_file}) …")
-    with demo_emulator(state_file) as (emulator, api_key):
+    try:
+        return _run_against_emulator(config_dir, project, state_file)
+    except EmulatorStartError:
+        print(
+            f"error: the emulator could not listen on 127.0.0.1:{DEMO_EMULATOR_PORT}; if `make dev` is "
+            "running, stop it first (both use that port and the same emulator state)",
+            file=sys.stderr,
+        )
+        return 2
+
+
+def _run_against_emulator(config_dir: Path, project: ProjectConfig, state_file: Path) -> int:
+    # A fixed port keeps the account's host, and with it the export ledgers, the same across demo
+    # runs, so a second `make demo` sends only what changed.
+    with demo_emulator(state_file, port=DEMO_EMULATOR_PORT) as (emulator, api_key):
         os.environ["ACTIVECAMPAIGN_API_HOST"] = emulator.base_url
         os.environ["ACTIVECAMPAIGN_API_KEY"] = api_key
         _echo(f"  listening on {emulator.base_url}")
