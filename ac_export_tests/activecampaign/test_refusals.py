@@ -48,6 +48,7 @@ def run_while(world: ExportWorld, event: Callable[[], None], after_batches: int,
     outcome: dict[str, object] = {}
 
     def export() -> None:
+        """Run the export, keeping its result or its error for the test."""
         try:
             outcome["result"] = world.run(**run)  # type: ignore[arg-type]
         except Exception as exc:  # the error is what the test inspects
@@ -91,6 +92,7 @@ def test_list_deleted_mid_run_stops_with_the_fix_and_a_new_list_gets_the_segment
     world.people(1500)
 
     def delete_list() -> None:
+        """What an ActiveCampaign user does in the middle of the export."""
         with world.emulator.api() as api:
             api.delete(f"/lists/{world.list_id}").raise_for_status()
 
