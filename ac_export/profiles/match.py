@@ -81,22 +81,28 @@ def _materialise_keys(
     columns: KeyColumns = {}
     for condition in conditions:
         columns.setdefault(_key(condition), f"n{len(columns)}")
-    selected, joins = [], []
+    selected, costly = [], {}
     for (attribute, normalisers), name in columns.items():
-        column = quote_ident(attribute)
         if "phone_e164" in normalisers:
-            joins.append(f"LEFT JOIN {PHONE_MAP} AS m_{name} ON m_{name}.raw = r.{column}")
             selected.append(f"m_{name}.e164 AS {name}")
-            continue
-        expression = normalised_sql(attribute, normalisers)  # type: ignore[arg-type]
-        if not set(normalisers) & _COSTLY:
-            selected.append(f"{expression} AS {name}")
-            continue
+        elif set(normalisers) & _COSTLY:
+            costly.setdefault(attribute, []).append((normalised_sql(attribute, normalisers), name))  # type: ignore[arg-type]
+            selected.append(f"m_{attribute}.{name}")
+        else:
+            selected.append(f"{normalised_sql(attribute, normalisers)} AS {name}")  # type: ignore[arg-type]
+    joins = [
+        f"LEFT JOIN {PHONE_MAP} AS m_{name} ON m_{name}.raw = r.{quote_ident(attribute)}"
+        for (attribute, normalisers), name in columns.items()
+        if "phone_e164" in normalisers
+    ]
+    # One distinct-value table per attribute carries all of its costly forms: one join each.
+    for attribute, forms in costly.items():
+        column = quote_ident(attribute)
+        computed = ", ".join(f"{expression} AS {name}" for expression, name in forms)
         joins.append(
-            f"LEFT JOIN (SELECT {column} AS v, {expression} AS {name} "
-            f"FROM (SELECT DISTINCT {column} FROM {records})) AS m_{name} ON m_{name}.v = r.{column}"
+            f"LEFT JOIN (SELECT {column} AS v, {computed} FROM (SELECT DISTINCT {column} FROM {records})) "
+            f"AS m_{attribute} ON m_{attribute}.v = r.{column}"
         )
-        selected.append(f"m_{name}.{name}")
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE match_keys AS SELECT r.rid, r.source, {', '.join(selected)} "
         f"FROM {records} r {' '.join(joins)}"
