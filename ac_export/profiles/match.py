@@ -23,7 +23,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from ac_export.config.sources import SourcesConfig
-from ac_export.config.unify import Condition, Rule, UnifyConfig, rule_sources
+from ac_export.config.unify import Condition, Normaliser, Rule, UnifyConfig, rule_sources
 from ac_export.profiles.normalize import normalised_sql
 from ac_export.profiles.phones import PHONE_MAP
 from ac_export.profiles.reading import quote_ident, quote_literal
@@ -62,10 +62,10 @@ def link_records(
     return _outcomes(con, rules, skipped)
 
 
-KeyColumns = dict[tuple[str, tuple[str, ...]], str]
+KeyColumns = dict[tuple[str, tuple[Normaliser, ...]], str]
 
 
-def _key(condition: Condition) -> tuple[str, tuple[str, ...]]:
+def _key(condition: Condition) -> tuple[str, tuple[Normaliser, ...]]:
     return condition.attribute, tuple(sorted(condition.normalize))
 
 
@@ -81,15 +81,16 @@ def _materialise_keys(
     columns: KeyColumns = {}
     for condition in conditions:
         columns.setdefault(_key(condition), f"n{len(columns)}")
-    selected, costly = [], {}
+    selected: list[str] = []
+    costly: dict[str, list[tuple[str, str]]] = {}
     for (attribute, normalisers), name in columns.items():
         if "phone_e164" in normalisers:
             selected.append(f"m_{name}.e164 AS {name}")
         elif set(normalisers) & _COSTLY:
-            costly.setdefault(attribute, []).append((normalised_sql(attribute, normalisers), name))  # type: ignore[arg-type]
+            costly.setdefault(attribute, []).append((normalised_sql(attribute, normalisers), name))
             selected.append(f"m_{attribute}.{name}")
         else:
-            selected.append(f"{normalised_sql(attribute, normalisers)} AS {name}")  # type: ignore[arg-type]
+            selected.append(f"{normalised_sql(attribute, normalisers)} AS {name}")
     joins = [
         f"LEFT JOIN {PHONE_MAP} AS m_{name} ON m_{name}.raw = r.{quote_ident(attribute)}"
         for (attribute, normalisers), name in columns.items()

@@ -31,8 +31,8 @@ _NO_DATE = (1 << _RECENCY_BITS) - 1
 _SECONDS_1900_TO_1970 = 2208988800
 
 
-def ranking_columns_sql(sources: SourcesConfig, merge: MergeConfig, attributes: list[str]) -> str:
-    """Columns a `ranked` table adds to records: one packed ordering key per single-attribute policy."""
+def ranked_sql(records: str, sources: SourcesConfig, merge: MergeConfig, attributes: list[str]) -> str:
+    """`records` plus one packed ordering key per policy (`_order_<policy>`) and the fields they pack."""
     priority = " ".join(f"WHEN '{name}' THEN {s.priority}" for name, s in sources.profile_sources.items())
     stamps = [f"CAST({quote_ident(a)} AS TIMESTAMP)" for a in merge.recency if a in attributes]
     recency = f"coalesce({', '.join(stamps)})" if stamps else "CAST(NULL AS TIMESTAMP)"
@@ -47,7 +47,7 @@ def ranking_columns_sql(sources: SourcesConfig, merge: MergeConfig, attributes: 
         f"{missing} AS _missing, hash(source, source_key) AS _tiebreak"
     )
     keys = ", ".join(f"{_order(policy, [])} AS _order_{policy}" for policy in _POLICIES)
-    return f"SELECT *, {keys} FROM ({base} FROM {{records}})"
+    return f"SELECT *, {keys} FROM ({base} FROM {records})"
 
 
 def profiles_sql(ranked: str, sources: SourcesConfig, merge: MergeConfig, attributes: list[str]) -> str:

@@ -18,7 +18,7 @@ from ac_export.config.unify import UnifyConfig
 from ac_export.profiles.identity import IdentityOutcome, assign_ids
 from ac_export.profiles.ingest import open_connection
 from ac_export.profiles.match import RuleOutcome, link_records
-from ac_export.profiles.merge import profiles_sql, ranking_columns_sql
+from ac_export.profiles.merge import profiles_sql, ranked_sql
 from ac_export.profiles.normalize import email_sql
 from ac_export.profiles.phones import PHONE_MAP, map_phones
 from ac_export.profiles.reading import quote_ident, quote_literal
@@ -148,9 +148,8 @@ def _rank(
         FROM (SELECT *{replace} FROM records r) r
         JOIN members m USING (rid) JOIN customer_ids ids USING (component)
     """)
-    ranking = ranking_columns_sql(sources, config.merge, attributes).format(records="ranked_base")
     # Views, not tables: the merge reads each record once, so materializing would only copy them.
-    con.execute(f"CREATE TEMP VIEW ranked AS {ranking}")
+    con.execute(f"CREATE TEMP VIEW ranked AS {ranked_sql('ranked_base', sources, config.merge, attributes)}")
 
 
 def _links_sql(config: UnifyConfig) -> str:
