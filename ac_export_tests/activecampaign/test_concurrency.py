@@ -39,7 +39,7 @@ def run_together(world: ExportWorld, folder: Path, targets: list[tuple[str, int,
         processes.append((spec_path, log, export_driver.start(spec_path, world.emulator.api_key, log)))
     results = []
     for spec_path, log, process in processes:
-        assert process.wait(RUN_TIMEOUT_S) == 0, log.read_text()
+        assert export_driver.finish(process, RUN_TIMEOUT_S) == 0, log.read_text()
         results.append(json.loads(export_driver.result_path(spec_path).read_text()))
     return results
 

@@ -116,7 +116,7 @@ class CrashRunner:
     def run_to_end(self) -> dict[str, Any]:
         """Run the export once without a kill; returns its counts."""
         spec_path, process = self._start()
-        code = process.wait(RUN_TIMEOUT_S)
+        code = export_driver.finish(process, RUN_TIMEOUT_S)
         log = spec_path.with_suffix(".log")
         assert code == 0, log.read_text() if log.exists() else "no log"
         return json.loads(export_driver.result_path(spec_path).read_text())
@@ -146,6 +146,7 @@ class CrashRunner:
                 process.wait()
                 return True
             time.sleep(0.01)
+        process.kill()
         raise AssertionError(f"the export never reached phase {phase}")
 
 

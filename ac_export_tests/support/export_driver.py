@@ -65,6 +65,16 @@ def start(spec_path: Path, api_key: str, log_path: Path) -> subprocess.Popen[byt
         )
 
 
+def finish(process: subprocess.Popen[bytes], timeout_s: float) -> int:
+    """The driver's exit code; a driver still running after `timeout_s` is killed, never left behind."""
+    try:
+        return process.wait(timeout_s)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+        raise
+
+
 def run(spec_path: Path) -> dict[str, Any]:
     """Run the export a spec describes; returns its counts."""
     spec = ExportSpec(**json.loads(spec_path.read_text(encoding="utf-8")))
