@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import shlex
+import shutil
 import statistics
 import sys
 import time
@@ -56,6 +57,8 @@ def run_scenario(scenario: Scenario, size: int, repeat: int, options: RunOptions
     runs = []
     for index in range(repeat):
         folder = options.root / "runs" / scenario.name / f"run-{index + 1}"
+        # A repetition starts from nothing: a previous run's warehouse would change what unify does.
+        shutil.rmtree(folder, ignore_errors=True)
         runs.append(scenario.repetition(options, size, folder))
     medians = median_figures(runs)
     goals = {
