@@ -1,15 +1,20 @@
 """The warehouse: a folder of Parquet tables, each replaced atomically, read through DuckDB or Polars.
 
-Every table is one Parquet file written to a temporary name and moved into place with
-`os.replace`, so a failed step leaves the previous version and readers never see half a table.
-Parquet files take no lock, so Dagster steps in separate processes read and write without
-waiting on each other; mutable export state lives in per-list ledgers (`ledger/`).
+Every write of a table makes a new, never-modified version file (`<table>.v<time>-<id>.parquet`),
+then moves a small pointer file (`<table>.current`) onto it with `os.replace`. A reader resolves
+the pointer once and reads one immutable file, so it sees a whole version even when it opens the
+file several times (DuckDB's `read_parquet` does) while another process replaces the table; a
+failed or killed writer leaves the previous version current. Superseded versions are deleted once
+they are both old and not among the last few, so a slow reader is never pulled out from under.
+Parquet files take no lock, so Dagster steps in separate processes read and write without waiting
+on each other; mutable export state lives in per-list ledgers (`ledger/`).
 """
 
 from __future__ import annotations
 
 import os
 import re
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,6 +27,9 @@ import polars as pl
 from ac_export import settings
 
 _TABLE_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*(/[A-Za-z0-9_][A-Za-z0-9_.\-]*)*$")
+# Superseded versions kept for readers still on them: the newest few, and any younger than this.
+KEEP_VERSIONS = 3
+KEEP_SECONDS = 600.0
 
 
 class Warehouse:
@@ -30,26 +38,55 @@ class Warehouse:
     def __init__(self, root: Path | str | None = None) -> None:
         self.root = Path(root) if root is not None else settings.warehouse_dir()
 
-    def path(self, name: str) -> Path:
-        """The Parquet file behind a table name; names are checked so none escapes the root."""
+    def _base(self, name: str) -> Path:
         if not _TABLE_NAME.match(name) or ".." in name:
             raise ValueError(f"invalid warehouse table name {name!r}")
-        return self.root / f"{name}.parquet"
+        return self.root / name
+
+    def _pointer(self, name: str) -> Path:
+        base = self._base(name)
+        return base.with_name(f"{base.name}.current")
+
+    def path(self, name: str) -> Path:
+        """The Parquet file of a table's current version (names are checked so none escapes the root)."""
+        pointer = self._pointer(name)
+        try:
+            return pointer.with_name(pointer.read_text(encoding="utf-8").strip())
+        except FileNotFoundError:
+            return pointer.with_name(f"{self._base(name).name}.missing.parquet")
 
     def exists(self, name: str) -> bool:
         """Whether a table has been written."""
-        return self.path(name).exists()
+        return self._pointer(name).exists()
 
     @contextmanager
     def _atomic_target(self, name: str) -> Iterator[Path]:
-        final = self.path(name)
-        final.parent.mkdir(parents=True, exist_ok=True)
-        temporary = final.with_name(f".{final.name}.{uuid.uuid4().hex}.tmp")
+        """A temporary file to write a new version to; it becomes current only if the write succeeds."""
+        base = self._base(name)
+        base.parent.mkdir(parents=True, exist_ok=True)
+        version = base.with_name(f"{base.name}.v{time.time_ns():020d}-{uuid.uuid4().hex[:8]}.parquet")
+        temporary = version.with_name(f".{version.name}.tmp")
+        pointer_temporary = base.with_name(f".{base.name}.current.{uuid.uuid4().hex}.tmp")
         try:
             yield temporary
-            os.replace(temporary, final)
+            os.replace(temporary, version)
+            pointer_temporary.write_text(version.name, encoding="utf-8")
+            os.replace(pointer_temporary, self._pointer(name))
         finally:
             temporary.unlink(missing_ok=True)
+            pointer_temporary.unlink(missing_ok=True)
+        self._prune(base, current=version)
+
+    def _prune(self, base: Path, current: Path) -> None:
+        pattern = re.compile(rf"^{re.escape(base.name)}\.v\d{{20}}-[0-9a-f]{{8}}\.parquet$")
+        versions = sorted(p for p in base.parent.iterdir() if pattern.match(p.name) and p != current)
+        cutoff = time.time() - KEEP_SECONDS
+        for old in versions[: max(len(versions) - KEEP_VERSIONS, 0)]:
+            try:
+                if old.stat().st_mtime < cutoff:
+                    old.unlink()
+            except FileNotFoundError:
+                continue  # another writer pruned it first
 
     def write_frame(self, name: str, frame: pl.DataFrame) -> int:
         """Replace a table with a Polars frame; returns the row count."""
