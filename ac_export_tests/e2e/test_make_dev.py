@@ -1,83 +1,121 @@
-"""End to end: `ac-export dev` (run by `make dev`) serves the assets, schedule and sensors, then stops."""
+"""`ac-export dev` (what `make dev` runs) with a stand-in for `dagster dev`: emulator, lists, env, stop.
+
+What `dagster dev` then serves (assets, the schedule and sensors in their default states) is the
+same workspace the webserver of the other end-to-end tests loads; here a small script takes its
+place and records what it was given, so the test stays fast.
+"""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
-import subprocess
+import socket
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 import pytest
 
+from ac_export.demo import dev
 from ac_export_tests.automation.conftest import copy_demo_config
-from ac_export_tests.e2e.stack import free_port, wait_for
+from ac_export_tests.e2e.stack import free_port
 
-pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
-
-OVERVIEW = """
-{
-  assetNodes { assetKey { path } }
-  workspaceOrError { ... on Workspace { locationEntries { loadStatus locationOrLoadError {
-    ... on RepositoryLocation { repositories {
-      schedules { name scheduleState { status } }
-      sensors { name sensorState { status } }
-    } }
-  } } } }
-}
+RECORDER = """
+import json, os, sys, time
+import httpx
+host = os.environ["ACTIVECAMPAIGN_API_HOST"]
+headers = {"Api-Token": os.environ["ACTIVECAMPAIGN_API_KEY"]}
+while (answer := httpx.get(host + "/api/3/lists", headers=headers)).status_code == 429:
+    time.sleep(float(answer.headers["Retry-After"]))
+lists = answer.json()
+record = {"argv": sys.argv[1:], "dagster_home": os.environ["DAGSTER_HOME"], "host": host, "lists": lists}
+open(os.environ["RECORD"], "w").write(json.dumps(record))
 """
 
 
-def _overview(url: str) -> dict[str, object] | None:
-    try:
-        response = httpx.post(f"{url}/graphql", json={"query": OVERVIEW}, timeout=30)
-    except httpx.HTTPError:
-        return None
-    data = response.json().get("data") if response.status_code == 200 else None
-    entries = data["workspaceOrError"]["locationEntries"] if data else []
-    return data if entries and all(e["loadStatus"] == "LOADED" for e in entries) else None
+@contextmanager
+def busy_port() -> Iterator[int]:
+    """A port that something already listens on."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        yield int(listener.getsockname()[1])
 
 
-def test_make_dev_serves_assets_schedule_and_sensors_then_stops_with_its_emulator(tmp_path: Path) -> None:
-    config_dir = copy_demo_config(tmp_path)
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A demo configuration and warehouse in tmp_path, and no DAGSTER_HOME set."""
+    monkeypatch.setenv("AC_EXPORT_CONFIG_DIR", str(copy_demo_config(tmp_path)))
+    monkeypatch.setenv("AC_EXPORT_WAREHOUSE", str(tmp_path / "warehouse"))
+    monkeypatch.setenv("AC_EXPORT_PACING_DIR", str(tmp_path / "pacing"))
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)
+    return tmp_path
+
+
+def _stand_in(monkeypatch: pytest.MonkeyPatch, script: str) -> list[str]:
+    seen: list[str] = []
+    real = dev.dagster_dev_command
+
+    def command(port: int) -> list[str]:
+        seen.extend(real(port))
+        return [sys.executable, "-c", script]
+
+    monkeypatch.setattr(dev, "dagster_dev_command", command)
+    return seen
+
+
+def test_dev_starts_the_emulator_with_the_demo_lists_and_hands_it_to_dagster(
+    project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    record = project / "record.json"
+    monkeypatch.setenv("RECORD", str(record))
+    dagster_dev = _stand_in(monkeypatch, RECORDER)
     ui_port, emulator_port = free_port(), free_port()
-    env = {
-        **os.environ,
-        "DAGSTER_HOME": str(tmp_path / "dagster_home"),
-        "AC_EXPORT_CONFIG_DIR": str(config_dir),
-        "AC_EXPORT_WAREHOUSE": str(tmp_path / "warehouse"),
-        "AC_EXPORT_PACING_DIR": str(tmp_path / "pacing"),
-    }
-    (tmp_path / "dagster_home").mkdir()
-    command = [str(Path(sys.executable).with_name("ac-export")), "dev", "--port", str(ui_port)]
-    log = (tmp_path / "dev.log").open("wb")
-    process = subprocess.Popen(
-        [*command, "--emulator-port", str(emulator_port)], env=env, stdout=log, stderr=subprocess.STDOUT
-    )
-    try:
-        data = wait_for("make dev's UI", lambda: _overview(f"http://127.0.0.1:{ui_port}"), 240, 2)
-        emulator = httpx.get(f"http://127.0.0.1:{emulator_port}/_emulator/stats", timeout=10)
-    finally:
-        process.send_signal(signal.SIGTERM)
-        code = process.wait(timeout=60)
-        log.close()
-    output = (tmp_path / "dev.log").read_text(errors="replace")
-    assert emulator.status_code == 200
-    assets = {"/".join(node["assetKey"]["path"]) for node in data["assetNodes"]}
-    assert {"sources/crm_records", "unified_profiles", "segment_members", "activecampaign_list"} <= assets
-    [location] = data["workspaceOrError"]["locationEntries"]
-    [repository] = location["locationOrLoadError"]["repositories"]
-    assert {s["name"]: s["scheduleState"]["status"] for s in repository["schedules"]} == {
-        "refresh_schedule": "RUNNING"
-    }
-    assert {s["name"]: s["sensorState"]["status"] for s in repository["sensors"]} == {
-        "segment_partitions_sensor": "RUNNING",
-        "segment_refresh_sensor": "RUNNING",
-        "source_files_sensor": "RUNNING",
-        "run_failure_sensor": "RUNNING",
-    }
-    assert f"Dagster UI:            http://127.0.0.1:{ui_port}" in output
-    assert code == 0, output[-3000:]
+    assert dev.run_dev(port=ui_port, emulator_port=emulator_port) == 0
+    seen = json.loads(record.read_text())
+    assert seen["host"] == f"http://127.0.0.1:{emulator_port}"
+    assert seen["dagster_home"] == str(dev.DAGSTER_HOME)
+    assert len(seen["lists"]["lists"]) == 14
+    assert dagster_dev[1:] == ["dev", "-h", "127.0.0.1", "-p", str(ui_port), "-w", str(dev.WORKSPACE)]
+    assert Path(dagster_dev[0]).name == "dagster"
+    banner = capsys.readouterr().out
+    assert f"Dagster UI:            http://127.0.0.1:{ui_port}" in banner
+    assert "refresh_schedule           RUNNING ('0 0,6,12,18 * * *' UTC)" in banner
+    assert "source_files_sensor        RUNNING" in banner
+    assert (project / "warehouse" / "emulator-state.json").exists()
     with pytest.raises(httpx.ConnectError):
         httpx.get(f"http://127.0.0.1:{emulator_port}/_emulator/stats", timeout=5)
+
+
+def test_sigterm_stops_dagster_dev_and_the_emulator(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The stand-in sends SIGTERM to `ac-export dev` (this process) and waits to be terminated itself.
+    _stand_in(monkeypatch, "import os, signal, time; os.kill(os.getppid(), signal.SIGTERM); time.sleep(60)")
+    previous = signal.getsignal(signal.SIGTERM)
+    emulator_port = free_port()
+    assert dev.run_dev(port=free_port(), emulator_port=emulator_port) == -signal.SIGTERM
+    assert signal.getsignal(signal.SIGTERM) is previous
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(f"http://127.0.0.1:{emulator_port}/_emulator/stats", timeout=5)
+
+
+def test_an_invalid_configuration_or_a_busy_port_is_one_line_and_exit_2(
+    project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _stand_in(monkeypatch, "raise SystemExit(0)")
+    config_dir = Path(os.environ["AC_EXPORT_CONFIG_DIR"])
+    automation = config_dir / "automation.yaml"
+    valid = automation.read_text()
+    automation.write_text(valid.replace("timezone: UTC", "timezone: Mars/Olympus"))
+    assert dev.run_dev(port=free_port(), emulator_port=free_port()) == 2
+    assert "configuration error:" in capsys.readouterr().err
+    automation.write_text(valid)
+    with busy_port() as port:
+        assert dev.run_dev(port=free_port(), emulator_port=port) == 2
+    error = capsys.readouterr().err
+    assert error.strip() == (
+        f"the emulator could not listen on 127.0.0.1:{port} (in use?); "
+        "stop what holds it or pass --emulator-port"
+    )

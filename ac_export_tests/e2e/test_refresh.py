@@ -26,8 +26,8 @@ def test_a_new_source_file_requests_exactly_one_refresh(world: World) -> None:
     assert tags[TRIGGER_TAG] == "source_files"
     assert tags[CHANGED_FILES_TAG] == LATE_SOURCE.split("/")[-1]
     assert tags["ac_export/refresh"] == "upstream"
-    later = world.sensor_ticks(SOURCE_FILES_SENSOR)[0]
-    assert later["status"] == "SKIPPED"
+    latest = world.sensor_ticks(SOURCE_FILES_SENSOR)[0]
+    assert (latest["status"], latest["skipReason"]) == ("SKIPPED", "Source files: no change.")
 
 
 def test_the_refresh_is_followed_by_one_run_per_configured_segment(world: World) -> None:

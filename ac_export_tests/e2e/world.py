@@ -7,6 +7,7 @@ does not have, so its export fails and the failure alert has something to report
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
 from contextlib import closing
 from pathlib import Path
 from typing import Any
@@ -33,7 +34,7 @@ def export_name(segment: str) -> str:
     return f"{segment}_to_activecampaign"
 
 
-def _rewrite(path: Path, change: Any) -> None:
+def _rewrite(path: Path, change: Callable[[dict[str, Any]], dict[str, Any]]) -> None:
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     path.write_text(yaml.safe_dump(change(data), sort_keys=False), encoding="utf-8")
 
