@@ -53,7 +53,9 @@ def demo_emulator(state_file: Path, port: int = 0) -> Iterator[tuple[EmulatorPro
     """Start the emulator with ActiveCampaign's real limits and a fresh key, on `port` (0: a free one)."""
     api_key = secrets.token_hex(16)
     state_file.parent.mkdir(parents=True, exist_ok=True)
-    emulator = EmulatorProcess(["--api-key", api_key, "--state", str(state_file), "--port", str(port)])
+    # The key goes through the environment, not the command line, where `ps` would show it.
+    environment = {**os.environ, "AC_EMULATOR_API_KEYS": api_key}
+    emulator = EmulatorProcess(["--state", str(state_file), "--port", str(port)], env=environment)
     try:
         yield emulator, api_key
     finally:

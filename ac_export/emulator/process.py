@@ -21,11 +21,13 @@ class EmulatorStartError(RuntimeError):
 class EmulatorProcess:
     """A running `python -m ac_export.emulator --port 0 …` and the URL it listens on."""
 
-    def __init__(self, args: list[str], timeout_s: float = STARTUP_TIMEOUT_S) -> None:
+    def __init__(
+        self, args: list[str], timeout_s: float = STARTUP_TIMEOUT_S, env: dict[str, str] | None = None
+    ) -> None:
         self._log = tempfile.NamedTemporaryFile(prefix="ac-emulator-", suffix=".log", delete=False)  # noqa: SIM115
         self.log_path = Path(self._log.name)
         command = [sys.executable, "-m", "ac_export.emulator", "--port", "0", *args]
-        self.process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=self._log, text=True)
+        self.process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=self._log, text=True, env=env)
         self.base_url = self._await_listening_line(timeout_s)
 
     def _await_listening_line(self, timeout_s: float) -> str:
