@@ -38,7 +38,7 @@ def prepared_warehouse(options: RunOptions, data_dir: Path) -> Warehouse:
     """The warehouse with every source ingested and unified for a data folder, built once."""
     warehouse = Warehouse(options.root / "pipeline" / data_dir.name)
     mark, fingerprint = warehouse.root / PREPARED_MARK, config_fingerprint(options.config_dir)
-    if not mark.exists() or mark.read_text() != fingerprint:
+    if not (mark.exists() and mark.read_text() == fingerprint and warehouse.exists(PROFILES_TABLE)):
         shutil.rmtree(warehouse.root, ignore_errors=True)
         params = {
             "data_dir": str(data_dir),
