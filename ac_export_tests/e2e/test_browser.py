@@ -19,6 +19,11 @@ from ac_export_tests.e2e.conftest import World
 pytestmark = [pytest.mark.e2e, pytest.mark.browser, pytest.mark.timeout(900)]
 
 CHROMIUM = Path("/usr/bin/chromium")
+MISSING = f"{CHROMIUM} is missing (apt-get install chromium)"
+if not CHROMIUM.exists() and os.environ.get("AC_EXPORT_REQUIRE_BROWSER") != "1":
+    # Skipped before the shared Dagster stack is started for nothing.
+    pytest.skip(MISSING, allow_module_level=True)
+
 SEGMENT = "california_email_subscribers"
 SHOWN_COUNTS = ("members", "added", "updated", "unchanged", "removed", "batches")
 UI_TIMEOUT_MS = 120_000
@@ -43,19 +48,11 @@ query Latest($partition: String!) {
 """
 
 
-def _require_chromium() -> None:
-    if CHROMIUM.exists():
-        return
-    message = f"{CHROMIUM} is missing (apt-get install chromium)"
-    if os.environ.get("AC_EXPORT_REQUIRE_BROWSER") == "1":
-        pytest.fail(f"AC_EXPORT_REQUIRE_BROWSER=1 but {message}")
-    pytest.skip(message)
-
-
 @pytest.fixture
 def page(tmp_path: Path) -> Iterator[Any]:
     """A page of a fresh headless chromium profile."""
-    _require_chromium()
+    if not CHROMIUM.exists():
+        pytest.fail(f"AC_EXPORT_REQUIRE_BROWSER=1 but {MISSING}")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
