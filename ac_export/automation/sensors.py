@@ -112,6 +112,11 @@ def segment_refresh_sensor(
     return [dg.RunRequest(run_key=run.run_key, partition_key=run.segment, tags=tags) for run in plan.runs]
 
 
+def _failure_sensor_description(url_env: str | None) -> str:
+    where = f" and, when ${url_env} is set, as a JSON POST to that URL" if url_env else ""
+    return f"Reports each failed run (segment, export, failed step, error) in the run's own log{where}."
+
+
 def build_run_failure_sensor(alerts: FailureAlerts, secret_env_vars: list[str]) -> dg.SensorDefinition:
     """The sensor that reports every failed run: in its run log, and to the webhook when one is set."""
 
@@ -119,8 +124,7 @@ def build_run_failure_sensor(alerts: FailureAlerts, secret_env_vars: list[str]) 
         name=RUN_FAILURE_SENSOR,
         default_status=dg.DefaultSensorStatus.RUNNING,
         minimum_interval_seconds=15,
-        description="Reports each failed run (segment, export, failed step, error) in the run's own log "
-        f"and, when ${alerts.webhook_url_env or '(none)'} is set, as a JSON POST to that URL.",
+        description=_failure_sensor_description(alerts.webhook_url_env),
     )
     def run_failure_sensor(
         context: dg.RunFailureSensorContext, project_config: ProjectConfigResource
