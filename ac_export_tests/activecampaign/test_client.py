@@ -15,7 +15,8 @@ from ac_export.activecampaign.errors import AuthenticationError, BulkValidationE
 from ac_export.activecampaign.pacing import AccountPacer, Limits
 from ac_export_tests.support.emulator import EmulatorHandle
 
-EXAMPLES = Path(__file__).resolve().parents[3] / "shared" / "reference" / "activecampaign-examples.json"
+# ActiveCampaign's official examples (shared/reference), copied beside the emulator's tests.
+EXAMPLES = Path(__file__).resolve().parents[1] / "emulator" / "fixtures" / "activecampaign-examples.json"
 
 
 def client_for(emulator: EmulatorHandle, **kwargs: Any) -> ActiveCampaignClient:
