@@ -6,7 +6,7 @@ and how records are unified is read from the YAML at run time, so edits apply to
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
+from typing import Literal, TypeVar
 
 import dagster as dg
 
@@ -46,22 +46,7 @@ def _profile_source_asset(name: str) -> dg.AssetsDefinition:
     def _source(
         context: dg.AssetExecutionContext, warehouse: WarehouseResource, project_config: ProjectConfigResource
     ) -> dg.MaterializeResult:
-        source = fail_on_user_error(
-            lambda: load_sources_config(project_config.path).profile_sources.get(name)
-        )
-        if source is None:
-            raise dg.Failure(
-                description=f"profile source {name!r} is no longer in sources.yaml; reload the code location"
-            )
-        report = fail_on_user_error(
-            lambda: ingest_profile_source(warehouse.get(), name, source, project_config.data_path)
-        )
-        context.log.info(
-            f"{name}: {report.accepted:,} of {report.rows_read:,} rows accepted, {report.rejected:,} rejected"
-        )
-        return dg.MaterializeResult(
-            metadata=_ingest_metadata(report, warehouse.get(), source.resolve_path(project_config.data_path))
-        )
+        return _ingest(context, warehouse, project_config, "profile", name)
 
     return _source
 
@@ -77,25 +62,35 @@ def _activity_source_asset(name: str, linked_source: str) -> dg.AssetsDefinition
     def _activity(
         context: dg.AssetExecutionContext, warehouse: WarehouseResource, project_config: ProjectConfigResource
     ) -> dg.MaterializeResult:
-        source = fail_on_user_error(
-            lambda: load_sources_config(project_config.path).activity_sources.get(name)
-        )
-        if source is None:
-            raise dg.Failure(
-                description=f"activity source {name!r} is no longer in sources.yaml; reload the code location"
-            )
-        report = fail_on_user_error(
-            lambda: ingest_activity_source(warehouse.get(), name, source, project_config.data_path)
-        )
-        context.log.info(
-            f"{name}: {report.accepted:,} of {report.rows_read:,} rows accepted, {report.rejected:,} rejected"
-        )
-        metadata = _ingest_metadata(report, warehouse.get(), source.resolve_path(project_config.data_path))
-        if report.unlinked is not None:
-            metadata["unlinked_rows"] = report.unlinked
-        return dg.MaterializeResult(metadata=metadata)
+        return _ingest(context, warehouse, project_config, "activity", name)
 
     return _activity
+
+
+def _ingest(
+    context: dg.AssetExecutionContext,
+    warehouse: WarehouseResource,
+    project_config: ProjectConfigResource,
+    kind: Literal["profile", "activity"],
+    name: str,
+) -> dg.MaterializeResult:
+    """Read one configured source file into the warehouse and describe what was kept and refused."""
+    config = fail_on_user_error(lambda: load_sources_config(project_config.path))
+    sources = config.profile_sources if kind == "profile" else config.activity_sources
+    source = sources.get(name)
+    if source is None:
+        raise dg.Failure(
+            description=f"{kind} source {name!r} is no longer in sources.yaml; reload the code location"
+        )
+    ingest = ingest_profile_source if kind == "profile" else ingest_activity_source
+    report = fail_on_user_error(lambda: ingest(warehouse.get(), name, source, project_config.data_path))  # type: ignore[arg-type]
+    context.log.info(
+        f"{name}: {report.accepted:,} of {report.rows_read:,} rows accepted, {report.rejected:,} rejected"
+    )
+    metadata = _ingest_metadata(report, warehouse.get(), source.resolve_path(project_config.data_path))
+    if report.unlinked is not None:
+        metadata["unlinked_rows"] = report.unlinked
+    return dg.MaterializeResult(metadata=metadata)
 
 
 def _unified_profiles_asset(source_names: list[str]) -> dg.AssetsDefinition:
