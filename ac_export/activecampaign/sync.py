@@ -148,7 +148,7 @@ def run_export(
             return _result(request, counts, UploadCounts(), client, con, started, created)
         ledger.mark_opted_out(con, request.name, counts.new_opt_outs)
         uploaded = _on_existing_list(client, export, lambda: _upload(request, client, con, settings, log))
-        _add_counts(uploaded, resumed)
+        uploaded.merge(resumed)
         _collect_rejections(con, request.name, since=opened_at)
         warehouse.write_query(
             REJECTIONS_TABLE.format(export=request.name), con, "SELECT * FROM run_rejections"
@@ -247,14 +247,6 @@ def _plan_line(request: ExportRequest, counts: plan.PlanCounts) -> str:
         f"opted out {counts.opted_out}, missing email {counts.rejected_missing_email}, invalid email "
         f"{counts.rejected_invalid_email}, duplicates folded {counts.duplicates_folded}"
     )
-
-
-def _add_counts(total: UploadCounts, extra: UploadCounts) -> None:
-    total.added += extra.added
-    total.updated += extra.updated
-    total.removed += extra.removed
-    total.rejected_by_activecampaign += extra.rejected_by_activecampaign
-    total.batches += extra.batches
 
 
 def _collect_rejections(con: duckdb.DuckDBPyConnection, export_name: str, since: datetime | None) -> None:

@@ -58,6 +58,14 @@ class UploadCounts:
         self.rejected_by_activecampaign += outcome.get("refused", 0)
         self.batches += batches
 
+    def merge(self, other: UploadCounts) -> None:
+        """Add another run's totals (e.g. batches resumed from an earlier run) to these."""
+        self.added += other.added
+        self.updated += other.updated
+        self.removed += other.removed
+        self.rejected_by_activecampaign += other.rejected_by_activecampaign
+        self.batches += other.batches
+
     @property
     def done(self) -> int:
         """Contacts settled, whatever ActiveCampaign answered."""
