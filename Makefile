@@ -20,12 +20,16 @@ demo: setup
 
 test: setup
 	$(BIN)/ruff check ac_export ac_export_tests
+	$(BIN)/lint-imports
+	$(BIN)/mypy
 	$(BIN)/dagster definitions validate -m ac_export.definitions
 	$(BIN)/pytest
 
 lint: setup
 	$(BIN)/ruff check ac_export ac_export_tests
 	$(BIN)/ruff format --check ac_export ac_export_tests
+	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 dev: setup
 	$(BIN)/ac-export dev

@@ -1,4 +1,4 @@
-"""The one `dg.Definitions` of ac_export: assets, checks, resources, schedules and sensors.
+"""The one `dg.Definitions` of ac_export: each area's definitions (`ac_export/defs/<area>/`), merged.
 
 Source assets, connection resources and the schedule and sensor settings (automation.yaml) follow
 the configuration at load time; segments, exports and everything else in the YAML files are read
@@ -12,54 +12,40 @@ from pathlib import Path
 import dagster as dg
 
 from ac_export import settings
-from ac_export.activecampaign.assets import build_export_asset, connection_resources
-from ac_export.automation.jobs import export_segment_job, refresh_job
-from ac_export.automation.schedules import build_refresh_schedule
-from ac_export.automation.segment_partitions import segment_partitions_sensor
-from ac_export.automation.sensors import (
-    build_run_failure_sensor,
-    build_source_files_sensor,
-    segment_refresh_sensor,
-)
-from ac_export.config.automation import load_automation_config
-from ac_export.config.exports import load_connections_config
-from ac_export.config.sources import load_sources_config
-from ac_export.profiles.assets import build_profile_assets
-from ac_export.profiles.checks import build_profile_checks
-from ac_export.resources import ProjectConfigResource, WarehouseResource
-from ac_export.segments.assets import build_segment_assets
+from ac_export.activecampaign.config import load_connections_config
+from ac_export.automation.config import load_automation_config
+from ac_export.defs.activecampaign import definitions as activecampaign
+from ac_export.defs.automation import definitions as automation
+from ac_export.defs.profiles import definitions as profiles
+from ac_export.defs.resources import ProjectConfigResource, WarehouseResource
+from ac_export.defs.segments import definitions as segments
+from ac_export.profiles.sources_config import load_sources_config
+
+
+def shared_defs(config_dir: Path) -> dg.Definitions:
+    """What every area uses: the warehouse, the configuration folder, the executor."""
+    return dg.Definitions(
+        resources={
+            "warehouse": WarehouseResource(),
+            "project_config": ProjectConfigResource(config_dir=str(config_dir)),
+        },
+        # One process per run, steps in order: parallelism comes from running segments side by side
+        # (one run each) and from DuckDB's own threads, and a process per step would cost more
+        # start-up than most steps take.
+        executor=dg.in_process_executor,
+    )
 
 
 def build_definitions(config_dir: Path) -> dg.Definitions:
     """Assemble the project's definitions from a configuration folder."""
     sources = load_sources_config(config_dir)
     connections = load_connections_config(config_dir)
-    automation = load_automation_config(config_dir)
-    api_key_env_vars = [connection.api_key_env for connection in connections.connections.values()]
-    return dg.Definitions(
-        assets=[
-            *build_profile_assets(sources),
-            *build_segment_assets(sources),
-            build_export_asset(connections),
-        ],
-        asset_checks=build_profile_checks(sources),
-        jobs=[refresh_job, export_segment_job],
-        schedules=[build_refresh_schedule(automation.refresh)],
-        sensors=[
-            segment_partitions_sensor,
-            segment_refresh_sensor,
-            build_source_files_sensor(automation.source_files),
-            build_run_failure_sensor(automation.alerts, api_key_env_vars),
-        ],
-        # One process per run, steps in order: parallelism comes from running segments side by side
-        # (one run each) and from DuckDB's own threads, and a process per step would cost more
-        # start-up than most steps take.
-        executor=dg.in_process_executor,
-        resources={
-            "warehouse": WarehouseResource(),
-            "project_config": ProjectConfigResource(config_dir=str(config_dir)),
-            **connection_resources(connections),
-        },
+    return dg.Definitions.merge(
+        shared_defs(config_dir),
+        profiles.build_defs(sources),
+        segments.build_defs(sources),
+        activecampaign.build_defs(connections),
+        automation.build_defs(load_automation_config(config_dir), connections),
     )
 
 

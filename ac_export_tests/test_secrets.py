@@ -24,14 +24,14 @@ import psutil
 import pytest
 
 import ac_export
-from ac_export.activecampaign.client import ActiveCampaignClient
-from ac_export.activecampaign.errors import ActiveCampaignError, AuthenticationError
-from ac_export.activecampaign.resource import ActiveCampaignResource
-from ac_export.config.project import load_project_config
+from ac_export.activecampaign.api.client import ActiveCampaignClient
+from ac_export.activecampaign.api.errors import ActiveCampaignError, AuthenticationError
 from ac_export.definitions import build_definitions
+from ac_export.defs.activecampaign.resources import ActiveCampaignResource
 from ac_export.demo.run import run_pipeline
 from ac_export.emulator.commands import API_KEYS_ENV
 from ac_export.emulator.process import EmulatorProcess
+from ac_export.project import load_project_config
 from ac_export_tests.support.emulator import EmulatorHandle
 from ac_export_tests.support.project import HOST_ENV, KEY_ENV, SEGMENT, TinyProject, write_project
 

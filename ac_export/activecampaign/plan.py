@@ -10,17 +10,14 @@ from dataclasses import dataclass, field
 
 import duckdb
 
+from ac_export.activecampaign.api.limits import MAX_CONTACT_BYTES
+from ac_export.activecampaign.config import Export
 from ac_export.activecampaign.emails import check_emails
-from ac_export.activecampaign.ledger import OPTED_OUT, REMOVED, SUBSCRIBED
-from ac_export.config.exports import Export
+from ac_export.contracts import MEASURES_TABLE, PROFILES_TABLE, members_table
+from ac_export.state.ledger import OPTED_OUT, REMOVED, SUBSCRIBED
 from ac_export.warehouse import Warehouse, scalar
 
-MEMBERS_TABLE = "segments/members/{segment}"
-PROFILES_TABLE = "profiles/unified_profiles"
-MEASURES_TABLE = "segments/customer_measures"
 SEND_OPS = ("remove", "update", "add")
-# One contact must fit in a bulk request of at most 399,999 bytes, with room for the envelope.
-MAX_CONTACT_BYTES = 399_000
 
 
 @dataclass
@@ -70,7 +67,7 @@ def load_contacts(
     attribute_types: dict[str, str],
 ) -> None:
     """`plan_source`: one row per current member with the mapped contact fields as text."""
-    members = warehouse.scan(MEMBERS_TABLE.format(segment=export.segment))
+    members = warehouse.scan(members_table(export.segment))
     mapping = export.fields
     columns = [f"nullif(lower(trim(CAST(d.{quote_identifier(mapping.email)} AS VARCHAR))), '') AS email"]
     for name in ("first_name", "last_name", "phone"):

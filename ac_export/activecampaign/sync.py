@@ -15,14 +15,17 @@ from datetime import datetime
 
 import duckdb
 
-from ac_export.activecampaign import ledger, plan
-from ac_export.activecampaign.client import ActiveCampaignClient
-from ac_export.activecampaign.errors import ActiveCampaignError, ExportStopped, NotFoundError
+from ac_export.activecampaign import plan
+from ac_export.activecampaign.api.client import ActiveCampaignClient
+from ac_export.activecampaign.api.errors import ActiveCampaignError, NotFoundError
+from ac_export.activecampaign.api.limits import MAX_CONTACTS_PER_BULK_REQUEST
+from ac_export.activecampaign.config import Export
+from ac_export.activecampaign.errors import ExportStopped
 from ac_export.activecampaign.upload import UploadCounts, Uploader, UploadSettings
-from ac_export.config.exports import Export
+from ac_export.contracts import ExportCounts, rejections_table
+from ac_export.state import ledger
 from ac_export.warehouse import Warehouse, scalar
 
-REJECTIONS_TABLE = "exports/{export}/rejections"
 REJECTION_SAMPLE_ROWS = 10
 
 
@@ -44,7 +47,7 @@ class ExportResult:
     """The outcome of one export: the counts users see as materialization metadata."""
 
     name: str
-    counts: dict[str, int | float]
+    counts: ExportCounts
     rejection_sample: list[tuple[str, str, str, str]]
     list_size: int
     created_fields: list[str]
@@ -126,7 +129,10 @@ def run_export(
     export = request.export
     field_ids, created = preflight(client, export, dry_run=request.dry_run)
     path = ledger.ledger_path(warehouse.root, request.account_host, export.list_id)
-    con = ledger.open_ledger(path, read_only=request.dry_run)
+    try:
+        con = ledger.open_ledger(path, read_only=request.dry_run)
+    except ledger.LedgerInUse as exc:
+        raise ExportStopped(str(exc)) from None
     opened_at = scalar(con, "SELECT now()::TIMESTAMP")
     try:
         resumed = UploadCounts()
@@ -151,7 +157,7 @@ def run_export(
         uploaded.merge(resumed)
         _collect_rejections(con, request.name, since=opened_at)
         warehouse.write_query(
-            REJECTIONS_TABLE.format(export=request.name), con, "SELECT * FROM run_rejections"
+            rejections_table(request.name), con, "SELECT * FROM run_rejections"
         )
         return _result(request, counts, uploaded, client, con, started, created)
     finally:
@@ -212,7 +218,9 @@ def _upload(
     log: logging.Logger,
 ) -> UploadCounts:
     """Record the plan's send queue in the ledger, then send and confirm it."""
-    ledger.enqueue(con, plan.send_queue_sql(), request.name, request.run_id)
+    ledger.enqueue(
+        con, plan.send_queue_sql(), request.name, request.run_id, MAX_CONTACTS_PER_BULK_REQUEST
+    )
     started = time.monotonic()
 
     def progress(done: UploadCounts, total: int) -> None:
@@ -273,24 +281,29 @@ def _result(
 ) -> ExportResult:
     duration = time.monotonic() - started
     planned = not request.dry_run and not skipped
-    sent = uploaded.added + uploaded.updated + uploaded.removed
-    values: dict[str, int | float] = {
-        "members": counts.members,
-        "added": uploaded.added if planned else (0 if skipped else counts.added),
-        "updated": uploaded.updated if planned else (0 if skipped else counts.updated),
-        "unchanged": counts.unchanged,
-        "removed": uploaded.removed if planned else (0 if skipped else counts.removed),
-        "opted_out": counts.opted_out,
-        "rejected_missing_email": counts.rejected_missing_email,
-        "rejected_invalid_email": counts.rejected_invalid_email,
-        "rejected_by_activecampaign": uploaded.rejected_by_activecampaign + counts.rejected_too_large,
-        "batches": uploaded.batches,
-        "requests": client.stats.requests,
-        "throttled": client.stats.throttled,
-        "retries": client.stats.retries,
-        "duration_s": round(duration, 3),
-        "contacts_per_s": round(sent / duration, 1) if duration > 0 else 0.0,
-    }
+    # A dry run reports what it would send; a skipped run sends nothing.
+    would = ExportCounts() if skipped else ExportCounts(
+        added=counts.added, updated=counts.updated, removed=counts.removed
+    )
+    done = ExportCounts(added=uploaded.added, updated=uploaded.updated, removed=uploaded.removed)
+    sent = done if planned else would
+    values = ExportCounts(
+        members=counts.members,
+        added=sent.added,
+        updated=sent.updated,
+        unchanged=counts.unchanged,
+        removed=sent.removed,
+        opted_out=counts.opted_out,
+        rejected_missing_email=counts.rejected_missing_email,
+        rejected_invalid_email=counts.rejected_invalid_email,
+        rejected_by_activecampaign=uploaded.rejected_by_activecampaign + counts.rejected_too_large,
+        batches=uploaded.batches,
+        requests=client.stats.requests,
+        throttled=client.stats.throttled,
+        retries=client.stats.retries,
+        duration_s=round(duration, 3),
+        contacts_per_s=round(done.sent / duration, 1) if duration > 0 else 0.0,
+    )
     size = scalar(con, f"SELECT count(*) FROM ledger WHERE status = '{ledger.SUBSCRIBED}'")
     # Emails in metadata are masked: the sample must say which rows failed without listing people.
     sample = con.execute(

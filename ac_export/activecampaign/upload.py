@@ -16,12 +16,12 @@ from dataclasses import dataclass, field
 
 import duckdb
 
-from ac_export.activecampaign import ledger
-from ac_export.activecampaign.client import ActiveCampaignClient, ImportStatus
-from ac_export.activecampaign.errors import ActiveCampaignError, BulkValidationError, NotFoundError
-from ac_export.activecampaign.pacing import RequestKind
+from ac_export.activecampaign.api.client import ActiveCampaignClient, ImportStatus
+from ac_export.activecampaign.api.errors import ActiveCampaignError, BulkValidationError, NotFoundError
+from ac_export.activecampaign.api.limits import MAX_BYTES_PER_BULK_REQUEST
+from ac_export.state import ledger
+from ac_export.state.pacer import RequestKind
 
-MAX_BYTES_PER_REQUEST = 399_999  # ActiveCampaign's bulk import payload limit
 # Batches whose contents are read from the ledger in one query (about 4 MB of contacts).
 READ_AHEAD_BATCHES = 40
 REFUSED_REASON = (
@@ -152,7 +152,7 @@ class Uploader:
     def _send(self, batch_no: int, to_send: deque[int]) -> None:
         """Queue one recorded batch; contacts refused by validation leave it with their reason."""
         contents = self._contents(batch_no, to_send)
-        if _body_size(contents) > MAX_BYTES_PER_REQUEST and len(contents) > 1:
+        if _body_size(contents) > MAX_BYTES_PER_BULK_REQUEST and len(contents) > 1:
             half = len(contents) // 2
             to_send.appendleft(ledger.split_batch(self.con, batch_no, [e for e, _ in contents[half:]]))
             contents = contents[:half]

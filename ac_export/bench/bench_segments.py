@@ -16,20 +16,18 @@ from pathlib import Path
 
 from ac_export.bench.run_options import RunOptions
 from ac_export.bench.worker import Figures, Params, peak_rss_bytes
-from ac_export.config.segments import SegmentsConfig
-from ac_export.config.sources import load_sources_config
-from ac_export.config.unify import load_unify_config
+from ac_export.contracts import MEASURES_TABLE, PROFILE_SOURCES_TABLE, PROFILES_TABLE, activity_table
 from ac_export.profiles.ingest import ingest_activity_source
 from ac_export.profiles.pipeline import build_profiles
+from ac_export.profiles.sources_config import load_sources_config
+from ac_export.profiles.unify_config import load_unify_config
+from ac_export.segments.config import SegmentsConfig
 from ac_export.segments.loading import load_project_segments
 from ac_export.segments.measures import compile_measures
 from ac_export.segments.membership import commit_membership, stage_membership
 from ac_export.segments.rules import compile_segment
 from ac_export.warehouse import Warehouse
 
-PROFILES_TABLE = "profiles/unified_profiles"
-LINKS_TABLE = "profiles/profile_sources"
-MEASURES_TABLE = "segments/customer_measures"
 SEGMENTS = 10
 PREPARED_MARK = ".prepared"
 
@@ -81,8 +79,8 @@ def segments_task(params: Params) -> Figures:
     query = compile_measures(
         config,
         warehouse.scan(PROFILES_TABLE),
-        warehouse.scan(LINKS_TABLE),
-        {name: warehouse.scan(f"activities/{name}") for name in activities},
+        warehouse.scan(PROFILE_SOURCES_TABLE),
+        {name: warehouse.scan(activity_table(name)) for name in activities},
     )
     with closing(warehouse.connect()) as con:
         profiles = warehouse.write_query(MEASURES_TABLE, con, query.sql, query.params)

@@ -18,13 +18,13 @@ from ac_export.bench.linking import load_link_records
 from ac_export.bench.run_options import RunOptions
 from ac_export.bench.truth import read_truth, truth_table
 from ac_export.bench.worker import Figures, Params, peak_rss_bytes
-from ac_export.config.sources import load_sources_config
-from ac_export.config.unify import load_unify_config
+from ac_export.contracts import PROFILE_SOURCES_TABLE
 from ac_export.profiles.ingest import open_connection
 from ac_export.profiles.match import link_records
 from ac_export.profiles.pipeline import build_profiles
 from ac_export.profiles.quality import PairwiseQuality, pairwise_quality
-from ac_export.profiles.unify import PROFILE_SOURCES_TABLE
+from ac_export.profiles.sources_config import load_sources_config
+from ac_export.profiles.unify_config import load_unify_config
 from ac_export.warehouse import Warehouse
 
 

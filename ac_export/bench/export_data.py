@@ -11,11 +11,11 @@ from datetime import datetime
 
 import polars as pl
 
+from ac_export.contracts import PROFILES_TABLE, members_table
 from ac_export.warehouse import Warehouse
 
 SEGMENT = "bench"
-PROFILES_TABLE = "profiles/unified_profiles"
-MEMBERS_TABLE = f"segments/members/{SEGMENT}"
+MEMBERS_TABLE = members_table(SEGMENT)
 ATTRIBUTE_TYPES = {
     "customer_id": "string",
     "email": "string",

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import duckdb
 
-from ac_export.config.sources import SourcesConfig
-from ac_export.config.unify import UnifyConfig
+from ac_export.profiles.sources_config import SourcesConfig
 from ac_export.profiles.unify import prepare_records
+from ac_export.profiles.unify_config import UnifyConfig
 from ac_export.warehouse import Warehouse
 
 

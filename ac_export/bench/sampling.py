@@ -20,14 +20,17 @@ def stream(seed: int, component: str) -> np.random.Generator:
 
 
 def choose(
-    rng: np.random.Generator, values: Sequence[str], size: int, weights: Sequence[float] | None = None
+    rng: np.random.Generator,
+    values: Sequence[str],
+    size: int,
+    weights: Sequence[float] | np.ndarray | None = None,
 ) -> pl.Series:
     """`size` values drawn from a vocabulary, uniformly or with (unnormalised) weights."""
     return pl.Series(values, dtype=pl.String).gather(pick_indices(rng, len(values), size, weights))
 
 
 def pick_indices(
-    rng: np.random.Generator, count: int, size: int, weights: Sequence[float] | None = None
+    rng: np.random.Generator, count: int, size: int, weights: Sequence[float] | np.ndarray | None = None
 ) -> np.ndarray:
     """`size` indices into a list of `count` items, uniformly or with (unnormalised) weights."""
     if weights is None:
@@ -69,10 +72,12 @@ def format_days(days: pl.Series, pattern: str) -> pl.Series:
     low, high = days.min(), days.max()
     if low is None or high is None:
         return pl.Series(days.name, [None] * len(days), dtype=pl.String)
-    first = EPOCH + timedelta(days=int(low))  # type: ignore[arg-type]
-    last = EPOCH + timedelta(days=int(high))  # type: ignore[arg-type]
+    # Day numbers are integers, whatever polars' union of possible min/max types says.
+    low, high = int(low), int(high)  # type: ignore[arg-type]
+    first = EPOCH + timedelta(days=low)
+    last = EPOCH + timedelta(days=high)
     labels = pl.date_range(first, last, interval="1d", eager=True).dt.strftime(pattern)
-    return labels.gather(days.cast(pl.Int64) - int(low)).alias(days.name)  # type: ignore[arg-type]
+    return labels.gather(days.cast(pl.Int64) - low).alias(days.name)
 
 
 def numbered(prefix: str, first: int, size: int) -> pl.Series:

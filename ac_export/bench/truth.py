@@ -10,7 +10,7 @@ import polars as pl
 
 from ac_export.bench.generate import CONFIG_DIR, TRUTH_FILE
 from ac_export.bench.records import KEY_COLUMNS
-from ac_export.config.sources import SourcesConfig, load_sources_config
+from ac_export.profiles.sources_config import SourcesConfig, load_sources_config
 
 TRUTH_SCHEMA = {"file": pl.String, "key": pl.String, "person_id": pl.Int64}
 

@@ -16,9 +16,9 @@ from pathlib import Path
 
 from ac_export import settings
 from ac_export.config.loading import ConfigError
-from ac_export.config.project import ProjectConfig, load_project_config
 from ac_export.demo.run import demo_client, demo_emulator, ensure_lists
 from ac_export.emulator.process import EmulatorStartError
+from ac_export.project import ProjectConfig, load_project_config
 
 DAGSTER_HOME = settings.PROJECT_ROOT / ".dagster_home"
 WORKSPACE = settings.PROJECT_ROOT / "workspace.yaml"

@@ -17,19 +17,23 @@ from pathlib import Path
 from typing import Any
 
 import dagster as dg
+import rich.box
+import rich.console
+import rich.table
 
 from ac_export import settings
-from ac_export.activecampaign.client import ActiveCampaignClient
-from ac_export.activecampaign.pacing import AccountPacer, Limits, pacing_state_dir
+from ac_export.activecampaign.account import open_client
+from ac_export.activecampaign.api.client import ActiveCampaignClient
+from ac_export.activecampaign.api.hosts import normalize_api_host
 from ac_export.config.loading import ConfigError
-from ac_export.config.project import ProjectConfig, load_project_config
+from ac_export.contracts import SEGMENTS_PARTITIONS, ExportCounts
 from ac_export.definitions import build_definitions
+from ac_export.defs.automation.jobs import EXPORT_SEGMENT_JOB, REFRESH_JOB
+from ac_export.defs.keys import EXPORT_ASSET_KEY, SEGMENT_MEMBERS_KEY, UNIFIED_PROFILES_KEY
 from ac_export.emulator.process import EmulatorProcess, EmulatorStartError
-from ac_export.segments.partitions import segments_partitions
+from ac_export.project import ProjectConfig, load_project_config
 
-EXPORT_KEY = dg.AssetKey("activecampaign_list")
 DEMO_EMULATOR_PORT = 8787
-MEMBERS_KEY = dg.AssetKey("segment_members")
 
 
 @dataclass
@@ -38,7 +42,7 @@ class SegmentOutcome:
 
     segment: str
     members: int | None
-    export: dict[str, Any]
+    export: ExportCounts | None
     list_id: int | None
     list_members: int | None
     error: str | None
@@ -64,7 +68,7 @@ def demo_emulator(state_file: Path, port: int = 0) -> Iterator[tuple[EmulatorPro
 
 def demo_client(base_url: str, api_key: str) -> ActiveCampaignClient:
     """A paced client for the demo's own setup calls (creating lists, reading their sizes)."""
-    return ActiveCampaignClient(base_url, api_key, pacer=AccountPacer(base_url, Limits(), pacing_state_dir()))
+    return open_client(normalize_api_host(base_url), api_key)
 
 
 def ensure_lists(client: ActiveCampaignClient, project: ProjectConfig) -> None:
@@ -93,38 +97,20 @@ def _latest_metadata(instance: dg.DagsterInstance, key: dg.AssetKey, partition: 
 
 
 def run_pipeline(defs: dg.Definitions, instance: dg.DagsterInstance, project: ProjectConfig) -> list[str]:
-    """Materialize sources → profiles → measures, then each segment and its exports; returns failures."""
-    assets = list(defs.assets or [])
-    checks = list(defs.asset_checks or [])
-    resources = dict(defs.resources or {})
-    unpartitioned = dg.AssetSelection.all() - dg.AssetSelection.assets(MEMBERS_KEY, EXPORT_KEY)
+    """Run `refresh`, then `export_segment` once per segment, as the sensors would; returns failures."""
     started = time.monotonic()
-    result = dg.materialize(
-        [*assets, *checks],
-        selection=unpartitioned,
-        instance=instance,
-        resources=resources,
-        raise_on_error=False,
-    )
+    result = defs.resolve_job_def(REFRESH_JOB).execute_in_process(instance=instance, raise_on_error=False)
     if not result.success:
         return [f"profiles and measures: {_failure_text(result)}"]
     _echo(f"  sources, profiles and measures built in {time.monotonic() - started:.1f} s")
     segments = list(project.segments.segments)
-    known = set(instance.get_dynamic_partitions(segments_partitions.name or "segments"))
-    instance.add_dynamic_partitions(
-        segments_partitions.name or "segments", [s for s in segments if s not in known]
-    )
+    known = set(instance.get_dynamic_partitions(SEGMENTS_PARTITIONS))
+    instance.add_dynamic_partitions(SEGMENTS_PARTITIONS, [s for s in segments if s not in known])
+    export_job = defs.resolve_job_def(EXPORT_SEGMENT_JOB)
     failures = []
     for segment in segments:
         started = time.monotonic()
-        result = dg.materialize(
-            [*assets, *checks],
-            selection=[MEMBERS_KEY, EXPORT_KEY],
-            partition_key=segment,
-            instance=instance,
-            resources=resources,
-            raise_on_error=False,
-        )
+        result = export_job.execute_in_process(instance=instance, partition_key=segment, raise_on_error=False)
         status = "ok" if result.success else "FAILED"
         _echo(f"  segment {segment}: {status} in {time.monotonic() - started:.1f} s")
         if not result.success:
@@ -138,23 +124,17 @@ def summarise(
     """Read each segment's latest counts back from Dagster."""
     outcomes = []
     for segment in project.segments.segments:
-        members = _latest_metadata(instance, MEMBERS_KEY, segment).get("members")
-        export = _latest_metadata(instance, EXPORT_KEY, segment)
+        members = _latest_metadata(instance, SEGMENT_MEMBERS_KEY, segment).get("members")
+        metadata = _latest_metadata(instance, EXPORT_ASSET_KEY, segment)
+        export = ExportCounts.from_mapping(metadata) if metadata else None
         list_ids = [e.list_id for e in project.exports.for_segment(segment).values()]
         list_id = list_ids[0] if list_ids else None
         outcomes.append(SegmentOutcome(segment, members, export, list_id, sizes.get(list_id or -1), None))
     return outcomes
 
 
-COLUMNS = (  # (heading, width, metadata key)
-    ("added", 6, "added"),
-    ("updated", 7, "updated"),
-    ("unchanged", 9, "unchanged"),
-    ("removed", 7, "removed"),
-    ("opted out", 9, "opted_out"),
-    ("seconds", 7, "duration_s"),
-)
-REJECTION_KEYS = ("rejected_missing_email", "rejected_invalid_email", "rejected_by_activecampaign")
+# (heading, count) of the demo's table, in order.
+COLUMNS = (("added", "added"), ("updated", "updated"), ("unchanged", "unchanged"), ("removed", "removed"))
 
 
 def print_summary(profiles: dict[str, Any], outcomes: list[SegmentOutcome]) -> None:
@@ -165,18 +145,24 @@ def print_summary(profiles: dict[str, Any], outcomes: list[SegmentOutcome]) -> N
         f"profiles ({profiles.get('multi_source_profiles', '?'):,} from more than one source)."
     )
     _echo()
-    header = f"{'segment':<30} {'members':>7} {'list':>4} " + " ".join(f"{h:>{w}}" for h, w, _ in COLUMNS)
-    header += f" {'rejected':>8} {'in list':>7}"
-    _echo(header)
-    _echo("-" * len(header))
+    table = rich.table.Table(box=rich.box.SIMPLE_HEAD, pad_edge=False)
+    table.add_column("segment")
+    headings = ("members", "list", *(h for h, _ in COLUMNS), "opted out", "seconds", "rejected", "in list")
+    for heading in headings:
+        table.add_column(heading, justify="right")
     for o in outcomes:
-        cells = " ".join(f"{o.export.get(key, '-')!s:>{width}}" for _, width, key in COLUMNS)
-        rejected = sum(int(o.export.get(key, 0)) for key in REJECTION_KEYS)
-        members = "-" if o.members is None else o.members
-        in_list = "-" if o.list_members is None else o.list_members
-        _echo(f"{o.segment:<30} {members:>7} {o.list_id or '-':>4} {cells} {rejected:>8} {in_list:>7}")
-    _echo()
+        c = o.export
+        cells = [str(getattr(c, name)) for _, name in COLUMNS] if c else ["-"] * len(COLUMNS)
+        tail = [str(c.opted_out), str(c.duration_s), str(c.rejected)] if c else ["-", "-", "-"]
+        table.add_row(
+            o.segment, _cell(o.members), _cell(o.list_id), *cells, *tail, _cell(o.list_members)
+        )
+    rich.console.Console(width=160).print(table)
     _echo("'in list' is what the emulator reports as subscribed to the segment's list after the run.")
+
+
+def _cell(value: int | None) -> str:
+    return "-" if value is None else str(value)
 
 
 def run_demo() -> int:
@@ -215,7 +201,7 @@ def _run_against_emulator(config_dir: Path, project: ProjectConfig, state_file: 
             failures = run_pipeline(defs, instance, project)
             list_ids = sorted({e.list_id for e in project.exports.exports.values()})
             sizes = {list_id: client.count_list_contacts(list_id) for list_id in list_ids}
-            profiles = _latest_metadata(instance, dg.AssetKey("unified_profiles"), None)
+            profiles = _latest_metadata(instance, UNIFIED_PROFILES_KEY, None)
             print_summary(profiles, summarise(instance, project, sizes))
     for failure in failures:
         print(f"FAILED {failure}", file=sys.stderr)

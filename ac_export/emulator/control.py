@@ -102,8 +102,9 @@ async def bounce(request: Request, emulator: Emulator) -> Response:
     account = emulator.account
     account.bounces.add(email_key(email))
     contact = account.contact_by_email(email)
-    for membership in account.memberships_of(contact.id) if contact else []:
-        if membership.status == SUBSCRIBED:
+    memberships = account.memberships_of(contact.id) if contact else []
+    for membership in memberships:
+        if contact and membership.status == SUBSCRIBED:
             account.set_membership(contact.id, membership.list, BOUNCED_STATUS)
     emulator.mutations += 1
     return json_response({"email": email, "bounced": True})

@@ -32,7 +32,9 @@ class EmulatorProcess:
 
     def _await_listening_line(self, timeout_s: float) -> str:
         lines: list[str] = []
-        reader = threading.Thread(target=lambda: lines.append(self.process.stdout.readline()), daemon=True)
+        stdout = self.process.stdout
+        assert stdout is not None  # started with stdout=PIPE
+        reader = threading.Thread(target=lambda: lines.append(stdout.readline()), daemon=True)
         reader.start()
         reader.join(timeout_s)
         line = lines[0].strip() if lines else ""

@@ -16,9 +16,10 @@ from pathlib import Path
 
 import duckdb
 
-from ac_export.config.sources import ActivitySource, FileSource, ProfileSource
+from ac_export import contracts
 from ac_export.profiles.parsing import given_sql, problem_sql, text_sql, typed_sql
 from ac_export.profiles.reading import RAW_TEXT_LIMIT, column_types, quote_ident, quote_literal, read_raw
+from ac_export.profiles.sources_config import ActivitySource, FileSource, ProfileSource
 from ac_export.warehouse import Warehouse
 
 SAMPLE_SIZE = 5
@@ -53,7 +54,7 @@ def ingest_profile_source(
     with open_connection() as con:
         _stage(con, source, source.resolve_path(data_dir), link_column=None)
         select = f"SELECT _key AS source_key, {_attribute_list(source)}, _row FROM typed"
-        return _write(con, warehouse, f"sources/{name}", select, source)
+        return _write(con, warehouse, contracts.source_table(name), select, source)
 
 
 def ingest_activity_source(
@@ -66,8 +67,8 @@ def ingest_activity_source(
             f"SELECT _key AS activity_id, {quote_literal(source.links_to.source)} AS profile_source, "
             f"_link AS profile_key, {_attribute_list(source)}, _row FROM typed"
         )
-        report = _write(con, warehouse, f"activities/{name}", select, source)
-        linked_table = f"sources/{source.links_to.source}"
+        report = _write(con, warehouse, contracts.activity_table(name), select, source)
+        linked_table = contracts.source_table(source.links_to.source)
         if not warehouse.exists(linked_table):
             return report
         unlinked = con.execute(

@@ -22,11 +22,11 @@ import polars as pl
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from ac_export.config.sources import SourcesConfig
-from ac_export.config.unify import Condition, Normaliser, Rule, UnifyConfig, rule_sources
 from ac_export.profiles.normalize import normalised_sql
 from ac_export.profiles.phones import PHONE_MAP
 from ac_export.profiles.reading import quote_ident, quote_literal
+from ac_export.profiles.sources_config import SourcesConfig
+from ac_export.profiles.unify_config import Condition, Normaliser, Rule, UnifyConfig, rule_sources
 
 
 @dataclass(frozen=True)

@@ -16,10 +16,10 @@ depends on row order.
 
 from __future__ import annotations
 
-from ac_export.config.sources import SourcesConfig
-from ac_export.config.unify import MergeConfig, Policy
 from ac_export.profiles.reading import quote_ident
 from ac_export.profiles.schema import CANONICAL_ATTRIBUTES, DUCKDB_TYPES
+from ac_export.profiles.sources_config import SourcesConfig
+from ac_export.profiles.unify_config import MergeConfig, Policy
 
 # Ranking keys are packed into one HUGEINT, smallest wins: arg_min over an integer is about twice
 # as fast as over a struct of the same fields. Field widths (bits), most significant first:

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from ac_export.config.unify import Normaliser
 from ac_export.profiles.reading import quote_ident
+from ac_export.profiles.unify_config import Normaliser
 
 TEXT_ORDER: tuple[Normaliser, ...] = (
     "accents",

@@ -6,9 +6,9 @@ malformed birth date is still a person.
 
 from __future__ import annotations
 
-from ac_export.config.sources import FileSource, ValueType
 from ac_export.profiles.reading import quote_ident, quote_literal
 from ac_export.profiles.schema import DUCKDB_TYPES
+from ac_export.profiles.sources_config import FileSource, ValueType
 
 _INTEGER_TEXT = r"^[+-]?[0-9]+(\.0*)?$"
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from ac_export.config.sources import SourcesConfig
-from ac_export.config.unify import UnifyConfig
 from ac_export.profiles.ingest import IngestReport, ingest_profile_source
+from ac_export.profiles.sources_config import SourcesConfig
 from ac_export.profiles.unify import UnifyReport, unify
+from ac_export.profiles.unify_config import UnifyConfig
 from ac_export.warehouse import Warehouse
 
 

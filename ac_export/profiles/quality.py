@@ -13,10 +13,10 @@ from pathlib import Path
 
 import polars as pl
 
-from ac_export.config.sources import SourcesConfig
 from ac_export.profiles.ingest import open_connection
 from ac_export.profiles.parsing import text_sql
 from ac_export.profiles.reading import quote_literal, read_raw
+from ac_export.profiles.sources_config import SourcesConfig
 
 
 @dataclass(frozen=True)

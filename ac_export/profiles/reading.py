@@ -16,7 +16,7 @@ from pathlib import Path
 
 import duckdb
 
-from ac_export.config.sources import FileSource
+from ac_export.profiles.sources_config import FileSource
 
 RAW_TEXT_LIMIT = 300
 # DuckDB gives up on a CSV before reading any record when its first lines do not parse as configured.

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 import duckdb
 
-from ac_export.config.sources import ProfileSource, SourcesConfig
-from ac_export.config.unify import UnifyConfig
+from ac_export import contracts
+from ac_export.contracts import PROFILE_SOURCES_TABLE, PROFILES_TABLE
 from ac_export.profiles.identity import IdentityOutcome, assign_ids
 from ac_export.profiles.ingest import open_connection
 from ac_export.profiles.match import RuleOutcome, link_records
@@ -22,10 +22,9 @@ from ac_export.profiles.merge import profiles_sql, ranked_sql
 from ac_export.profiles.normalize import email_sql
 from ac_export.profiles.phones import PHONE_MAP, map_phones
 from ac_export.profiles.reading import quote_ident, quote_literal
+from ac_export.profiles.sources_config import ProfileSource, SourcesConfig
+from ac_export.profiles.unify_config import UnifyConfig
 from ac_export.warehouse import Warehouse
-
-PROFILES_TABLE = "profiles/unified_profiles"
-PROFILE_SOURCES_TABLE = "profiles/profile_sources"
 
 
 class UnifyError(Exception):
@@ -97,7 +96,7 @@ def prepare_records(
 def _source_select(
     con: duckdb.DuckDBPyConnection, warehouse: Warehouse, name: str, source: ProfileSource
 ) -> str:
-    table = f"sources/{name}"
+    table = contracts.source_table(name)
     if not warehouse.exists(table):
         raise UnifyError(
             f"{table} has not been materialized yet; materialize the sources before unified_profiles"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from ac_export.config.segments import ResolvedGuard
+from ac_export.segments.config import ResolvedGuard
 from ac_export.segments.membership import MembershipChange
 
 

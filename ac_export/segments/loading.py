@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ac_export.config.segments import SegmentsConfig, load_segments_config
-from ac_export.config.sources import load_sources_config
+from ac_export.profiles.sources_config import load_sources_config
+from ac_export.segments.config import SegmentsConfig, load_segments_config
 
 
 def load_project_segments(config_dir: Path) -> SegmentsConfig:

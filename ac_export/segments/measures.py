@@ -16,8 +16,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 
-from ac_export.config.segments import Measure, SegmentsConfig, iter_conditions
 from ac_export.profiles.schema import DUCKDB_TYPES
+from ac_export.segments.config import Measure, SegmentsConfig, iter_conditions
 from ac_export.segments.rules import RuleContext, compile_rule
 from ac_export.segments.sql import CompiledQuery, Parameters, quote_identifier
 

@@ -14,15 +14,11 @@ from datetime import datetime, timedelta
 
 import duckdb
 
+from ac_export.contracts import members_table
 from ac_export.segments.sql import CompiledQuery
 from ac_export.warehouse import Warehouse
 
 SPELL_COLUMNS = "customer_id VARCHAR, joined_at TIMESTAMP, left_at TIMESTAMP, evaluated_at TIMESTAMP"
-
-
-def members_table(segment: str) -> str:
-    """The warehouse table of a segment's membership spells."""
-    return f"segments/members/{segment}"
 
 
 @dataclass(frozen=True)

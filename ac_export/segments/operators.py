@@ -128,7 +128,7 @@ def _range(kind: AttributeType, operand: object) -> tuple[object, object]:
     if not isinstance(operand, list) or len(operand) != 2:
         raise ValueError("operator 'between' needs a list of two values [low, high] (both included)")
     low, high = (coerce_scalar(kind, item) for item in operand)
-    if low > high:  # type: ignore[operator]
+    if low > high:  # type: ignore[operator]  # both coerced to the attribute's one comparable type
         raise ValueError(f"'between' needs low <= high; swap {low!r} and {high!r}")
     return low, high
 

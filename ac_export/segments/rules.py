@@ -11,8 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from ac_export.config.segments import Rule, SegmentsConfig
 from ac_export.profiles.schema import AttributeType
+from ac_export.segments.config import Rule, SegmentsConfig
 from ac_export.segments.operators import OPERATORS, normalize_operand
 from ac_export.segments.sql import CompiledQuery, Parameters, quote_identifier
 

@@ -10,9 +10,9 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from ac_export.activecampaign.resource import ActiveCampaignResource
+from ac_export.activecampaign.config import Export, FieldMapping
 from ac_export.activecampaign.sync import ExportRequest, ExportResult, run_export
-from ac_export.config.exports import Export, FieldMapping
+from ac_export.defs.activecampaign.resources import ActiveCampaignResource
 from ac_export.warehouse import Warehouse
 from ac_export_tests.support.emulator import EmulatorHandle
 

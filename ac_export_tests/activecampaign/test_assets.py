@@ -9,9 +9,12 @@ import dagster as dg
 import pytest
 import yaml
 
-from ac_export.activecampaign.assets import COUNT_KEYS, EXPORT_ASSET_KEY, build_export_asset, resource_key
-from ac_export.config.exports import load_connections_config
-from ac_export.resources import ProjectConfigResource, WarehouseResource
+from ac_export.activecampaign.config import load_connections_config
+from ac_export.contracts import ExportCounts
+from ac_export.defs.activecampaign.assets import build_export_asset
+from ac_export.defs.activecampaign.resources import resource_key
+from ac_export.defs.keys import EXPORT_ASSET_KEY
+from ac_export.defs.resources import ProjectConfigResource, WarehouseResource
 from ac_export_tests.activecampaign.conftest import SEGMENT, ExportWorld
 
 DATA_CONFIG = Path(__file__).resolve().parents[2] / "data" / "config"
@@ -82,8 +85,8 @@ def test_materialization_reports_exactly_the_promised_counts(
     assert result.success
     [materialization] = result.asset_materializations_for_node("activecampaign_list")
     metadata = {key: value.value for key, value in materialization.metadata.items()}
-    assert set(COUNT_KEYS) <= set(metadata)
-    assert set(metadata) - set(COUNT_KEYS) == {"dagster/row_count", "exports", "rejections"}
+    assert set(ExportCounts.names()) <= set(metadata)
+    assert set(metadata) - set(ExportCounts.names()) == {"dagster/row_count", "exports", "rejections"}
     assert metadata["members"] == metadata["added"] == metadata["dagster/row_count"] == 30
     assert materialization.partition == SEGMENT
     assert loyal_world.subscribed() == loyal_world.expected()

@@ -56,10 +56,10 @@ def test_every_hostile_email_is_subscribed_normalised_or_rejected_with_its_reaso
     expected = {outcome for outcome in EMAILS.values() if not outcome.startswith("rejected_")}
     assert world.subscribed() == expected
     counted = sum(
-        int(result.counts[key])
+        int(result.counts.as_dict()[key])
         for key in ("added", "rejected_missing_email", "rejected_invalid_email", "rejected_by_activecampaign")
     )
-    assert counted == result.counts["members"] == len(EMAILS)
+    assert counted == result.counts.members == len(EMAILS)
 
 
 def test_an_address_and_its_punycode_twin_are_one_contact(world: ExportWorld) -> None:
@@ -99,7 +99,7 @@ def test_hostile_values_are_sent_verbatim_and_nulls_leave_fields_out(world: Expo
 
     result = world.run()
 
-    assert result.counts["added"] == 2
+    assert result.counts.added == 2
     with world.emulator.api() as api:
         contact = api.get("/contacts", params={"email": "person0@example.com"}).json()["contacts"][0]
         bare = api.get("/contacts", params={"email": "person1@example.com"}).json()["contacts"][0]
@@ -117,6 +117,6 @@ def test_a_megabyte_field_rejects_only_its_contact_with_the_size_in_the_reason(w
     table = world.warehouse.read_frame("exports/test_export/rejections")
     assert table["customer_id"].to_list() == [big]
     assert "bytes, over ActiveCampaign's 399,999-byte request limit" in table["reason"][0]
-    assert result.counts["rejected_by_activecampaign"] == 1
+    assert result.counts.rejected_by_activecampaign == 1
     assert world.subscribed() == {"person1@example.com"}
     assert small not in table["customer_id"].to_list()

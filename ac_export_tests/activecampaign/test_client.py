@@ -10,9 +10,10 @@ from typing import Any
 import httpx
 import pytest
 
-from ac_export.activecampaign.client import ActiveCampaignClient
-from ac_export.activecampaign.errors import AuthenticationError, BulkValidationError, NotFoundError
-from ac_export.activecampaign.pacing import AccountPacer, Limits
+from ac_export.activecampaign.api.client import ActiveCampaignClient
+from ac_export.activecampaign.api.errors import AuthenticationError, BulkValidationError, NotFoundError
+from ac_export.activecampaign.api.limits import Limits
+from ac_export.state.pacer import AccountPacer
 from ac_export_tests.support.emulator import EmulatorHandle
 
 # ActiveCampaign's official examples (shared/reference), copied beside the emulator's tests.

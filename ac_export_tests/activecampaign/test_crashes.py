@@ -30,7 +30,7 @@ from typing import Any
 import duckdb
 import pytest
 
-from ac_export.activecampaign.ledger import ledger_path
+from ac_export.state.ledger import ledger_path
 from ac_export_tests.activecampaign.conftest import ATTRIBUTE_TYPES, ExportWorld
 from ac_export_tests.support import export_driver
 

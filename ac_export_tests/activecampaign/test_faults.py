@@ -11,13 +11,14 @@ from pathlib import Path
 
 import dagster as dg
 
-from ac_export.activecampaign.assets import EXPORT_ASSET_KEY, build_export_asset
-from ac_export.activecampaign.client import ActiveCampaignClient
-from ac_export.activecampaign.resource import ActiveCampaignResource
+from ac_export.activecampaign.api.client import ActiveCampaignClient
+from ac_export.activecampaign.config import load_connections_config
 from ac_export.activecampaign.sync import ExportRequest, ExportResult, run_export
 from ac_export.activecampaign.upload import UploadSettings
-from ac_export.config.exports import load_connections_config
-from ac_export.resources import ProjectConfigResource, WarehouseResource
+from ac_export.defs.activecampaign.assets import build_export_asset
+from ac_export.defs.activecampaign.resources import ActiveCampaignResource
+from ac_export.defs.keys import EXPORT_ASSET_KEY
+from ac_export.defs.resources import ProjectConfigResource, WarehouseResource
 from ac_export_tests.activecampaign.conftest import ATTRIBUTE_TYPES, SEGMENT, ExportWorld
 from ac_export_tests.support.project import write_project
 
@@ -85,11 +86,11 @@ def test_exports_under_ten_percent_faults_equal_the_segment_and_count_every_retr
     reads += checking
 
     stats = world.emulator.stats()
-    totals = {key: int(first.counts[key]) + int(second.counts[key]) for key in COUNTED}
+    totals = {key: int(first.counts.as_dict()[key]) + int(second.counts.as_dict()[key]) for key in COUNTED}
     assert subscribed == world.expected()
     assert unsubscribed == {f"person{int(c[1:])}@example.com" for c in left}
-    assert (first.counts["added"], second.counts["added"]) == (1500, 250)
-    assert (second.counts["updated"], second.counts["removed"]) == (200, 150)
+    assert (first.counts.added, second.counts.added) == (1500, 250)
+    assert (second.counts.updated, second.counts.removed) == (200, 150)
     # No contact duplicated: the account holds exactly the people ever exported, although retried
     # imports (after a connection dropped once ActiveCampaign had queued one) were queued twice.
     assert stats["contacts"] == 1750

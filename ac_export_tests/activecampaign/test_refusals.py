@@ -14,8 +14,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from ac_export.activecampaign.errors import ActiveCampaignError, AuthenticationError
-from ac_export.activecampaign.ledger import ledger_path
+from ac_export.activecampaign.api.errors import ActiveCampaignError, AuthenticationError
+from ac_export.state.ledger import ledger_path
 from ac_export.warehouse import Warehouse
 from ac_export_tests.activecampaign.conftest import SEGMENT, ExportWorld
 from ac_export_tests.support.emulator import running_emulator
@@ -72,8 +72,8 @@ def test_contact_limit_refusals_are_counted_explained_and_sent_again_once_raised
 
     limited = world.run()
 
-    assert limited.counts["added"] == 400
-    assert limited.counts["rejected_by_activecampaign"] == 200
+    assert limited.counts.added == 400
+    assert limited.counts.rejected_by_activecampaign == 200
     table = world.warehouse.read_frame("exports/test_export/rejections")
     assert table.height == 200 and set(table["kind"]) == {"rejected_by_activecampaign"}
     assert all("contact limit" in reason for reason in table["reason"])
@@ -83,7 +83,7 @@ def test_contact_limit_refusals_are_counted_explained_and_sent_again_once_raised
     world.emulator.configure(contact_limit=1000)  # the fix: a bigger plan
     fixed = world.run()
 
-    assert (fixed.counts["added"], fixed.counts["rejected_by_activecampaign"]) == (200, 0)
+    assert (fixed.counts.added, fixed.counts.rejected_by_activecampaign) == (200, 0)
     assert world.subscribed() == world.expected() == subscribed_in_ledger(world)
 
 
@@ -103,7 +103,7 @@ def test_list_deleted_mid_run_stops_with_the_fix_and_a_new_list_gets_the_segment
     assert "set its new id as list_id in exports.yaml" in str(error)
     new_list = world.emulator.create_list("testers again")
     result = world.run(world.export(list_id=new_list))
-    assert result.counts["added"] == 1500
+    assert result.counts.added == 1500
     assert world.emulator.list_members(new_list) == world.expected() == subscribed_in_ledger(world, new_list)
 
 
@@ -145,7 +145,7 @@ def test_excluded_and_bounced_addresses_are_explained_never_recorded_and_a_fixed
     first = world.run()
 
     rows = ledger_rows(world)
-    assert first.counts["rejected_by_activecampaign"] == 2
+    assert first.counts.rejected_by_activecampaign == 2
     assert {rows["person3@example.com"][0], rows["person5@example.com"][0]} == {"refused"}
     assert "exclusion list" in str(rows["person3@example.com"][1])
     assert "bounce" in str(rows["person5@example.com"][1])
@@ -157,8 +157,8 @@ def test_excluded_and_bounced_addresses_are_explained_never_recorded_and_a_fixed
     world.profiles["c00005"]["email"] = "person5.new@example.com"  # the fix: a working address
     second = world.run()
 
-    assert second.counts["added"] == 1 and "person5.new@example.com" in world.subscribed()
+    assert second.counts.added == 1 and "person5.new@example.com" in world.subscribed()
     # The excluded address is tried again and refused again; the bounced one's update is refused.
-    assert second.counts["rejected_by_activecampaign"] == 2
+    assert second.counts.rejected_by_activecampaign == 2
     assert ledger_rows(world)["person7@example.com"][0] == "refused"
     assert subscribed_in_ledger(world) == world.subscribed()

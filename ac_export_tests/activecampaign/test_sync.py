@@ -5,8 +5,8 @@ from __future__ import annotations
 import duckdb
 import pytest
 
-from ac_export.activecampaign.ledger import ledger_path
 from ac_export.activecampaign.sync import ExportStopped
+from ac_export.state.ledger import ledger_path
 from ac_export_tests.activecampaign.conftest import ExportWorld
 
 
@@ -23,11 +23,11 @@ def test_list_equals_segment_members_with_valid_email(world: ExportWorld) -> Non
     result = world.run()
 
     assert world.subscribed() == world.expected() - {"not an email"}
-    assert result.counts["members"] == 600
-    assert result.counts["added"] == 597
-    assert result.counts["rejected_missing_email"] == 1
-    assert result.counts["rejected_invalid_email"] == 1
-    assert result.counts["batches"] == 3  # 597 contacts in chunks of at most 250
+    assert result.counts.members == 600
+    assert result.counts.added == 597
+    assert result.counts.rejected_missing_email == 1
+    assert result.counts.rejected_invalid_email == 1
+    assert result.counts.batches == 3  # 597 contacts in chunks of at most 250
     assert result.list_size == 597
 
 
@@ -39,8 +39,8 @@ def test_unchanged_second_run_sends_no_bulk_request(world: ExportWorld) -> None:
     result = world.run()
 
     assert bulk_requests(world) == before
-    assert result.counts["unchanged"] == 300
-    assert result.counts["added"] == result.counts["updated"] == result.counts["batches"] == 0
+    assert result.counts.unchanged == 300
+    assert result.counts.added == result.counts.updated == result.counts.batches == 0
 
 
 def test_one_changed_attribute_sends_exactly_that_contact(world: ExportWorld) -> None:
@@ -52,8 +52,8 @@ def test_one_changed_attribute_sends_exactly_that_contact(world: ExportWorld) ->
     result = world.run()
 
     assert bulk_requests(world) == before + 1
-    assert result.counts["updated"] == 1
-    assert result.counts["unchanged"] == 299
+    assert result.counts.updated == 1
+    assert result.counts.unchanged == 299
     with world.emulator.api() as api:
         contact = api.get("/contacts", params={"email": "person42@example.com"}).json()["contacts"][0]
     assert contact["firstName"] == "Renamed"
@@ -71,7 +71,7 @@ def test_leaver_is_unsubscribed_in_mirror_and_kept_in_upsert(
 
     assert ("person7@example.com" in world.subscribed()) is kept
     assert ("person7@example.com" in world.emulator.list_members(world.list_id, status=2)) is not kept
-    assert result.counts["removed"] == (0 if kept else 1)
+    assert result.counts.removed == (0 if kept else 1)
 
 
 def test_self_unsubscribed_contact_is_never_resubscribed(world: ExportWorld) -> None:
@@ -84,9 +84,9 @@ def test_self_unsubscribed_contact_is_never_resubscribed(world: ExportWorld) -> 
     again = world.run()
 
     assert "person2@example.com" not in world.subscribed()
-    assert result.counts["opted_out"] == 1
-    assert again.counts["opted_out"] == 1
-    assert again.counts["added"] == again.counts["updated"] == 0
+    assert result.counts.opted_out == 1
+    assert again.counts.opted_out == 1
+    assert again.counts.added == again.counts.updated == 0
 
 
 def test_opted_out_before_first_export_is_never_subscribed(world: ExportWorld) -> None:
@@ -101,7 +101,7 @@ def test_opted_out_before_first_export_is_never_subscribed(world: ExportWorld) -
     result = world.run()
 
     assert "person1@example.com" not in world.subscribed()
-    assert result.counts["opted_out"] == 1
+    assert result.counts.opted_out == 1
 
 
 def test_contact_removed_by_us_is_resubscribed_when_it_returns(world: ExportWorld) -> None:
@@ -115,7 +115,7 @@ def test_contact_removed_by_us_is_resubscribed_when_it_returns(world: ExportWorl
     result = world.run()
 
     assert "person3@example.com" in world.subscribed()
-    assert result.counts["added"] == 1
+    assert result.counts.added == 1
 
 
 def test_contacts_this_project_never_added_are_never_touched(world: ExportWorld) -> None:
@@ -133,7 +133,7 @@ def test_contacts_this_project_never_added_are_never_touched(world: ExportWorld)
     result = world.run()
 
     assert "outsider@example.com" in world.subscribed()
-    assert result.counts["removed"] == 4
+    assert result.counts.removed == 4
 
 
 def test_removal_beyond_the_guard_stops_before_any_write(world: ExportWorld) -> None:
@@ -152,7 +152,7 @@ def test_removal_beyond_the_guard_stops_before_any_write(world: ExportWorld) -> 
     assert bulk_requests(world) == 1 and stats["requests"] > before  # reads only: no bulk import
     assert len(world.subscribed()) == 10
     allowed = world.run(world.export(removal_guard=0.2), allow_large_removal=True)
-    assert allowed.counts["removed"] == 3
+    assert allowed.counts.removed == 3
 
 
 def test_dry_run_counts_the_plan_and_writes_nothing(world: ExportWorld) -> None:
@@ -170,8 +170,8 @@ def test_dry_run_counts_the_plan_and_writes_nothing(world: ExportWorld) -> None:
     result = world.run(dry_run=True)
 
     after = world.emulator.stats()
-    assert (result.counts["added"], result.counts["updated"], result.counts["removed"]) == (5, 1, 1)
-    assert result.counts["batches"] == 0
+    assert (result.counts.added, result.counts.updated, result.counts.removed) == (5, 1, 1)
+    assert result.counts.batches == 0
     assert after["bulk_import_requests"] == before["bulk_import_requests"]
     assert after["contacts"] == before["contacts"]
     ledger_after = (
@@ -187,10 +187,10 @@ def test_empty_segment_is_skipped_by_default_and_cleared_on_request(world: Expor
     world.members.clear()
 
     skipped = world.run()
-    assert skipped.counts["removed"] == 0 and len(world.subscribed()) == 3
+    assert skipped.counts.removed == 0 and len(world.subscribed()) == 3
 
     cleared = world.run(world.export(on_empty_segment="clear"))
-    assert cleared.counts["removed"] == 3 and world.subscribed() == set()
+    assert cleared.counts.removed == 3 and world.subscribed() == set()
 
 
 def test_rejections_are_a_warehouse_table_with_one_reason_per_row(world: ExportWorld) -> None:
@@ -209,7 +209,7 @@ def test_rejections_are_a_warehouse_table_with_one_reason_per_row(world: ExportW
         "rejected_by_activecampaign",
     ]
     assert all(reason for reason in table["reason"].to_list())
-    assert result.counts["rejected_by_activecampaign"] == 1
+    assert result.counts.rejected_by_activecampaign == 1
     assert "person2@example.com" not in world.subscribed()
     assert len(result.rejection_sample) == 3
     assert all("person" not in email for _, email, _, _ in result.rejection_sample)  # emails are masked

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from ac_export.config.sources import load_sources_config
+from ac_export.profiles.sources_config import load_sources_config
 from ac_export.settings import PROJECT_ROOT
 
 DEMO_CONFIG = PROJECT_ROOT / "data" / "config"

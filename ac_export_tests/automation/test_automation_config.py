@@ -7,7 +7,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from ac_export.config.automation import AUTOMATION_FILE, AutomationConfig, check_cron, load_automation_config
+from ac_export.automation.config import AUTOMATION_FILE, AutomationConfig, check_cron, load_automation_config
 from ac_export.config.loading import ConfigError
 from ac_export.settings import PROJECT_ROOT
 

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import dagster as dg
 
-from ac_export.automation.schedules import SCHEDULE_NAME, build_refresh_schedule
+from ac_export.automation.config import RefreshSchedule
 from ac_export.automation.tags import TRIGGER_TAG
-from ac_export.config.automation import RefreshSchedule
-from ac_export.resources import ProjectConfigResource
+from ac_export.defs.automation.schedules import SCHEDULE_NAME, build_refresh_schedule
+from ac_export.defs.resources import ProjectConfigResource
 
 
 def _tick(schedule: dg.ScheduleDefinition, config_dir: Path, when: datetime) -> dg.RunRequest | dg.SkipReason:

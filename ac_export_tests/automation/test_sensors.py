@@ -8,16 +8,16 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from ac_export.automation.sensors import (
+from ac_export.automation.config import FailureAlerts, SourceFilesSensor
+from ac_export.automation.tags import CHANGED_FILES_TAG, REFRESH_RUN_TAG, TRIGGER_TAG
+from ac_export.defs.automation.sensors import (
     RUN_FAILURE_SENSOR,
     SEGMENT_REFRESH_SENSOR,
     build_run_failure_sensor,
     build_source_files_sensor,
     segment_refresh_sensor,
 )
-from ac_export.automation.tags import CHANGED_FILES_TAG, REFRESH_RUN_TAG, TRIGGER_TAG
-from ac_export.config.automation import FailureAlerts, SourceFilesSensor
-from ac_export.resources import ProjectConfigResource
+from ac_export.defs.resources import ProjectConfigResource
 from ac_export_tests.automation.conftest import copy_demo_config
 from ac_export_tests.automation.webhook import WebhookReceiver, webhook_receiver
 

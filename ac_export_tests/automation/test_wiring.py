@@ -6,8 +6,8 @@ from pathlib import Path
 
 import dagster as dg
 
-from ac_export.automation.sensors import RUN_FAILURE_SENSOR, SEGMENT_REFRESH_SENSOR, SOURCE_FILES_SENSOR
 from ac_export.definitions import build_definitions
+from ac_export.defs.automation.sensors import RUN_FAILURE_SENSOR, SEGMENT_REFRESH_SENSOR, SOURCE_FILES_SENSOR
 
 SEGMENT_ASSETS = {dg.AssetKey("segment_members"), dg.AssetKey("activecampaign_list")}
 

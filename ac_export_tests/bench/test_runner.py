@@ -10,13 +10,13 @@ import polars as pl
 import pytest
 
 from ac_export.bench.agreement import adjusted_rand, cluster_agreement
-from ac_export.bench.commands import run_bench
 from ac_export.bench.machine import describe_machine
 from ac_export.bench.run_options import RunOptions
 from ac_export.bench.runner import RESULTS_FILE, TABLE_FILE, median_figures, run_benchmarks
 from ac_export.bench.scenarios import SCENARIOS, Goal
 from ac_export.bench.worker import run_task
 from ac_export.cli import build_parser
+from ac_export.cli.bench import run_bench
 
 TINY = 300
 HAS_SPLINK = importlib.util.find_spec("splink") is not None

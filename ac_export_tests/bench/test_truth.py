@@ -12,7 +12,7 @@ import pytest
 
 from ac_export.bench.generate import CONFIG_DIR, SOURCES_DIR
 from ac_export.bench.truth import TruthMismatchError, load_truth_table, truth_table
-from ac_export.config.sources import SourcesConfig, load_sources_config
+from ac_export.profiles.sources_config import SourcesConfig, load_sources_config
 from ac_export.settings import PROJECT_ROOT
 from ac_export_tests.bench.conftest import read_small_truth, read_source
 

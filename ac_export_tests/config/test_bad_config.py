@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from ac_export.config.loading import ConfigError
-from ac_export.config.project import load_project_config
+from ac_export.project import load_project_config
 from ac_export.segments.rules import compile_segment
 from ac_export.warehouse import Warehouse
 from ac_export_tests.support.project import CONNECTIONS, SEGMENT, export_config, write_project

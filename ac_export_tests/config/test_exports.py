@@ -6,12 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from ac_export.config.exports import (
-    ConnectionsConfig,
-    load_connections_config,
-    load_exports_config,
-    normalize_api_host,
-)
+from ac_export.activecampaign.api.hosts import normalize_api_host
+from ac_export.activecampaign.config import ConnectionsConfig, load_connections_config, load_exports_config
 from ac_export.config.loading import ConfigError
 
 ATTRIBUTES = {"email": "string", "first_name": "string", "birth_date": "date", "total_spend": "float"}

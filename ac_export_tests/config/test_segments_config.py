@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from ac_export.config.loading import ConfigError
-from ac_export.config.segments import SegmentsConfig, load_segments_config
-from ac_export.config.sources import load_sources_config
+from ac_export.profiles.sources_config import load_sources_config
+from ac_export.segments.config import SegmentsConfig, load_segments_config
 from ac_export_tests.segments.fixtures import MEASURES_YAML, rule, segment, write_config
 
 

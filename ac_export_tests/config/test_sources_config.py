@@ -6,7 +6,7 @@ import pytest
 
 from ac_export import settings
 from ac_export.config.loading import ConfigError
-from ac_export.config.sources import load_sources_config
+from ac_export.profiles.sources_config import load_sources_config
 
 VALID = """
 profile_sources:

@@ -6,8 +6,8 @@ import pytest
 
 from ac_export import settings
 from ac_export.config.loading import ConfigError
-from ac_export.config.sources import SourcesConfig, load_sources_config
-from ac_export.config.unify import load_unify_config
+from ac_export.profiles.sources_config import SourcesConfig, load_sources_config
+from ac_export.profiles.unify_config import load_unify_config
 
 SOURCES = SourcesConfig.model_validate(
     {

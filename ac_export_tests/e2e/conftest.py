@@ -18,8 +18,8 @@ from typing import Any
 import dagster as dg
 import pytest
 
-from ac_export.automation.sensors import SOURCE_FILES_SENSOR
 from ac_export.automation.tags import REFRESH_RUN_TAG
+from ac_export.defs.automation.sensors import SOURCE_FILES_SENSOR
 from ac_export.settings import PROJECT_ROOT
 from ac_export.warehouse import Warehouse
 from ac_export_tests.automation.webhook import WebhookReceiver, webhook_receiver

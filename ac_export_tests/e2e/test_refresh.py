@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from ac_export.automation.sensors import SEGMENT_REFRESH_SENSOR, SOURCE_FILES_SENSOR
 from ac_export.automation.tags import CHANGED_FILES_TAG, REFRESH_RUN_TAG, TRIGGER_TAG
+from ac_export.defs.automation.sensors import SEGMENT_REFRESH_SENSOR, SOURCE_FILES_SENSOR
 from ac_export_tests.e2e.conftest import SENSOR_NAME_TAG, World
 from ac_export_tests.e2e.world import (
     BROKEN_SEGMENT,

@@ -10,6 +10,7 @@ import sys
 import pytest
 
 from ac_export.cli import COMMAND_MODULES
+from ac_export.emulator import commands as emulator_commands
 from ac_export.emulator.commands import register, run, startup_spec
 from ac_export_tests.support.emulator import running_emulator
 
@@ -34,7 +35,7 @@ def _ac_export_parser() -> argparse.ArgumentParser:
 def test_ac_export_has_the_emulator_command_with_the_contract_flags(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    assert "ac_export.emulator.commands" in COMMAND_MODULES
+    assert emulator_commands in COMMAND_MODULES
     parser = _ac_export_parser()
     args = parser.parse_args(
         ["emulator", "--api-key", "k", "--port", "0", "--time-scale", "60", "--list", "A"]

@@ -7,8 +7,8 @@ from typing import Any
 
 import polars as pl
 
-from ac_export.config.sources import SourcesConfig
-from ac_export.config.unify import UnifyConfig
+from ac_export.profiles.sources_config import SourcesConfig
+from ac_export.profiles.unify_config import UnifyConfig
 from ac_export.warehouse import Warehouse
 
 Record = tuple[str, str]

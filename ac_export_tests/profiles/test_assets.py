@@ -9,10 +9,11 @@ import dagster as dg
 import polars as pl
 import pytest
 
-from ac_export.config.sources import load_sources_config
-from ac_export.profiles.assets import UNIFIED_PROFILES_KEY, build_profile_assets
-from ac_export.profiles.checks import build_profile_checks
-from ac_export.resources import ProjectConfigResource, WarehouseResource
+from ac_export.defs.keys import UNIFIED_PROFILES_KEY
+from ac_export.defs.profiles.assets import build_profile_assets
+from ac_export.defs.profiles.checks import build_profile_checks
+from ac_export.defs.resources import ProjectConfigResource, WarehouseResource
+from ac_export.profiles.sources_config import load_sources_config
 from ac_export.warehouse import Warehouse
 from ac_export_tests.profiles.fixtures import write_csv
 

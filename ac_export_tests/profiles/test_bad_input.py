@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
-from ac_export.config.sources import ProfileSource
 from ac_export.profiles.ingest import ingest_profile_source
 from ac_export.profiles.reading import SourceFileError
+from ac_export.profiles.sources_config import ProfileSource
 from ac_export.warehouse import Warehouse
 
 HEADER = b"Id,Email,First,Born,Phone\n"

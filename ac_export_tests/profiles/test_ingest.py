@@ -7,9 +7,9 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from ac_export.config.sources import ActivitySource, ProfileSource
 from ac_export.profiles.ingest import ingest_activity_source, ingest_profile_source
 from ac_export.profiles.reading import SourceFileError
+from ac_export.profiles.sources_config import ActivitySource, ProfileSource
 from ac_export.warehouse import Warehouse
 from ac_export_tests.profiles.fixtures import write_csv
 

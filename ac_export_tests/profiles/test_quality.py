@@ -7,10 +7,10 @@ import polars as pl
 import pytest
 
 from ac_export import settings
-from ac_export.config.sources import load_sources_config
-from ac_export.config.unify import load_unify_config
 from ac_export.profiles.pipeline import build_profiles
 from ac_export.profiles.quality import pairwise_quality, truth_from_columns
+from ac_export.profiles.sources_config import load_sources_config
+from ac_export.profiles.unify_config import load_unify_config
 from ac_export.warehouse import Warehouse
 from ac_export_tests.profiles.fixtures import write_csv
 

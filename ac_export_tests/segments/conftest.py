@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from ac_export.config.segments import SegmentsConfig, load_segments_config
-from ac_export.config.sources import load_sources_config
+from ac_export.profiles.sources_config import load_sources_config
+from ac_export.segments.config import SegmentsConfig, load_segments_config
 from ac_export.segments.measures import compile_measures
 from ac_export.segments.rules import compile_segment
 from ac_export.warehouse import Warehouse

@@ -11,11 +11,11 @@ import dagster as dg
 import polars as pl
 import pytest
 
-from ac_export.config.sources import load_sources_config
-from ac_export.resources import ProjectConfigResource, WarehouseResource
-from ac_export.segments.assets import GUARD_CHECK, build_segment_assets
-from ac_export.segments.membership import members_table
-from ac_export.segments.partitions import segments_partitions
+from ac_export.contracts import members_table
+from ac_export.defs.partitions import segments_partitions
+from ac_export.defs.resources import ProjectConfigResource, WarehouseResource
+from ac_export.defs.segments.assets import GUARD_CHECK, build_segment_assets
+from ac_export.profiles.sources_config import load_sources_config
 from ac_export.warehouse import Warehouse
 from ac_export_tests.segments.fixtures import rule, segment, write_config, write_world
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ac_export import settings
-from ac_export.config.segments import SegmentsConfig, iter_conditions
+from ac_export.segments.config import SegmentsConfig, iter_conditions
 from ac_export.segments.loading import load_project_segments
 from ac_export.segments.operators import OPERATORS
 

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from ac_export.config.segments import ResolvedGuard
+from ac_export.segments.config import ResolvedGuard
 from ac_export.segments.guard import evaluate_guard
 from ac_export.segments.membership import MembershipChange
 

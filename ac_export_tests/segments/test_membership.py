@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from ac_export.contracts import members_table
 from ac_export.segments.membership import (
     MembershipChange,
     commit_membership,
     last_run_changes_sql,
-    members_table,
     stage_membership,
 )
 from ac_export.segments.sql import CompiledQuery

@@ -17,11 +17,13 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ac_export.activecampaign.client import ActiveCampaignClient
-from ac_export.activecampaign.pacing import AccountPacer, Limits, NoPacing
+from ac_export.activecampaign.api.client import ActiveCampaignClient
+from ac_export.activecampaign.api.hosts import normalize_api_host
+from ac_export.activecampaign.api.limits import Limits
+from ac_export.activecampaign.config import Export
 from ac_export.activecampaign.sync import ExportRequest, run_export
 from ac_export.activecampaign.upload import UploadSettings
-from ac_export.config.exports import Export, normalize_api_host
+from ac_export.state.pacer import AccountPacer, NoPacing
 from ac_export.warehouse import Warehouse
 
 KEY_ENV = "AC_EXPORT_TEST_API_KEY"
@@ -88,7 +90,7 @@ def run(spec_path: Path) -> dict[str, Any]:
     settings = UploadSettings(poll_interval_s=spec.poll_interval_s)
     with ActiveCampaignClient(host.base_url, os.environ[KEY_ENV], pacer=pacer) as client:
         result = run_export(request, client, Warehouse(spec.warehouse), settings, logging.getLogger("driver"))
-    return result.counts
+    return result.counts.as_dict()
 
 
 def main() -> int:

@@ -1,0 +1,41 @@
+"""The one way to open a client for an ActiveCampaign account: the resource, the CLI and the demo use it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ac_export.activecampaign.api.client import ActiveCampaignClient
+from ac_export.activecampaign.api.hosts import ApiHost
+from ac_export.activecampaign.api.limits import Limits
+from ac_export.activecampaign.upload import UploadSettings
+from ac_export.state.pacer import AccountPacer, NoPacing, pacing_state_dir
+
+
+@dataclass(frozen=True)
+class AccountOptions:
+    """How to talk to one account: timeouts, retries, pacing and how long to wait for imports."""
+
+    timeout_s: float = 30.0
+    max_retries: int = 8
+    limits: Limits = field(default_factory=Limits)
+    # Off only for an emulator whose limits are off (throughput benchmarks).
+    pace: bool = True
+    poll_interval_s: float = 1.0
+    confirm_timeout_s: float = 1800.0
+
+    def upload_settings(self, run_automations: bool) -> UploadSettings:
+        """How the uploader polls and waits for this account."""
+        return UploadSettings(
+            poll_interval_s=self.poll_interval_s / self.limits.time_scale,
+            confirm_timeout_s=self.confirm_timeout_s,
+            run_automations=run_automations,
+        )
+
+
+def open_client(host: ApiHost, api_key: str, options: AccountOptions | None = None) -> ActiveCampaignClient:
+    """A client for the account at `host`, paced together with every other run exporting to it."""
+    options = options or AccountOptions()
+    pacer = AccountPacer(host.host, options.limits, pacing_state_dir()) if options.pace else NoPacing()
+    return ActiveCampaignClient(
+        host.base_url, api_key, pacer=pacer, timeout_s=options.timeout_s, max_retries=options.max_retries
+    )

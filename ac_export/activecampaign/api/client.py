@@ -1,0 +1,365 @@
+"""A small, typed client for the part of ActiveCampaign API v3 that exports use.
+
+Every call has a timeout, is paced to the account's limits, honours `Retry-After`, and retries
+5xx answers, timeouts and dropped connections with exponential backoff and jitter.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import ssl
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from ac_export.activecampaign.api.errors import (
+    ActiveCampaignError,
+    ActiveCampaignUnavailable,
+    AuthenticationError,
+    BulkValidationError,
+    NotFoundError,
+)
+from ac_export.activecampaign.api.limits import BULK_RATE_LIMIT_MESSAGE, PAGE_SIZE
+from ac_export.state.pacer import AccountPacer, NoPacing, RequestKind
+
+RETRYABLE_STATUS = frozenset({500, 502, 503, 504})
+# What an HTTP header value may hold; anything else would make httpx raise an error quoting the key.
+_SENDABLE_KEY = re.compile(r"[\x21-\x7e]+")
+
+
+@dataclass
+class ClientStats:
+    """What the client did: requests sent, answers that said slow down, and retries."""
+
+    requests: int = 0
+    throttled: int = 0
+    retries: int = 0
+    by_status: dict[int, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class AcList:
+    """An ActiveCampaign list."""
+
+    id: int
+    name: str
+
+
+@dataclass(frozen=True)
+class CustomField:
+    """A custom contact field, known to users by its personalization tag."""
+
+    id: int
+    title: str
+    perstag: str
+    type: str
+
+
+@dataclass(frozen=True)
+class QueuedImport:
+    """A bulk import ActiveCampaign accepted for asynchronous processing."""
+
+    batch_id: str
+    queued_contacts: int
+
+
+@dataclass(frozen=True)
+class ImportStatus:
+    """The processing state of a bulk import; `failure` lists the emails ActiveCampaign refused."""
+
+    status: str | None
+    success: tuple[str, ...]
+    failure: tuple[str, ...]
+
+    @property
+    def done(self) -> bool:
+        """Whether ActiveCampaign finished processing the batch."""
+        return self.status == "completed"
+
+    @property
+    def broken(self) -> bool:
+        """Whether processing ended without completing (resubmitting is safe)."""
+        return self.status in ("failed", "interrupted")
+
+
+class ActiveCampaignClient:
+    """HTTP client for one ActiveCampaign account.
+
+    Example:
+        with ActiveCampaignClient("https://acme.api-us1.com", key) as client:
+            client.get_list(3)
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str,
+        *,
+        pacer: AccountPacer | NoPacing | None = None,
+        timeout_s: float = 30.0,
+        max_retries: int = 8,
+        backoff_base_s: float = 0.5,
+        backoff_max_s: float = 30.0,
+    ) -> None:
+        self._http = httpx.Client(
+            base_url=f"{base_url}/api/3",
+            headers={"Api-Token": sendable_key(api_key), "Accept": "application/json"},
+            timeout=httpx.Timeout(timeout_s, connect=min(timeout_s, 10.0)),
+            verify=True,  # TLS verification is never turned off.
+        )
+        self.pacer = pacer or NoPacing()
+        self._max_retries = max_retries
+        self._backoff_base_s = backoff_base_s
+        self._backoff_max_s = backoff_max_s
+        self.stats = ClientStats()
+
+    def __enter__(self) -> ActiveCampaignClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the connection pool."""
+        self._http.close()
+
+    # -- transport ---------------------------------------------------------------------------------
+
+    def _backoff(self, attempt: int) -> float:
+        ceiling = min(self._backoff_max_s, self._backoff_base_s * 2**attempt)
+        return random.uniform(ceiling / 2, ceiling)
+
+    def _request(
+        self, method: str, path: str, *, kind: RequestKind = RequestKind.GENERAL, **kwargs: Any
+    ) -> httpx.Response:
+        """Send one request, paced, retrying what is safe to retry; returns the final answer."""
+        last_problem = ""
+        for attempt in range(self._max_retries + 1):
+            if attempt:
+                self.stats.retries += 1
+            stamp = self.pacer.acquire(kind)
+            self.stats.requests += 1
+            try:
+                response = self._http.request(method, path, **kwargs)
+            except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as exc:
+                _refuse_unverified_tls(exc, self._http.base_url.host)
+                last_problem = f"{type(exc).__name__} on {method} {path}"
+                time.sleep(self._backoff(attempt))
+                continue
+            finally:
+                self.pacer.settle(kind, stamp)
+            self.stats.by_status[response.status_code] = self.stats.by_status.get(response.status_code, 0) + 1
+            wait = self._throttle_wait(response, kind, attempt)
+            if wait is not None:
+                self.stats.throttled += 1
+                last_problem = f"rate limited on {method} {path}"
+                self.pacer.block(wait, kind if response.status_code == 400 else RequestKind.GENERAL)
+                continue
+            if response.status_code in RETRYABLE_STATUS:
+                last_problem = f"HTTP {response.status_code} on {method} {path}"
+                time.sleep(self._backoff(attempt))
+                continue
+            return response
+        raise ActiveCampaignUnavailable(
+            f"ActiveCampaign did not answer successfully after {self._max_retries + 1} attempts "
+            f"({last_problem}); nothing was lost — run the export again later"
+        )
+
+    def _throttle_wait(self, response: httpx.Response, kind: RequestKind, attempt: int) -> float | None:
+        """Seconds to wait if the answer is a rate limit (429, or bulk import's 400), else None."""
+        if response.status_code == 429:
+            return _retry_after(response) or self._backoff(attempt)
+        if response.status_code == 400 and kind is not RequestKind.GENERAL:
+            body = _json_or_empty(response)
+            if body.get("message") == BULK_RATE_LIMIT_MESSAGE:
+                # The bulk window is a minute long and this answer carries no Retry-After.
+                return _retry_after(response) or self._backoff(attempt + 3)
+        return None
+
+    def _call(self, method: str, path: str, *, kind: RequestKind = RequestKind.GENERAL, **kwargs: Any) -> Any:
+        response = self._request(method, path, kind=kind, **kwargs)
+        if response.status_code == 403:
+            raise AuthenticationError(
+                "ActiveCampaign refused the API key (HTTP 403): check that the key in the connection's "
+                "environment variable is current and belongs to this account"
+            )
+        if response.status_code == 404:
+            raise NotFoundError(_json_or_empty(response).get("message") or f"{method} {path}: not found")
+        if response.status_code >= 400:
+            raise ActiveCampaignError(
+                f"{method} {path}: HTTP {response.status_code}: {_short(response.text)}", response.status_code
+            )
+        return _json_or_empty(response)
+
+    # -- endpoints ---------------------------------------------------------------------------------
+
+    def me(self) -> dict[str, Any]:
+        """The key's user: a cheap credentials check."""
+        return self._call("GET", "/users/me").get("user", {})
+
+    def get_list(self, list_id: int) -> AcList:
+        """One list; NotFoundError if the account has no such list."""
+        body = self._call("GET", f"/lists/{list_id}")["list"]
+        return AcList(id=int(body["id"]), name=str(body.get("name", "")))
+
+    def lists(self) -> list[AcList]:
+        """Every list of the account."""
+        found: list[AcList] = []
+        for page in self._pages("/lists", "lists", {}):
+            found.extend(AcList(id=int(item["id"]), name=str(item.get("name", ""))) for item in page)
+        return found
+
+    def create_list(self, name: str) -> AcList:
+        """Create a list (ActiveCampaign requires a unique `stringid`; the name serves)."""
+        payload = {"list": {"name": name, "stringid": name, "sender_url": "", "sender_reminder": ""}}
+        body = self._call("POST", "/lists", json=payload)["list"]
+        return AcList(id=int(body["id"]), name=str(body.get("name", "")))
+
+    def count_list_contacts(self, list_id: int, status: int = 1) -> int:
+        """How many contacts of the list have this membership status (1 active, 2 unsubscribed)."""
+        body = self._call("GET", "/contacts", params={"listid": list_id, "status": status, "limit": 1})
+        return int(body.get("meta", {}).get("total", 0))
+
+    def field_by_perstag(self, perstag: str) -> CustomField | None:
+        """The custom field with this personalization tag, if the account has it."""
+        body = self._call("GET", "/fields", params={"filters[perstag]": perstag, "limit": PAGE_SIZE})
+        for item in body.get("fields", []):
+            if str(item.get("perstag", "")).upper() == perstag.upper():
+                return _custom_field(item)
+        return None
+
+    def create_field(self, title: str, perstag: str, field_type: str = "text") -> CustomField:
+        """Create a custom contact field, or return it if it exists already."""
+        payload = {"field": {"title": title, "type": field_type, "perstag": perstag, "visible": 1}}
+        try:
+            return _custom_field(self._call("POST", "/fields", json=payload)["field"])
+        except ActiveCampaignError as exc:
+            # A retry after a connection dropped once the field was created gets 422 `duplicate`.
+            existing = self.field_by_perstag(perstag) if exc.status_code == 422 else None
+            if existing is None:
+                raise
+            return existing
+
+    def bulk_import(self, body: bytes, contact_count: int) -> QueuedImport:
+        """Queue a bulk import of a prepared JSON body; BulkValidationError if it was refused whole."""
+        kind = RequestKind.BULK_SINGLE if contact_count == 1 else RequestKind.BULK_MULTI
+        response = self._request(
+            "POST",
+            "/import/bulk_import",
+            kind=kind,
+            content=body,
+            headers={"Content-Type": "application/json"},
+        )
+        payload = _json_or_empty(response)
+        if response.status_code == 400:
+            raise BulkValidationError(str(payload.get("message", "")), _failure_reasons(payload))
+        if response.status_code == 403:
+            raise AuthenticationError("ActiveCampaign refused the API key (HTTP 403) during a bulk import")
+        if response.status_code != 200 or not (payload.get("success") or payload.get("Success")):
+            raise ActiveCampaignError(
+                f"bulk import not queued: HTTP {response.status_code}: {_short(response.text)}",
+                response.status_code,
+            )
+        return QueuedImport(
+            batch_id=str(payload["batchId"]), queued_contacts=int(payload.get("queued_contacts", 0))
+        )
+
+    def import_status(self, batch_id: str) -> ImportStatus:
+        """Where ActiveCampaign is with a bulk import (`status` is None while it is not yet known)."""
+        body = self._call("GET", "/import/info", params={"batchId": batch_id})
+        status = body.get("status")
+        return ImportStatus(
+            status=str(status) if status else None,
+            success=tuple(str(item) for item in body.get("success") or ()),
+            failure=tuple(str(item).strip().lower() for item in body.get("failure") or ()),
+        )
+
+    def list_contact_emails(self, list_id: int, status: int) -> Iterator[list[str]]:
+        """Pages of emails of the list's contacts with a membership status (1 active, 2 unsubscribed)."""
+        params = {"listid": list_id, "status": status}
+        for page in self._pages("/contacts", "contacts", params):
+            yield [str(item["email"]).strip().lower() for item in page if item.get("email")]
+
+    def _pages(self, path: str, key: str, params: dict[str, Any]) -> Iterator[list[dict[str, Any]]]:
+        # ActiveCampaign recommends ordering by id and paging with id_greater for big collections.
+        last_id = 0
+        while True:
+            query = {**params, "orders[id]": "ASC", "id_greater": last_id, "limit": PAGE_SIZE}
+            items = self._call("GET", path, params=query).get(key, [])
+            if not items:
+                return
+            yield items
+            last_id = max(int(item["id"]) for item in items)
+            if len(items) < PAGE_SIZE:
+                return
+
+
+def sendable_key(api_key: str) -> str:
+    """The key without the whitespace a paste leaves around it; refused, and never echoed, if unsendable."""
+    key = api_key.strip()
+    if not _SENDABLE_KEY.fullmatch(key):
+        raise AuthenticationError(
+            "the API key is empty or holds spaces, line breaks or non-ASCII characters, which no HTTP header "
+            "can carry; copy it again from ActiveCampaign (Settings → Developer) into the connection's "
+            "environment variable"
+        )
+    return key
+
+
+def _refuse_unverified_tls(error: Exception, host: str) -> None:
+    """Stop at once on a certificate that fails verification: no retry can fix it, and it is never skipped."""
+    cause: BaseException | None = error
+    for _ in range(10):  # httpx wraps the ssl error a few levels deep
+        if cause is None:
+            return
+        if isinstance(cause, ssl.SSLCertVerificationError):
+            raise ActiveCampaignError(
+                f"the TLS certificate of {host} could not be verified ({cause.verify_message}); "
+                "check the connection's API host. Verification is always on, so a host with an invalid "
+                "certificate is never sent the key or any contact"
+            ) from None
+        cause = cause.__cause__ or cause.__context__
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    value = response.headers.get("Retry-After")
+    try:
+        return max(0.0, float(value)) if value is not None else None
+    except ValueError:
+        return None
+
+
+def _json_or_empty(response: httpx.Response) -> dict[str, Any]:
+    try:
+        body = response.json()
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+def _short(text: str, limit: int = 300) -> str:
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def _custom_field(item: dict[str, Any]) -> CustomField:
+    return CustomField(
+        id=int(item["id"]),
+        title=str(item.get("title", "")),
+        perstag=str(item.get("perstag", "")),
+        type=str(item.get("type", "")),
+    )
+
+
+def _failure_reasons(payload: dict[str, Any]) -> list[tuple[int | None, str]]:
+    reasons: list[tuple[int | None, str]] = []
+    for item in payload.get("failureReasons") or []:
+        if isinstance(item, dict):
+            index = item.get("contact")
+            reasons.append((int(index) if index is not None else None, str(item.get("failureReason", ""))))
+        else:
+            reasons.append((None, str(item)))
+    return reasons

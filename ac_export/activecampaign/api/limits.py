@@ -1,0 +1,42 @@
+"""ActiveCampaign's published API limits, each stated once (reference: activecampaign-api.md)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ac_export.state.pacer import RequestKind
+
+# Every endpoint, every key of an account: 5 requests a second; over it, 429 with Retry-After.
+REQUESTS_PER_SECOND = 5
+# Bulk import has windows of its own, answered with a 400 envelope (not 429) when full.
+BULK_MULTI_PER_MINUTE = 100  # requests carrying several contacts
+BULK_SINGLE_PER_MINUTE = 20  # requests carrying one contact
+MAX_CONTACTS_PER_BULK_REQUEST = 250
+MAX_BYTES_PER_BULK_REQUEST = 399_999
+# One contact must fit in a bulk request with room for the request's envelope.
+MAX_CONTACT_BYTES = 399_000
+# `limit` on collection endpoints defaults to 20 and is capped at 100.
+PAGE_SIZE = 100
+# The 400 message of a full bulk import window.
+BULK_RATE_LIMIT_MESSAGE = "Rate limit exceeded."
+
+
+@dataclass(frozen=True)
+class Limits:
+    """The account's limits; `time_scale` divides every window (only for a time-scaled emulator)."""
+
+    requests_per_second: float = REQUESTS_PER_SECOND
+    bulk_multi_per_minute: float = BULK_MULTI_PER_MINUTE
+    bulk_single_per_minute: float = BULK_SINGLE_PER_MINUTE
+    time_scale: float = 1.0
+    # Keeps us clear of the edge of the server's window, whose exact boundaries we cannot see.
+    safety_margin: float = 0.03
+
+    def windows(self) -> dict[str, tuple[int, float]]:
+        """Window name → (requests allowed, window length in seconds), as the pacer enforces them."""
+        stretch = (1 + self.safety_margin) / self.time_scale
+        return {
+            RequestKind.GENERAL.value: (max(1, int(self.requests_per_second)), 1.0 * stretch),
+            RequestKind.BULK_MULTI.value: (max(1, int(self.bulk_multi_per_minute)), 60.0 * stretch),
+            RequestKind.BULK_SINGLE.value: (max(1, int(self.bulk_single_per_minute)), 60.0 * stretch),
+        }

@@ -1,0 +1,205 @@
+"""Models of `connections.yaml` (admin-owned) and `exports.yaml` (contributor-owned)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from ac_export.activecampaign.api.hosts import normalize_api_host
+from ac_export.config.loading import ConfigError, StrictModel, load_model
+
+CONNECTIONS_FILE = "connections.yaml"
+EXPORTS_FILE = "exports.yaml"
+NAME_PATTERN = r"^[a-z][a-z0-9_]*$"
+ENV_VAR_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
+PERSTAG_PATTERN = r"^[A-Z][A-Z0-9_]*$"
+STANDARD_FIELDS = ("email", "first_name", "last_name", "phone")
+
+
+class Connection(StrictModel):
+    """An ActiveCampaign account: where it is and which environment variable holds its key."""
+
+    display_name: str = Field(min_length=1)
+    api_host: str | None = Field(default=None, description="Bare API host, e.g. acme.api-us1.com.")
+    api_host_env: str | None = Field(
+        default=None, pattern=ENV_VAR_PATTERN, description="Environment variable holding the API host."
+    )
+    api_key_env: str = Field(pattern=ENV_VAR_PATTERN, description="Environment variable holding the API key.")
+    data_privacy_consent: bool = Field(
+        default=False,
+        description="Consent to send personal data to ActiveCampaign; without it nothing is exported.",
+    )
+
+    @model_validator(mode="after")
+    def _one_host_source(self) -> Connection:
+        if (self.api_host is None) == (self.api_host_env is None):
+            raise ValueError("give exactly one of api_host (the bare host) or api_host_env (a variable name)")
+        if self.api_host is not None:
+            normalize_api_host(self.api_host)
+        return self
+
+
+class ConnectionsConfig(StrictModel):
+    """All of `connections.yaml`."""
+
+    connections: dict[str, Connection] = Field(default_factory=dict)
+
+    @field_validator("connections")
+    @classmethod
+    def _names(cls, value: dict[str, Connection]) -> dict[str, Connection]:
+        for name in value:
+            if not re.match(NAME_PATTERN, name):
+                raise ValueError(f"connection name {name!r} must match {NAME_PATTERN}")
+        return value
+
+
+class FieldMapping(StrictModel):
+    """Which profile attribute or measure fills each ActiveCampaign contact field."""
+
+    email: str = Field(default="email", description="Attribute holding the email (required).")
+    first_name: str | None = None
+    last_name: str | None = None
+    phone: str | None = None
+    custom: dict[str, str] = Field(
+        default_factory=dict, description="Personalization tag (e.g. LOYALTY_TIER) → attribute or measure."
+    )
+
+    @field_validator("custom")
+    @classmethod
+    def _perstags(cls, value: dict[str, str]) -> dict[str, str]:
+        for tag in value:
+            if not re.match(PERSTAG_PATTERN, tag):
+                raise ValueError(f"personalization tag {tag!r} must be upper case letters, digits and _")
+        return value
+
+    def attributes(self) -> dict[str, str]:
+        """Every mapped contact field (standard fields by name, custom ones by perstag) → attribute."""
+        standard = {"email": self.email, "first_name": self.first_name, "last_name": self.last_name}
+        standard["phone"] = self.phone
+        return {k: v for k, v in standard.items() if v} | {f"field:{k}": v for k, v in self.custom.items()}
+
+
+class Export(StrictModel):
+    """One segment kept in step with one ActiveCampaign list."""
+
+    segment: str = Field(pattern=r"^[a-z0-9_]+$")
+    connection: str
+    list_id: int = Field(gt=0, description="The ActiveCampaign list id (Lists → the list → id in its URL).")
+    fields: FieldMapping = Field(default_factory=FieldMapping)
+    tags: list[str] = Field(default_factory=list, description="Tag names added to every exported contact.")
+    mode: Literal["mirror", "upsert"] = Field(
+        default="mirror", description="mirror adds, updates and removes; upsert never removes."
+    )
+    run_automations: bool = Field(default=False, description="Whether imports may trigger automations.")
+    removal_guard: float = Field(
+        default=0.2, ge=0, le=1, description="Largest fraction of the list one run may remove."
+    )
+    on_empty_segment: Literal["skip", "clear"] = Field(
+        default="skip", description="An empty segment touches nothing (skip) or empties the list (clear)."
+    )
+    create_missing_fields: bool = Field(
+        default=False, description="Create custom fields the account lacks instead of stopping the preflight."
+    )
+
+    @field_validator("tags")
+    @classmethod
+    def _tags(cls, value: list[str]) -> list[str]:
+        for tag in value:
+            if not tag.strip() or len(tag) > 255:
+                raise ValueError(f"tag {tag!r} must be 1 to 255 characters")
+        return value
+
+
+class ExportsConfig(StrictModel):
+    """All of `exports.yaml`: `defaults` apply to every export unless the export sets the key itself."""
+
+    defaults: dict[str, Any] = Field(default_factory=dict, description="Keys shared by every export.")
+    exports: dict[str, Export] = Field(default_factory=dict)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _apply_defaults(cls, data: Any) -> Any:
+        if isinstance(data, dict) and isinstance(data.get("defaults"), dict):
+            shared = data["defaults"]
+            exports = data.get("exports") or {}
+            if isinstance(exports, dict):
+                data = {
+                    **data,
+                    "exports": {k: {**shared, **v} if isinstance(v, dict) else v for k, v in exports.items()},
+                }
+        return data
+
+    @field_validator("exports")
+    @classmethod
+    def _names(cls, value: dict[str, Export]) -> dict[str, Export]:
+        for name in value:
+            if not re.match(NAME_PATTERN, name):
+                raise ValueError(f"export name {name!r} must match {NAME_PATTERN}")
+        return value
+
+    def for_segment(self, segment: str) -> dict[str, Export]:
+        """The exports of one segment, by name."""
+        return {name: export for name, export in self.exports.items() if export.segment == segment}
+
+
+def load_connections_config(config_dir: Path) -> ConnectionsConfig:
+    """Load `connections.yaml` (absent means no connections)."""
+    return load_model(config_dir / CONNECTIONS_FILE, ConnectionsConfig, optional=True)
+
+
+def load_exports_config(
+    config_dir: Path,
+    connections: ConnectionsConfig,
+    segment_names: set[str],
+    attribute_types: Mapping[str, str],
+) -> ExportsConfig:
+    """Load `exports.yaml` and check it against connections, segments and the attribute catalogue."""
+    exports = load_model(config_dir / EXPORTS_FILE, ExportsConfig, optional=True)
+    problems = list(_reference_problems(exports, connections, segment_names, attribute_types))
+    if problems:
+        path = config_dir / EXPORTS_FILE
+        raise ConfigError(f"{path}: {len(problems)} problem(s):\n" + "\n".join(f"  - {p}" for p in problems))
+    return exports
+
+
+def _reference_problems(
+    exports: ExportsConfig,
+    connections: ConnectionsConfig,
+    segment_names: set[str],
+    attribute_types: Mapping[str, str],
+) -> list[str]:
+    problems: list[str] = []
+    targets: dict[tuple[str, int], str] = {}
+    for name, export in exports.exports.items():
+        where = f"exports.{name}"
+        if export.connection not in connections.connections:
+            known = sorted(connections.connections) or "none; add one to connections.yaml"
+            problems.append(f"{where}.connection: unknown connection {export.connection!r} (known: {known})")
+        if export.segment not in segment_names:
+            known_segments = sorted(segment_names)
+            problems.append(f"{where}.segment: unknown segment {export.segment!r} (known: {known_segments})")
+        problems.extend(_mapping_problems(where, export.fields, attribute_types))
+        target = (export.connection, export.list_id)
+        if target in targets:
+            problems.append(
+                f"{where}.list_id: list {export.list_id} of connection {export.connection!r} is already the "
+                f"target of export {targets[target]!r}; one list has one export, so removals stay unambiguous"
+            )
+        targets.setdefault(target, name)
+    return problems
+
+
+def _mapping_problems(where: str, fields: FieldMapping, attribute_types: Mapping[str, str]) -> list[str]:
+    problems: list[str] = []
+    for field, attribute in fields.attributes().items():
+        shown = f"{where}.fields.{field.replace('field:', 'custom.')}"
+        kind = attribute_types.get(attribute)
+        if kind is None:
+            problems.append(f"{shown}: unknown attribute or measure {attribute!r}")
+        elif field in STANDARD_FIELDS and kind != "string":
+            problems.append(f"{shown}: {attribute!r} is {kind}, not text; map a text attribute")
+    return problems

@@ -1,0 +1,113 @@
+"""The `check-connection` and `export` sub-commands of `ac-export`."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from typing import TYPE_CHECKING
+
+from ac_export import settings
+from ac_export.activecampaign.account import AccountOptions, open_client
+from ac_export.activecampaign.api.hosts import ApiHost, normalize_api_host
+from ac_export.activecampaign.config import Connection
+from ac_export.cli.errors import UsageError, guarded
+
+if TYPE_CHECKING:
+    from ac_export.project import ProjectConfig
+
+
+def resolve_connection(project: ProjectConfig, name: str) -> tuple[Connection, ApiHost, str]:
+    """A connection's validated host and its key, read from the environment variables it names."""
+    connection = project.connections.connections.get(name)
+    if connection is None:
+        known = ", ".join(sorted(project.connections.connections)) or "none"
+        raise UsageError(f"no connection named {name!r} in connections.yaml (known: {known})")
+    raw_host = connection.api_host or os.environ.get(connection.api_host_env or "", "")
+    if not raw_host:
+        raise UsageError(f"connection {name!r}: set the environment variable {connection.api_host_env}")
+    try:
+        host = normalize_api_host(raw_host)
+    except ValueError as exc:
+        raise UsageError(f"connection {name!r}: {exc}") from None
+    if host.warning:
+        print(f"warning: {host.warning}", file=sys.stderr)
+    key = os.environ.get(connection.api_key_env, "")
+    if not key:
+        raise UsageError(f"connection {name!r}: set the environment variable {connection.api_key_env}")
+    return connection, host, key
+
+
+def _load_project() -> ProjectConfig:
+    # Imported here so `ac-export --help` and the emulator start without loading every area.
+    from ac_export.project import load_project_config
+
+    return load_project_config(settings.config_dir())
+
+
+def _check_connection(args: argparse.Namespace) -> int:
+    project = _load_project()
+    connection, host, key = resolve_connection(project, args.name)
+    # A quick answer matters more here than riding out a long outage.
+    with open_client(host, key, AccountOptions(max_retries=2, timeout_s=15)) as client:
+        user = client.me()
+        lists = client.lists()
+    owner = user.get("email", "a user")
+    print(f"{connection.display_name}: {host.base_url} answered; the key belongs to {owner}")
+    consent = "given" if connection.data_privacy_consent else "NOT given: exports will refuse to run"
+    print(f"data-privacy consent: {consent}")
+    print(f"{len(lists)} list(s):")
+    for item in lists:
+        print(f"  {item.id:>5}  {item.name}")
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    """Run (or dry-run) one segment's exports outside Dagster, printing the plan and counts."""
+    from ac_export.activecampaign.sync import ExportRequest, run_export
+    from ac_export.warehouse import Warehouse
+
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    project = _load_project()
+    exports = project.exports.for_segment(args.segment)
+    if not exports:
+        raise UsageError(f"segment {args.segment!r} has no export in exports.yaml")
+    for name, export in exports.items():
+        connection, host, key = resolve_connection(project, export.connection)
+        if not connection.data_privacy_consent and not args.dry_run:
+            raise UsageError(
+                f"connection {export.connection!r} has no data-privacy consent; nothing exported"
+            )
+        options = AccountOptions()
+        request = ExportRequest(
+            name=name,
+            export=export,
+            account_host=host.host,
+            attribute_types=project.attribute_types(),
+            dry_run=args.dry_run,
+            allow_large_removal=args.allow_large_removal,
+        )
+        with open_client(host, key, options) as client:
+            result = run_export(request, client, Warehouse(), options.upload_settings(export.run_automations))
+        print(" ".join(f"{k}={v}" for k, v in result.counts.as_dict().items()))
+    return 0
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add `check-connection` and `export`."""
+    check = subparsers.add_parser(
+        "check-connection", help="verify a connection's credentials and host, and list the account's lists"
+    )
+    check.add_argument("name", help="connection name in connections.yaml")
+    check.set_defaults(handler=guarded("error")(_check_connection))
+    export = subparsers.add_parser("export", help="run one segment's exports now, outside Dagster")
+    export.add_argument("segment", help="segment name")
+    export.add_argument("--dry-run", action="store_true", help="plan and count without a single write")
+    export.add_argument(
+        "--allow-large-removal",
+        action="store_true",
+        help="let this run remove more than removal_guard allows",
+    )
+    export.set_defaults(handler=guarded("error")(_export))

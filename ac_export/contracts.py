@@ -1,0 +1,123 @@
+"""The names every area agrees on, each defined once: asset keys, warehouse tables, partitions, counts.
+
+A rename here is a rename everywhere, checked at import time. Asset keys are plain paths so that the
+core stays free of Dagster; `ac_export.defs` turns them into `dg.AssetKey`s.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, fields
+
+# Asset keys (paths), a contract with users: DESIGN.md's asset graph.
+SOURCE_ASSET_PREFIX = "sources"
+ACTIVITY_ASSET_PREFIX = "activities"
+UNIFIED_PROFILES_ASSET = ("unified_profiles",)
+PROFILE_SOURCES_ASSET = ("profiles", "profile_sources")
+CUSTOMER_MEASURES_ASSET = ("customer_measures",)
+SEGMENT_MEMBERS_ASSET = ("segment_members",)
+EXPORT_ASSET = ("activecampaign_list",)
+
+# The one partitions definition shared by `segment_members` and `activecampaign_list`.
+SEGMENTS_PARTITIONS = "segments"
+
+# Warehouse tables (paths under the warehouse root).
+PROFILES_TABLE = "profiles/unified_profiles"
+PROFILE_SOURCES_TABLE = "profiles/profile_sources"
+MEASURES_TABLE = "segments/customer_measures"
+
+
+def source_table(name: str) -> str:
+    """The warehouse table of one configured source file."""
+    return f"{SOURCE_ASSET_PREFIX}/{name}"
+
+
+def activity_table(name: str) -> str:
+    """The warehouse table of one configured activity file."""
+    return f"{ACTIVITY_ASSET_PREFIX}/{name}"
+
+
+def members_table(segment: str) -> str:
+    """The warehouse table of a segment's membership spells."""
+    return f"segments/members/{segment}"
+
+
+def rejections_table(export: str) -> str:
+    """The warehouse table of every contact an export's latest run rejected, with the reason."""
+    return f"exports/{export}/rejections"
+
+
+@dataclass(frozen=True)
+class ExportCounts:
+    """What one export run did, in the order users see it as materialization metadata."""
+
+    members: int = 0
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    removed: int = 0
+    opted_out: int = 0
+    rejected_missing_email: int = 0
+    rejected_invalid_email: int = 0
+    rejected_by_activecampaign: int = 0
+    batches: int = 0
+    requests: int = 0
+    throttled: int = 0
+    retries: int = 0
+    duration_s: float = 0.0
+    contacts_per_s: float = 0.0
+
+    @classmethod
+    def names(cls) -> tuple[str, ...]:
+        """Every count's name, in metadata order."""
+        return tuple(f.name for f in fields(cls))
+
+    @property
+    def rejected(self) -> int:
+        """Every contact not exported: before sending (no or invalid email) or refused by ActiveCampaign."""
+        return self.rejected_missing_email + self.rejected_invalid_email + self.rejected_by_activecampaign
+
+    @property
+    def sent(self) -> int:
+        """Contacts whose change ActiveCampaign processed this run."""
+        return self.added + self.updated + self.removed
+
+    def as_dict(self) -> dict[str, int | float]:
+        """The counts by name, for metadata and JSON."""
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def total(cls, counts: Iterable[ExportCounts]) -> ExportCounts:
+        """Several exports' counts added up (one segment may feed several lists)."""
+        items = list(counts)
+        whole = {f.name: sum(getattr(c, f.name) for c in items) for f in _FIELDS if not f.is_float}
+        return cls(
+            **whole,
+            duration_s=round(sum(c.duration_s for c in items), 3),
+            contacts_per_s=round(sum(c.contacts_per_s for c in items), 1),
+        )
+
+    @classmethod
+    def from_mapping(cls, values: Mapping[str, object]) -> ExportCounts:
+        """Counts read back from metadata or JSON; a name that is absent counts as 0."""
+        whole = {f.name: int(f.number(values.get(f.name))) for f in _FIELDS if not f.is_float}
+        return cls(
+            **whole,
+            duration_s=_FIELD_BY_NAME["duration_s"].number(values.get("duration_s")),
+            contacts_per_s=_FIELD_BY_NAME["contacts_per_s"].number(values.get("contacts_per_s")),
+        )
+
+
+@dataclass(frozen=True)
+class _Field:
+    name: str
+    is_float: bool
+
+    def number(self, value: object) -> float:
+        """A metadata value as a number; anything else (absent, text) counts as 0."""
+        return float(value) if isinstance(value, int | float) else 0.0
+
+
+_FIELDS = tuple(_Field(f.name, f.type in ("float", float)) for f in fields(ExportCounts))
+_FIELD_BY_NAME = {f.name: f for f in _FIELDS}

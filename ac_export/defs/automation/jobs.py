@@ -1,0 +1,32 @@
+"""The two asset jobs a refresh is made of: the shared upstream, then one run per segment.
+
+They are separate because segment runs must read the profiles and measures that the refresh has
+just written: `segment_refresh_sensor` starts them only once `refresh` has succeeded.
+"""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from ac_export.automation.tags import REFRESH_TAG
+from ac_export.defs.keys import EXPORT_ASSET_KEY, SEGMENT_MEMBERS_KEY
+
+SEGMENT_ASSETS = dg.AssetSelection.assets(SEGMENT_MEMBERS_KEY, EXPORT_ASSET_KEY)
+
+REFRESH_JOB = "refresh"
+EXPORT_SEGMENT_JOB = "export_segment"
+
+refresh_job = dg.define_asset_job(
+    name=REFRESH_JOB,
+    selection=dg.AssetSelection.all() - SEGMENT_ASSETS,
+    tags={REFRESH_TAG: "upstream"},
+    description="Sources → profiles → measures (every asset shared by all segments). When it succeeds, "
+    "segment_refresh_sensor starts one export_segment run per configured segment.",
+)
+
+export_segment_job = dg.define_asset_job(
+    name=EXPORT_SEGMENT_JOB,
+    selection=SEGMENT_ASSETS,
+    description="One segment (the `segments` partition): its members, then every export of it in "
+    "exports.yaml.",
+)

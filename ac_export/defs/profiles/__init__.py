@@ -1,0 +1,1 @@
+"""Dagster definitions of the profiles: source, activity and unified profile assets and their checks."""

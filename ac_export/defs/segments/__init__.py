@@ -1,0 +1,1 @@
+"""Dagster definitions of the segments: measures, members per segment, the partition sensor."""

@@ -1,0 +1,236 @@
+"""Models of `sources.yaml`: the files that feed profiles (people) and activities (events)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from ac_export.config.loading import StrictModel, load_model
+from ac_export.profiles.schema import (
+    ACTIVITY_SYSTEM_COLUMNS,
+    CANONICAL_ATTRIBUTES,
+    RESERVED_PROFILE_NAMES,
+    AttributeType,
+)
+
+SOURCES_FILE = "sources.yaml"
+NAME_PATTERN = r"^[a-z][a-z0-9_]*$"
+ValueType = Literal["string", "integer", "float", "boolean", "date", "timestamp"]
+
+
+class ColumnMapping(StrictModel):
+    """Where one source column lands: a canonical attribute or a further attribute kept by name."""
+
+    attribute: str = Field(pattern=NAME_PATTERN, description="Canonical or further attribute name.")
+    type: ValueType | None = Field(
+        default=None, description="Value type; fixed for canonical attributes, string by default."
+    )
+
+    def resolved_type(self) -> ValueType:
+        """The attribute's type: fixed for canonical attributes, declared (or string) otherwise."""
+        canonical = CANONICAL_ATTRIBUTES.get(self.attribute)
+        if canonical is not None:
+            return canonical  # type: ignore[return-value]  # no canonical attribute is a list
+        return self.type or "string"
+
+
+class FileSource(StrictModel):
+    """A file read into the warehouse: where it is, how to parse it, which column is its key."""
+
+    path: str = Field(description="File path, relative to the folder that holds config/ (data/).")
+    format: Literal["csv", "parquet", "jsonl"] = "csv"
+    delimiter: str = Field(default=",", min_length=1, max_length=1)
+    quote: str = Field(default='"', min_length=1, max_length=1)
+    encoding: Literal["utf-8", "utf-8-sig", "latin-1", "cp1252", "utf-16"] = "utf-8"
+    header: bool = True
+    date_formats: list[str] = Field(
+        default_factory=lambda: ["%Y-%m-%d"], min_length=1, description="strptime formats tried in order."
+    )
+    timestamp_formats: list[str] = Field(
+        default_factory=lambda: ["%Y-%m-%d %H:%M:%S", "%Y-%m-%d"],
+        min_length=1,
+        description="strptime formats tried in order.",
+    )
+    null_values: list[str] = Field(
+        default_factory=list, description="Texts that mean 'no value' besides the empty string, e.g. 'N/A'."
+    )
+    true_values: list[str] = Field(
+        default_factory=lambda: ["true", "t", "yes", "y", "1"],
+        min_length=1,
+        description="Texts read as true in boolean columns (compared case-insensitively).",
+    )
+    false_values: list[str] = Field(
+        default_factory=lambda: ["false", "f", "no", "n", "0"],
+        min_length=1,
+        description="Texts read as false in boolean columns (compared case-insensitively).",
+    )
+    primary_key: str = Field(min_length=1, description="Column whose value identifies a record in this file.")
+    columns: dict[str, ColumnMapping] = Field(
+        description="Source column → attribute; a bare string is the attribute name."
+    )
+
+    @field_validator("columns", mode="before")
+    @classmethod
+    def _expand_shorthand(cls, value: object) -> object:
+        if isinstance(value, dict):
+            return {k: {"attribute": v} if isinstance(v, str) else v for k, v in value.items()}
+        return value
+
+    @field_validator("null_values", "true_values", "false_values", mode="before")
+    @classmethod
+    def _texts_quoted(cls, value: object) -> object:
+        if isinstance(value, list) and any(not isinstance(item, str) for item in value):
+            raise ValueError(
+                "quote every value (e.g. ['yes', '1']): YAML reads unquoted yes/no/true/false/on/off "
+                "and numbers as booleans and numbers, not as the text in the file"
+            )
+        return value
+
+    @field_validator("date_formats", "timestamp_formats")
+    @classmethod
+    def _formats_have_directives(cls, value: list[str]) -> list[str]:
+        for fmt in value:
+            if "%" not in fmt:
+                raise ValueError(f"{fmt!r} has no % directive; write a strptime format such as '%m/%d/%Y'")
+        return value
+
+    @model_validator(mode="after")
+    def _booleans_unambiguous(self) -> FileSource:
+        both = {v.lower() for v in self.true_values} & {v.lower() for v in self.false_values}
+        if both:
+            raise ValueError(f"true_values and false_values share {sorted(both)}; a text must mean one thing")
+        return self
+
+    @model_validator(mode="after")
+    def _one_column_per_attribute(self) -> FileSource:
+        seen: dict[str, str] = {}
+        for column, mapping in self.columns.items():
+            if mapping.attribute in seen:
+                raise ValueError(
+                    f"columns {seen[mapping.attribute]!r} and {column!r} both map to "
+                    f"{mapping.attribute!r}; map each attribute once"
+                )
+            seen[mapping.attribute] = column
+        return self
+
+    def resolve_path(self, data_dir: Path) -> Path:
+        """The file's absolute path."""
+        path = Path(self.path)
+        return path if path.is_absolute() else data_dir / path
+
+
+class ProfileSource(FileSource):
+    """A source of people: its records are unified into profiles."""
+
+    priority: int = Field(
+        default=100, ge=0, le=16383, description="Lower wins when merging by source priority."
+    )
+
+    @model_validator(mode="after")
+    def _canonical_types_fixed(self) -> ProfileSource:
+        for column, mapping in self.columns.items():
+            canonical = CANONICAL_ATTRIBUTES.get(mapping.attribute)
+            if canonical is not None and mapping.type not in (None, canonical):
+                raise ValueError(
+                    f"column {column!r}: {mapping.attribute!r} is a canonical attribute of type "
+                    f"{canonical}; remove 'type' or map the column to another attribute"
+                )
+            if mapping.attribute in RESERVED_PROFILE_NAMES:
+                raise ValueError(f"column {column!r}: {mapping.attribute!r} is reserved; choose another name")
+        return self
+
+    def attributes(self) -> dict[str, AttributeType]:
+        """The attributes this source maps, with their types, in column order."""
+        return {m.attribute: m.resolved_type() for m in self.columns.values()}
+
+
+class ActivityLink(StrictModel):
+    """How an activity names its customer: a column holding a profile source's primary key."""
+
+    source: str = Field(pattern=NAME_PATTERN, description="The profile source whose key the column holds.")
+    column: str = Field(min_length=1, description="The activity column holding that key.")
+
+
+class ActivitySource(FileSource):
+    """A source of events (purchases, reviews) linked to profile records; measures aggregate them."""
+
+    links_to: ActivityLink
+
+    @model_validator(mode="after")
+    def _no_reserved_attributes(self) -> ActivitySource:
+        for column, mapping in self.columns.items():
+            if mapping.attribute in ACTIVITY_SYSTEM_COLUMNS:
+                raise ValueError(
+                    f"column {column!r}: {mapping.attribute!r} is a column of every activity table; "
+                    "choose another name"
+                )
+        return self
+
+    def attributes(self) -> dict[str, AttributeType]:
+        """The attributes this activity source maps, with their types, in column order."""
+        return {m.attribute: m.resolved_type() for m in self.columns.values()}
+
+
+class SourcesConfig(StrictModel):
+    """All of `sources.yaml`."""
+
+    profile_sources: dict[str, ProfileSource] = Field(min_length=1)
+    activity_sources: dict[str, ActivitySource] = Field(default_factory=dict)
+
+    @field_validator("profile_sources", "activity_sources")
+    @classmethod
+    def _names_are_identifiers(cls, value: dict[str, FileSource]) -> dict[str, FileSource]:
+        for name in value:
+            if not re.match(NAME_PATTERN, name):
+                raise ValueError(f"source name {name!r} must match {NAME_PATTERN} (lower case, digits, _)")
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> SourcesConfig:
+        clash = set(self.profile_sources) & set(self.activity_sources)
+        if clash:
+            raise ValueError(f"names used for both a profile and an activity source: {sorted(clash)}")
+        for name, activity in self.activity_sources.items():
+            if activity.links_to.source not in self.profile_sources:
+                raise ValueError(
+                    f"activity_sources.{name}.links_to.source: unknown profile source "
+                    f"{activity.links_to.source!r} (known: {sorted(self.profile_sources)})"
+                )
+        types: dict[str, tuple[str, str]] = {}
+        for source_name, source in self.profile_sources.items():
+            for mapping in source.columns.values():
+                kind = mapping.resolved_type()
+                previous = types.setdefault(mapping.attribute, (kind, source_name))
+                if previous[0] != kind:
+                    raise ValueError(
+                        f"attribute {mapping.attribute!r} is {previous[0]} in {previous[1]!r} "
+                        f"but {kind} in {source_name!r}; give it one type"
+                    )
+        return self
+
+    def profile_attributes(self) -> dict[str, AttributeType]:
+        """Every attribute some profile source maps, with its type (canonical first, then extras)."""
+        mapped = {a: t for s in self.profile_sources.values() for a, t in s.attributes().items()}
+        canonical = {a: t for a, t in CANONICAL_ATTRIBUTES.items() if a in mapped}
+        return {**canonical, **self.extra_attribute_types()}
+
+    def sources_mapping(self, attribute: str) -> list[str]:
+        """Names of the profile sources that map an attribute, in declaration order."""
+        return [n for n, s in self.profile_sources.items() if attribute in s.attributes()]
+
+    def extra_attribute_types(self) -> dict[str, AttributeType]:
+        """Further (non-canonical) profile attributes and their types, in declaration order."""
+        extras: dict[str, AttributeType] = {}
+        for source in self.profile_sources.values():
+            for mapping in source.columns.values():
+                if mapping.attribute not in CANONICAL_ATTRIBUTES:
+                    extras.setdefault(mapping.attribute, mapping.resolved_type())
+        return extras
+
+
+def load_sources_config(config_dir: Path) -> SourcesConfig:
+    """Load and validate `sources.yaml` from a config folder."""
+    return load_model(config_dir / SOURCES_FILE, SourcesConfig)

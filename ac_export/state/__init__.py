@@ -1,0 +1,1 @@
+"""Shared export state: the ledger of each list and the per-account pacer (embedded backends)."""

@@ -1,0 +1,166 @@
+"""Pacing requests to ActiveCampaign's per-account limits, shared by threads and processes.
+
+ActiveCampaign allows 5 requests per second per account (all endpoints, all keys), and bulk
+imports have their own windows: 100 requests a minute with several contacts, 20 a minute with one.
+Every run exporting to an account on this machine shares one state file (under a portable file
+lock), so two runs in separate Dagster processes split the pace instead of racing into 429s. The
+limits themselves are ActiveCampaign's, stated in `activecampaign.api.limits`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from enum import Enum
+from pathlib import Path
+from typing import Protocol
+
+from filelock import FileLock
+
+
+class RequestKind(Enum):
+    """Which windows a request counts against."""
+
+    GENERAL = "general"
+    BULK_MULTI = "bulk_multi"
+    BULK_SINGLE = "bulk_single"
+
+
+class PaceWindows(Protocol):
+    """The account's windows: window name (a RequestKind value) → (requests allowed, seconds)."""
+
+    def windows(self) -> dict[str, tuple[int, float]]:
+        """Every window the pacer enforces."""
+        ...
+
+
+def _window_names(kind: RequestKind) -> list[str]:
+    """Every request counts against the general window; bulk imports also against their own."""
+    return [RequestKind.GENERAL.value] + ([kind.value] if kind is not RequestKind.GENERAL else [])
+
+
+_THREAD_LOCKS: dict[str, threading.Lock] = {}
+_THREAD_LOCKS_GUARD = threading.Lock()
+
+
+def _thread_lock(key: str) -> threading.Lock:
+    with _THREAD_LOCKS_GUARD:
+        return _THREAD_LOCKS.setdefault(key, threading.Lock())
+
+
+class AccountPacer:
+    """Blocks each request until the account's windows allow it; shared through a locked state file."""
+
+    def __init__(self, account: str, limits: PaceWindows, state_dir: Path | None = None) -> None:
+        self.limits = limits
+        self._windows = limits.windows()
+        digest = hashlib.sha256(account.encode()).hexdigest()[:16]
+        folder = state_dir or pacing_state_dir()
+        folder.mkdir(parents=True, exist_ok=True)
+        self._path = folder / f"{digest}.json"
+        self._lock = _thread_lock(str(self._path))
+        self._file_lock = FileLock(folder / f"{digest}.lock")
+
+    @contextmanager
+    def _state(self) -> Iterator[dict[str, list[float]]]:
+        with self._lock, self._file_lock, open(self._path, "a+", encoding="utf-8") as handle:
+            handle.seek(0)
+            text = handle.read()
+            state = json.loads(text) if text.strip() else {}
+            yield state
+            handle.seek(0)
+            handle.truncate()
+            handle.write(json.dumps(state))
+            handle.flush()
+
+    def acquire(self, kind: RequestKind) -> float:
+        """Wait until a request of this kind may go out, record it, and return its stamp for `settle`."""
+        while True:
+            stamp, wait = self._try_acquire(kind)
+            if wait <= 0:
+                return stamp
+            time.sleep(min(wait, 1.0))
+
+    def _try_acquire(self, kind: RequestKind) -> tuple[float, float]:
+        names = _window_names(kind)
+        with self._state() as state:
+            now = time.time()
+            wait = self._wait(state, names, now)
+            if wait <= 0:
+                for name in names:
+                    state.setdefault(name, []).append(now)
+            return now, wait
+
+    def settle(self, kind: RequestKind, stamp: float) -> None:
+        """Move a request's stamp to when its answer arrived.
+
+        The server counts a request when it arrives, somewhere between our send and its answer;
+        counting windows from the answer keeps slow responses from squeezing the next window.
+        """
+        names = _window_names(kind)
+        with self._state() as state:
+            now = time.time()
+            for name in names:
+                stamps = state.get(name, [])
+                if stamp in stamps:
+                    stamps.remove(stamp)
+                    stamps.append(now)
+                    stamps.sort()
+
+    def ready_in(self, kind: RequestKind) -> float:
+        """Seconds until a request of this kind could go out, without recording one."""
+        names = _window_names(kind)
+        with self._state() as state:
+            return max(self._wait(state, names, time.time()), 0.0)
+
+    def _wait(self, state: dict[str, list[float]], names: list[str], now: float) -> float:
+        wait = max(state.get("blocked_until", [0.0])) - now
+        for name in names:
+            allowed, length = self._windows[name]
+            recent = [t for t in state.get(name, []) if t > now - length]
+            state[name] = recent
+            if len(recent) >= allowed:
+                wait = max(wait, recent[-allowed] + length - now)
+        return wait
+
+    def block(self, seconds: float, kind: RequestKind = RequestKind.GENERAL) -> None:
+        """Hold back requests after the server said to wait (Retry-After, or a full bulk window)."""
+        with self._state() as state:
+            until = time.time() + seconds
+            if kind is RequestKind.GENERAL:
+                state["blocked_until"] = [max([until, *state.get("blocked_until", [])])]
+            else:
+                allowed, length = self._windows[kind.value]
+                # A full window as of now makes the next bulk request wait `seconds`.
+                state[kind.value] = [until - length] * allowed
+
+
+class NoPacing:
+    """A pacer that never waits: for emulators run with their limits off (throughput benchmarks)."""
+
+    def acquire(self, kind: RequestKind) -> float:
+        """Never waits."""
+        return 0.0
+
+    def settle(self, kind: RequestKind, stamp: float) -> None:
+        """Nothing to record."""
+
+    def ready_in(self, kind: RequestKind) -> float:
+        """Always ready."""
+        return 0.0
+
+    def block(self, seconds: float, kind: RequestKind = RequestKind.GENERAL) -> None:
+        """Sleeps out a server-imposed wait, since there is no shared state to record it in."""
+        time.sleep(seconds)
+
+
+def pacing_state_dir() -> Path:
+    """Where pacing state files live (`AC_EXPORT_PACING_DIR`, default a folder in the temp dir)."""
+    configured = os.environ.get("AC_EXPORT_PACING_DIR")
+    return Path(configured) if configured else Path(tempfile.gettempdir()) / "ac_export-pacing"
