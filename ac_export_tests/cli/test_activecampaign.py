@@ -9,9 +9,10 @@ from pathlib import Path
 
 import yaml
 
+from ac_export.settings import PROJECT_ROOT
 from ac_export_tests.activecampaign.conftest import ExportWorld
 
-DATA_CONFIG = Path(__file__).resolve().parents[2] / "data" / "config"
+DATA_CONFIG = PROJECT_ROOT / "data" / "config"
 
 
 def run_cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:

@@ -15,9 +15,10 @@ from ac_export.defs.activecampaign.assets import build_export_asset
 from ac_export.defs.activecampaign.resources import resource_key
 from ac_export.defs.keys import EXPORT_ASSET_KEY
 from ac_export.defs.resources import ProjectConfigResource, WarehouseResource
+from ac_export.settings import PROJECT_ROOT
 from ac_export_tests.activecampaign.conftest import SEGMENT, ExportWorld
 
-DATA_CONFIG = Path(__file__).resolve().parents[2] / "data" / "config"
+DATA_CONFIG = PROJECT_ROOT / "data" / "config"
 
 
 def project_config(tmp_path: Path, world: ExportWorld, consent: bool = True) -> Path:
