@@ -12,6 +12,7 @@ from ac_export.config.loading import ConfigError
 from ac_export.contracts import ExportCounts
 from ac_export.defs.activecampaign.resources import ActiveCampaignResource, resource_key
 from ac_export.defs.keys import EXPORT_ASSET_KEY, SEGMENT_MEMBERS_KEY
+from ac_export.defs.metadata import table
 from ac_export.defs.partitions import segments_partitions
 from ac_export.defs.resources import ProjectConfigResource
 from ac_export.project import ProjectConfig, load_project_config
@@ -123,34 +124,21 @@ def _summary(results: list[ExportResult]) -> dict[str, dg.MetadataValue | int | 
     return metadata
 
 
-EXPORTS_TABLE_SCHEMA = dg.TableSchema(
-    columns=[
-        dg.TableColumn("export", "string"),
-        *(dg.TableColumn(name, "int") for name in ("members", "added", "updated", "removed", "opted_out")),
-        dg.TableColumn("rejected", "int", description="no or invalid email, or refused by ActiveCampaign"),
-        dg.TableColumn("seconds", "float"),
-    ]
-)
+EXPORTS_COLUMNS = [
+    ("export", "string"),
+    *((name, "int") for name in ("members", "added", "updated", "removed", "opted_out", "rejected")),
+    ("seconds", "float"),
+]
 
 
 def _exports_table(results: list[ExportResult]) -> dg.TableMetadataValue:
     """One row per export of the segment: what it did to its list."""
     rows = [
-        dg.TableRecord(
-            {
-                "export": r.name,
-                "members": r.counts.members,
-                "added": r.counts.added,
-                "updated": r.counts.updated,
-                "removed": r.counts.removed,
-                "opted_out": r.counts.opted_out,
-                "rejected": r.counts.rejected,
-                "seconds": r.counts.duration_s,
-            }
-        )
+        (r.name, c.members, c.added, c.updated, c.removed, c.opted_out, c.rejected, c.duration_s)
         for r in results
+        for c in [r.counts]
     ]
-    return dg.MetadataValue.table(rows, schema=EXPORTS_TABLE_SCHEMA)
+    return table(EXPORTS_COLUMNS, rows)
 
 
 def _rejections_sample(results: list[ExportResult]) -> str:

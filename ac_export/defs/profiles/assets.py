@@ -13,6 +13,7 @@ import dagster as dg
 from ac_export.config.loading import ConfigError
 from ac_export.contracts import PROFILES_TABLE
 from ac_export.defs.keys import UNIFIED_PROFILES_KEY, source_key
+from ac_export.defs.metadata import table
 from ac_export.defs.resources import ProjectConfigResource, WarehouseResource
 from ac_export.profiles.ingest import IngestReport, ingest_activity_source, ingest_profile_source
 from ac_export.profiles.reading import SourceFileError
@@ -26,6 +27,7 @@ T = TypeVar("T")
 
 # What an asset's metadata dict may hold (Dagster's own alias for it is private).
 Metadata = dict[str, dg.MetadataValue | dg.TableSchema | int | float | str]
+
 
 def build_profile_assets(config: SourcesConfig) -> list[dg.AssetsDefinition]:
     """Assets `sources/<name>` per profile source, `activities/<name>` per activity, `unified_profiles`."""
@@ -130,9 +132,6 @@ def fail_on_user_error(step: Callable[[], T]) -> T:
 
 
 def _ingest_metadata(report: IngestReport, warehouse: Warehouse, path: Path) -> Metadata:
-    reasons = "\n".join(f"| {row} | {reason} |" for row, reason in report.rejected_sample)
-    by_reason = "\n".join(f"| {kind} | {count:,} |" for kind, count in report.rejected_by_reason.items())
-    by_column = "\n".join(f"| {column} | {count:,} |" for column, count in report.invalid_by_column.items())
     return {
         "dagster/row_count": report.accepted,
         "dagster/column_schema": table_schema(warehouse, report.table),
@@ -140,23 +139,27 @@ def _ingest_metadata(report: IngestReport, warehouse: Warehouse, path: Path) -> 
         "rows_read": report.rows_read,
         "rows_rejected": report.rejected,
         "invalid_values": report.invalid_values,
-        "rejections_by_reason": dg.MetadataValue.md(
-            f"| reason | rows |\n|---|---|\n{by_reason}" if by_reason else "none"
+        "rejections_by_reason": table(
+            [("reason", "string"), ("rows", "int")], report.rejected_by_reason.items()
         ),
-        "rejected_sample": dg.MetadataValue.md(
-            f"| row | reason |\n|---|---|\n{reasons}" if reasons else "none"
-        ),
-        "invalid_values_by_column": dg.MetadataValue.md(
-            f"| column | values set to NULL |\n|---|---|\n{by_column}" if by_column else "none"
+        "rejected_sample": table([("row", "int"), ("reason", "string")], report.rejected_sample),
+        "invalid_values_by_column": table(
+            [("column", "string"), ("values set to NULL", "int")], report.invalid_by_column.items()
         ),
     }
 
 
+RULES_COLUMNS = [
+    ("rule", "string"),
+    ("kind", "string"),
+    ("records linked", "int"),
+    ("linked first by it", "int"),
+    ("fuzzy blocks skipped", "int"),
+]
+
+
 def _unify_metadata(report: UnifyReport, warehouse: Warehouse) -> Metadata:
-    rules = "\n".join(
-        f"| {r.name} | {r.kind} | {r.linked_records:,} | {r.first_linked:,} | {r.skipped_blocks:,} |"
-        for r in report.rules
-    )
+    rules = [(r.name, r.kind, r.linked_records, r.first_linked, r.skipped_blocks) for r in report.rules]
     return {
         "dagster/row_count": report.profiles,
         "dagster/column_schema": table_schema(warehouse, PROFILES_TABLE),
@@ -168,12 +171,7 @@ def _unify_metadata(report: UnifyReport, warehouse: Warehouse) -> Metadata:
         "ids_new": report.ids.new,
         "ids_retired": report.ids.retired,
         "duration_s": round(report.seconds, 2),
-        "rules": dg.MetadataValue.md(
-            "| rule | kind | records linked | linked first by it | fuzzy blocks skipped |\n"
-            "|---|---|---|---|---|\n" + rules
-            if rules
-            else "no rules: every record is its own profile"
-        ),
+        "rules": table(RULES_COLUMNS, rules),
     }
 
 

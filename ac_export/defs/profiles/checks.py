@@ -10,6 +10,7 @@ import dagster as dg
 
 from ac_export.contracts import PROFILE_SOURCES_TABLE, PROFILES_TABLE, source_table
 from ac_export.defs.keys import UNIFIED_PROFILES_KEY
+from ac_export.defs.metadata import table
 from ac_export.defs.profiles.assets import fail_on_user_error
 from ac_export.defs.resources import ProjectConfigResource, WarehouseResource
 from ac_export.profiles.normalize import normalised_sql
@@ -118,7 +119,6 @@ def _shared_emails(store: Warehouse, condition: Condition, email_only: bool) -> 
             SELECT list(DISTINCT customer_id ORDER BY customer_id) AS ids FROM {store.scan(PROFILES_TABLE)}
             WHERE {email} IS NOT NULL GROUP BY {email} HAVING count(DISTINCT customer_id) > 1 ORDER BY ids[1]
         """).fetchall()
-    sample = "\n".join(f"| {', '.join(ids)} |" for (ids,) in groups[:SAMPLE_SIZE])
     return dg.AssetCheckResult(
         passed=not groups,
         severity=dg.AssetCheckSeverity.ERROR if email_only else dg.AssetCheckSeverity.WARN,
@@ -126,8 +126,9 @@ def _shared_emails(store: Warehouse, condition: Condition, email_only: bool) -> 
             "shared_emails": len(groups),
             "profiles_sharing": sum(len(ids) for (ids,) in groups),
             # Customer ids rather than addresses: the event log is no place for personal data.
-            "sample": dg.MetadataValue.md(
-                f"| customer ids sharing one email |\n|---|\n{sample}" if sample else "none"
+            "sample": table(
+                [("customer ids sharing one email", "string")],
+                [(", ".join(ids),) for (ids,) in groups[:SAMPLE_SIZE]],
             ),
         },
     )
