@@ -114,9 +114,8 @@ def _examples() -> dict[str, dict[str, Any]]:
 def _fixture_client(status: int, body: object, headers: dict[str, str] | None = None) -> ActiveCampaignClient:
     """A client whose transport answers with one of ActiveCampaign's official example responses."""
     transport = httpx.MockTransport(lambda request: httpx.Response(status, json=body, headers=headers))
-    client = ActiveCampaignClient("https://acme.api-us1.com", "key", max_retries=0)
-    client._http._transport = transport  # the official answers stand in for the server
-    return client
+    # The official answers stand in for the server.
+    return ActiveCampaignClient("https://acme.api-us1.com", "key", max_retries=0, transport=transport)
 
 
 @pytest.mark.parametrize(

@@ -92,6 +92,9 @@ class ActiveCampaignClient:
     Example:
         with ActiveCampaignClient("https://acme.api-us1.com", key) as client:
             client.get_list(3)
+
+    `transport` replaces httpx's network transport (e.g. `httpx.MockTransport` or a proxy's), as in
+    httpx itself; TLS verification stays on whatever the transport.
     """
 
     def __init__(
@@ -104,12 +107,14 @@ class ActiveCampaignClient:
         max_retries: int = 8,
         backoff_base_s: float = 0.5,
         backoff_max_s: float = 30.0,
+        transport: httpx.BaseTransport | None = None,
     ) -> None:
         self._http = httpx.Client(
             base_url=f"{base_url}/api/3",
             headers={"Api-Token": sendable_key(api_key), "Accept": "application/json"},
             timeout=httpx.Timeout(timeout_s, connect=min(timeout_s, 10.0)),
             verify=True,  # TLS verification is never turned off.
+            transport=transport,
         )
         self.pacer = pacer or NoPacing()
         self._max_retries = max_retries
