@@ -106,7 +106,8 @@ class Readings:
 
     def updated(self, changes: dict[str, Any]) -> Readings:
         """A copy with `changes` applied; ReadingError naming the reading and its choices when one is bad."""
-        return dataclasses.replace(self, **{name: coerce(name, value) for name, value in changes.items()})
+        coerced: dict[str, Any] = {name: coerce(name, value) for name, value in changes.items()}
+        return dataclasses.replace(self, **coerced)
 
 
 def coerce(name: str, value: Any) -> str | int:

@@ -124,7 +124,7 @@ def _canonical(
     if not isinstance(raw, dict):
         fail("Contact must be a JSON object")
         return {}
-    row = {"email": _email(raw.get("email"), fail)}
+    row: dict[str, Any] = {"email": _email(raw.get("email"), fail)}
     for key in DETAIL_KEYS:
         value = raw.get(key)
         if value is not None and not isinstance(value, _SCALARS):

@@ -167,7 +167,10 @@ def test_per_contact_flag_is_read_strictly(
 def test_automations_run_by_default_and_are_counted_per_contact_and_in_stats(
     fast: EmulatorHandle, api: httpx.Client
 ) -> None:
-    rows = [{"email": "a@example.com"}, {"email": "b@example.com", "exclude_automations": True}]
+    rows: list[dict[str, Any]] = [
+        {"email": "a@example.com"},
+        {"email": "b@example.com", "exclude_automations": True},
+    ]
     assert _automations(fast, api, rows) == [1, 0]
     assert _automations(fast, api, rows[:1]) == [2]
     stats = fast.stats()
