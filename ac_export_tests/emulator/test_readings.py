@@ -14,12 +14,6 @@ from ac_export_tests.support.emulator import EmulatorHandle, running_emulator
 OPTED_OUT = "Contacts may not be subscribed to lists which they have previously unsubscribed from"
 
 
-def _contact(fast: EmulatorHandle, email: str) -> dict[str, Any]:
-    response = httpx.get(f"{fast.base_url}/_emulator/contacts/{email}")
-    assert response.status_code == 200, response.text
-    return response.json()
-
-
 def test_defaults_are_the_documented_readings(fast: EmulatorHandle) -> None:
     config = httpx.get(f"{fast.base_url}/_emulator/config").json()
     assert {reading.name: config[reading.name] for reading in READINGS} == {
@@ -85,7 +79,7 @@ def test_documented_reading_refuses_an_import_resubscribing_anyone_unsubscribed(
     assert fast.batch(batch_id)["failures"] == [{"email": "a@example.com", "reason": OPTED_OUT}]
     assert fast.list_members(list_id) == set()
     # Only the single-contact path re-subscribes, and an account's own unsubscribe is no opt-out.
-    contact_id = int(_contact(fast, "a@example.com")["id"])
+    contact_id = int(fast.contact("a@example.com")["id"])
     body = {"contactList": {"list": list_id, "contact": contact_id, "status": 1, "sourceid": 4}}
     assert call(api, "POST", "/contactLists", json=body).status_code == 200
     assert fast.list_members(list_id) == {"a@example.com"}
@@ -114,7 +108,7 @@ def test_a_self_opt_out_is_refused_under_every_reading(
     assert imported(api, [{"email": "a@example.com", "subscribe": [{"listid": list_id}]}])["failure"] == [
         "a@example.com"
     ]
-    assert _contact(fast, "a@example.com")["memberships"] == [
+    assert fast.contact("a@example.com")["memberships"] == [
         {"list": str(list_id), "status": 2, "by_contact": True}
     ]
 
@@ -152,7 +146,7 @@ def _automations(
     fast: EmulatorHandle, api: httpx.Client, rows: list[dict[str, Any]], **top: Any
 ) -> list[int]:
     imported(api, rows, **top)
-    return [_contact(fast, row["email"])["automations_started"] for row in rows]
+    return [fast.contact(row["email"])["automations_started"] for row in rows]
 
 
 @pytest.mark.parametrize(("value", "excluded"), EXCLUDE_CASES)
@@ -215,7 +209,7 @@ def test_required_reading_keeps_a_value_only_where_a_field_rel_puts_the_field(
     if subscribed:
         row["subscribe"] = [{"listid": list_id}]
     imported(api, [row])
-    assert _contact(fast, "a@example.com")["field_values"] == ({str(field_id): "gold"} if kept else {})
+    assert fast.contact("a@example.com")["field_values"] == ({str(field_id): "gold"} if kept else {})
     assert fast.stats()["field_values_ignored"] == (0 if kept else 1)
 
 
@@ -228,7 +222,7 @@ def test_required_reading_applies_to_sync_and_field_values(fast: EmulatorHandle,
     value = {"fieldValue": {"contact": contact_id, "field": field_id, "value": "y"}}
     answer = call(api, "POST", "/fieldValues", json=value)
     assert answer.status_code == 200 and "fieldValue" not in answer.json()
-    assert _contact(fast, "a@example.com")["field_values"] == {}
+    assert fast.contact("a@example.com")["field_values"] == {}
     assert fast.stats()["field_values_ignored"] == 2
 
 
@@ -236,10 +230,14 @@ def test_lenient_reading_keeps_every_value(fast: EmulatorHandle, api: httpx.Clie
     fast.configure(fieldrels="lenient")
     field_id = new_field(api, "TIER", relid=None)
     imported(api, [{"email": "a@example.com", "fields": [{"id": field_id, "value": "gold"}]}])
-    assert _contact(fast, "a@example.com")["field_values"] == {str(field_id): "gold"}
+    assert fast.contact("a@example.com")["field_values"] == {str(field_id): "gold"}
 
 
 def test_start_up_fields_are_on_every_list() -> None:
     with running_emulator("--no-rate-limit", "--field", "TIER") as handle, handle.api() as api:
         rels = api.get("/fieldRels").json()["fieldRels"]
         assert [(rel["field"], rel["relid"]) for rel in rels] == [("1", "0")]
+
+
+def test_an_unknown_contact_is_a_404(fast: EmulatorHandle) -> None:
+    assert httpx.get(f"{fast.base_url}/_emulator/contacts/nobody@example.com").status_code == 404

@@ -53,8 +53,14 @@ class EmulatorHandle:
         self._post("bounces", {"email": email})
 
     def configure(self, **knobs: Any) -> dict[str, Any]:
-        """Change knobs at run time (time_scale, rate_limit, processing_delay, fault_rate, …)."""
+        """Change knobs and readings at run time (fault_rate, …, resubscribe="lenient", failure_index=1)."""
         return self._post("config", knobs)
+
+    def contact(self, email: str) -> dict[str, Any]:
+        """`GET /_emulator/contacts/{email}`: id, memberships, field values and `automations_started`."""
+        response = self._control.get(f"/_emulator/contacts/{email}")
+        response.raise_for_status()
+        return response.json()
 
     def revoke(self, api_key: str | None = None) -> None:
         """Revoke an API key (this handle's by default): later requests with it get 403."""
