@@ -8,6 +8,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
+from ac_export.emulator.api_field_rels import rels_of_fields
 from ac_export.emulator.entities import FIELD_TYPES
 from ac_export.emulator.inputs import as_id, paging, text, wrapped_object
 from ac_export.emulator.runtime import Emulator
@@ -15,6 +16,7 @@ from ac_export.emulator.shapes import (
     contact_json,
     contact_tag_json,
     field_json,
+    field_rel_json,
     field_value_json,
     json_response,
     list_json,
@@ -35,11 +37,6 @@ def _page(
     return json_response({**extra, key: rows, "meta": page_meta(len(items))})
 
 
-async def list_lists(request: Request, emulator: Emulator) -> Response:
-    """`GET /lists`."""
-    return _page(request, "lists", list(emulator.account.lists.values()), list_json)
-
-
 async def get_list(request: Request, emulator: Emulator) -> Response:
     """`GET /lists/{id}`, or ActiveCampaign's 404 naming `_List`."""
     list_id: int = request.path_params["id"]
@@ -47,7 +44,7 @@ async def get_list(request: Request, emulator: Emulator) -> Response:
     return (
         not_found("_List", list_id)
         if mailing_list is None
-        else json_response({"list": list_json(mailing_list)})
+        else json_response({"list": list_json(mailing_list, str(request.base_url).rstrip("/"))})
     )
 
 
@@ -60,7 +57,7 @@ async def create_list(request: Request, emulator: Emulator) -> Response:
     mailing_list = emulator.account.create_list(
         name, text(body.get("stringid")), text(body.get("sender_url")), text(body.get("sender_reminder"))
     )
-    return json_response({"list": list_json(mailing_list)}, 201)
+    return json_response({"list": list_json(mailing_list, str(request.base_url).rstrip("/"))}, 201)
 
 
 async def delete_list(request: Request, emulator: Emulator) -> Response:
@@ -76,7 +73,8 @@ async def list_fields(request: Request, emulator: Emulator) -> Response:
     if perstag is not None:
         found = emulator.account.field_by_perstag(perstag)
         fields = [] if found is None else [found]
-    return _page(request, "fields", fields, field_json, fieldOptions=[], fieldRels=[])
+    rels = [field_rel_json(rel) for rel in rels_of_fields(emulator, {f.id for f in fields})]
+    return _page(request, "fields", fields, field_json, fieldOptions=[], fieldRels=rels)
 
 
 async def get_field(request: Request, emulator: Emulator) -> Response:
@@ -125,10 +123,22 @@ async def set_field_value(request: Request, emulator: Emulator) -> Response:
         return not_found("Subscriber", body.get("contact"))
     if field_id is None or field_id not in account.fields:
         return not_found("Field", body.get("field"))
-    value = account.set_field_value(contact_id, field_id, body.get("value"))
-    return json_response(
-        {"contacts": [contact_json(account.contacts[contact_id])], "fieldValue": field_value_json(value)}
-    )
+    answer: dict[str, Any] = {"contacts": [contact_json(account.contacts[contact_id])]}
+    if usable_field(emulator, contact_id, field_id):
+        answer["fieldValue"] = field_value_json(
+            account.set_field_value(contact_id, field_id, body.get("value"))
+        )
+    return json_response(answer)
+
+
+def usable_field(emulator: Emulator, contact_id: int, field_id: int) -> bool:
+    """Whether a value of this field is kept for this contact; an ignored one is counted."""
+    if not emulator.knobs.readings.fieldrels_required:
+        return True
+    if emulator.account.field_available(field_id, contact_id, []):
+        return True
+    emulator.account.field_values_ignored += 1
+    return False
 
 
 async def list_tags(request: Request, emulator: Emulator) -> Response:

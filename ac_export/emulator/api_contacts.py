@@ -7,6 +7,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
+from ac_export.emulator.api_catalog import usable_field
 from ac_export.emulator.entities import SUBSCRIBED, UNSUBSCRIBED
 from ac_export.emulator.inputs import InputError, as_id, int_param, paging, text, wrapped_object
 from ac_export.emulator.runtime import Emulator
@@ -166,9 +167,11 @@ def _field_values(body: dict[str, Any]) -> list[dict[str, Any]]:
 
 def _set_field_values(emulator: Emulator, contact_id: int, body: dict[str, Any]) -> list[dict[str, Any]]:
     """Store the body's custom field values (already checked) and render them."""
-    return [
-        field_value_json(
-            emulator.account.set_field_value(contact_id, as_id(entry["field"]) or 0, entry.get("value"))
-        )
-        for entry in _field_values(body)
-    ]
+    values = []
+    for entry in _field_values(body):
+        field_id = as_id(entry["field"]) or 0
+        if usable_field(emulator, contact_id, field_id):
+            values.append(
+                field_value_json(emulator.account.set_field_value(contact_id, field_id, entry.get("value")))
+            )
+    return values

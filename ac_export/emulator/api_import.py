@@ -7,6 +7,7 @@ import time
 from starlette.requests import Request
 from starlette.responses import Response
 
+from ac_export.emulator.automations import mark_automations
 from ac_export.emulator.batches import COMPLETED
 from ac_export.emulator.runtime import Emulator
 from ac_export.emulator.shapes import BULK_RATE_MESSAGES, bulk_failure, json_response
@@ -15,23 +16,33 @@ from ac_export.emulator.validation import VALIDATION_MESSAGE, BulkValidationErro
 
 async def bulk_import(request: Request, emulator: Emulator) -> Response:
     """Validate all or nothing, count against the bulk window, then queue one batch."""
-    account = emulator.account
+    account, knobs = emulator.account, emulator.knobs
+    readings = knobs.readings
     try:
-        contacts = parse_bulk_request(await request.body(), account.fields, account.lists)
+        parsed = parse_bulk_request(
+            await request.body(), account.fields, account.lists, readings.failure_index
+        )
     except BulkValidationError as refused:
         return bulk_failure(VALIDATION_MESSAGE, refused.reasons)
-    knobs = emulator.knobs
+    contacts = parsed.contacts
     if knobs.rate_limit:
         window = emulator.limits.bulk_window(len(contacts))
         if window.try_acquire(time.monotonic(), knobs.time_scale) is not None:
             # ActiveCampaign answers its bulk budget with a 400, not a 429, and queues nothing.
             emulator.stats.throttled += 1
             return bulk_failure("Rate limit exceeded.", [BULK_RATE_MESSAGES[len(contacts) == 1]])
+    # Decided on arrival, from the request as sent: the reading in force then is the one that applies.
+    mark_automations(contacts, parsed.exclude_automations, readings.automations_flag)
     batch = emulator.batches.submit(contacts, knobs.scaled(knobs.processing_delay), time.time())
     emulator.stats.bulk_imports_queued += 1
     emulator.stats.contacts_queued += batch.size
     return json_response(
-        {"success": 1, "queued_contacts": batch.size, "batchId": batch.id, "message": "Contact import queued"}
+        {
+            readings.success_key: 1,
+            "queued_contacts": batch.size,
+            "batchId": batch.id,
+            "message": "Contact import queued",
+        }
     )
 
 

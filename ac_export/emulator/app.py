@@ -16,7 +16,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
-from ac_export.emulator import api_catalog, api_contacts, api_import, control
+from ac_export.emulator import api_catalog, api_contacts, api_field_rels, api_import, api_lists, control
 from ac_export.emulator.inputs import InputError
 from ac_export.emulator.limits import GENERAL_LIMIT, retry_after_header
 from ac_export.emulator.runtime import Emulator
@@ -27,6 +27,8 @@ Handler = Callable[[Request, Emulator], Awaitable[Response]]
 API_PREFIX = "/api/3"
 TICK_S = 0.02
 FREEZE_EVERY_S = 0.25
+# What a proxy in front of ActiveCampaign may answer instead of JSON.
+NOT_JSON_BODY = b"<html><body><h1>Service Unavailable</h1></body></html>"
 API_ROUTES: tuple[tuple[str, str, Handler], ...] = (
     ("GET", "/users/me", api_contacts.users_me),
     ("GET", "/contacts", api_contacts.list_contacts),
@@ -36,13 +38,16 @@ API_ROUTES: tuple[tuple[str, str, Handler], ...] = (
     ("GET", "/contacts/{id:int}/contactTags", api_catalog.contact_tags),
     ("POST", "/contact/sync", api_contacts.sync_contact),
     ("POST", "/contactLists", api_contacts.set_contact_list),
-    ("GET", "/lists", api_catalog.list_lists),
+    ("GET", "/lists", api_lists.list_lists),
     ("POST", "/lists", api_catalog.create_list),
     ("GET", "/lists/{id:int}", api_catalog.get_list),
     ("DELETE", "/lists/{id:int}", api_catalog.delete_list),
     ("GET", "/fields", api_catalog.list_fields),
     ("POST", "/fields", api_catalog.create_field),
     ("GET", "/fields/{id:int}", api_catalog.get_field),
+    ("GET", "/fieldRels", api_field_rels.list_field_rels),
+    ("POST", "/fieldRels", api_field_rels.create_field_rel),
+    ("DELETE", "/fieldRels/{id:int}", api_field_rels.delete_field_rel),
     ("GET", "/fieldValues", api_catalog.list_field_values),
     ("POST", "/fieldValues", api_catalog.set_field_value),
     ("GET", "/tags", api_catalog.list_tags),
@@ -63,6 +68,7 @@ CONTROL_ROUTES: tuple[tuple[str, str, Handler], ...] = (
     ("POST", "/bounces", control.bounce),
     ("POST", "/revoke", control.revoke),
     ("GET", "/batches/{batch_id}", control.batch_detail),
+    ("GET", "/contacts/{email}", control.contact_detail),
 )
 
 
@@ -91,6 +97,13 @@ def _fault_response(kind: str, emulator: Emulator) -> Response | None:
         return DroppedResponse(
             b'{"message": "connection dropped (emulated fault)"}', 200, media_type="application/json"
         )
+    if kind == "403":
+        # The intermittent 403 independent clients retry: the usual body, on a key that is valid.
+        return forbidden()
+    if kind == "empty":
+        return Response(b"", 200, media_type="application/json")
+    if kind == "not_json":
+        return Response(NOT_JSON_BODY, 200, media_type="text/html")
     return None
 
 
@@ -100,10 +113,13 @@ def _throttled(retry_after: str) -> Response:
     return json_response({"message": "Rate limit exceeded: 5 requests per second per account."}, 429, headers)
 
 
+def _refused_key(request: Request, emulator: Emulator) -> Response | None:
+    """403 for a missing, wrong or revoked key, else None."""
+    return None if request.headers.get("api-token") in emulator.api_keys else forbidden()
+
+
 def _guard(request: Request, emulator: Emulator) -> Response | None:
-    """403 for a missing or revoked key, 429 over the account's 5 requests per second, else None."""
-    if request.headers.get("api-token") not in emulator.api_keys:
-        return forbidden()
+    """429 over the account's 5 requests per second, else None."""
     knobs = emulator.knobs
     if knobs.rate_limit:
         wait = emulator.limits.general.try_acquire(time.monotonic(), knobs.time_scale)
@@ -117,7 +133,12 @@ async def serve_api(request: Request, emulator: Emulator, endpoint: str, handler
     emulator.tick()
     emulator.stats.requests += 1
     fault = await _draw_fault(emulator)
-    response = (_fault_response(fault, emulator) if fault else None) or _guard(request, emulator)
+    # A missing, wrong or revoked key is a 403 whatever fault was drawn: it must never look transient.
+    response = (
+        _refused_key(request, emulator)
+        or (_fault_response(fault, emulator) if fault else None)
+        or _guard(request, emulator)
+    )
     if response is None:
         response = await _handle(request, emulator, handler, fault)
     emulator.stats.record(

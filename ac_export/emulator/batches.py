@@ -8,7 +8,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from ac_export.emulator.automations import STARTS_AUTOMATIONS
 from ac_export.emulator.entities import email_key, now_iso
+from ac_export.emulator.readings import Readings
 from ac_export.emulator.store import Account
 
 # ActiveCampaign reports `false` just after the POST, then waiting → claimed → active → completed;
@@ -66,14 +68,17 @@ class BatchQueue:
         self.pending.append(batch.id)
         return batch
 
-    def process_due(self, account: Account, contact_limit: int | None, now: float) -> int:
+    def process_due(
+        self, account: Account, contact_limit: int | None, now: float, readings: Readings | None = None
+    ) -> int:
         """Apply every due batch to the account, strictly in submission order; returns how many."""
+        readings = readings or Readings()
         done = 0
         while self.pending and self.batches[self.pending[0]].due_at <= now:
             batch = self.batches[self.pending.popleft()]
             stamp = now_iso()
             for contact in batch.contacts or ():
-                _apply(account, batch, contact, contact_limit, stamp)
+                _apply(account, batch, contact, contact_limit, stamp, readings)
             batch.contacts, batch.completed_at = None, now
             done += 1
         return done
@@ -107,17 +112,26 @@ class BatchQueue:
 
 
 def _apply(
-    account: Account, batch: Batch, contact: dict[str, Any], contact_limit: int | None, stamp: str
+    account: Account,
+    batch: Batch,
+    contact: dict[str, Any],
+    contact_limit: int | None,
+    stamp: str,
+    readings: Readings,
 ) -> None:
     """Upsert one contact of a batch, or record why ActiveCampaign would refuse it."""
-    reason = _refusal(account, contact, contact_limit)
+    reason = _refusal(account, contact, contact_limit, readings.documented_resubscribe)
     if reason is None:
-        batch.success.append(str(account.import_row(contact, stamp)))
+        contact_id = account.import_row(contact, stamp, readings.fieldrels_required)
+        batch.success.append(str(contact_id))
+        account.count_automations(contact_id, contact.get(STARTS_AUTOMATIONS, True))
     else:
         batch.failures.append([contact["email"], reason])
 
 
-def _refusal(account: Account, contact: dict[str, Any], contact_limit: int | None) -> str | None:
+def _refusal(
+    account: Account, contact: dict[str, Any], contact_limit: int | None, anyone_unsubscribed: bool
+) -> str | None:
     """Why the bulk importer refuses this contact, or None."""
     key = email_key(contact["email"])
     if key in account.exclusions:
@@ -129,6 +143,10 @@ def _refusal(account: Account, contact: dict[str, Any], contact_limit: int | Non
         over = contact_limit is not None and len(account.contacts) >= contact_limit
         return OVER_LIMIT if over else None
     subscribe = contact.get("subscribe")
-    if subscribe and account.opted_out_of(existing.id, [entry["listid"] for entry in subscribe]):
+    # Documented reading: refused whoever unsubscribed them (the contact, an import, contactLists);
+    # lenient reading: only when the contact unsubscribed itself.
+    if subscribe and account.unsubscribed_from(
+        existing.id, [entry["listid"] for entry in subscribe], by_contact_only=not anyone_unsubscribed
+    ):
         return OPTED_OUT
     return None

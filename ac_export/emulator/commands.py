@@ -10,6 +10,7 @@ from pathlib import Path
 
 from ac_export.emulator.entities import FIELD_TYPES
 from ac_export.emulator.knobs import FAULT_KINDS, KnobError, Knobs, parse_fault_kinds
+from ac_export.emulator.readings import READINGS, Readings
 from ac_export.emulator.runtime import Emulator, StartupSpec
 from ac_export.emulator.snapshot import SnapshotError
 
@@ -106,8 +107,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=[],
         metavar="PERSTAG[:TYPE]",
         dest="fields",
-        help="create this custom field at start (repeatable; type defaults to text)",
+        help="create this custom field at start, available on every list (repeatable; type defaults to text)",
     )
+    _add_reading_arguments(parser)
+
+
+def _add_reading_arguments(parser: argparse.ArgumentParser) -> None:
+    """One flag per ambiguous point of ActiveCampaign's documentation (see readings.py)."""
+    group = parser.add_argument_group("readings", "where ActiveCampaign's documentation is ambiguous")
+    for reading in READINGS:
+        group.add_argument(
+            reading.flag,
+            dest=reading.name,
+            type=type(reading.default),
+            choices=reading.choices,
+            default=reading.default,
+            help=f"default {reading.default}: {reading.source}",
+        )
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -137,6 +153,7 @@ def startup_spec(args: argparse.Namespace) -> StartupSpec:
         slow_delay=args.slow_delay,
         latency=args.latency,
         seed=args.seed,
+        readings=Readings(**{reading.name: getattr(args, reading.name) for reading in READINGS}),
     )
     try:
         knobs.validate()

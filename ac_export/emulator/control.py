@@ -49,7 +49,33 @@ async def stats(request: Request, emulator: Emulator) -> Response:
             "lists": len(account.lists),
             "batches": {"pending": pending, "completed": len(batches.batches) - pending},
             "resubscribed_after_opt_out": account.resubscribed_after_opt_out,
+            # Contact imports that would have started the account's automations, and those that asked
+            # (in a way the `automations_flag` reading honours) not to.
+            "automations_started": sum(account.automations_started.values()),
+            "automations_excluded": account.automations_excluded,
+            "field_values_ignored": account.field_values_ignored,
+            "readings": emulator.knobs.readings.as_json(),
             "knobs": emulator.knobs.as_json(),
+        }
+    )
+
+
+async def contact_detail(request: Request, emulator: Emulator) -> Response:
+    """`GET /_emulator/contacts/{email}`: a contact's id, memberships (with opt-out marks) and automations."""
+    account = emulator.account
+    contact = account.contact_by_email(request.path_params["email"])
+    if contact is None:
+        raise InputError(f"No contact with email {request.path_params['email']!r}.", 404)
+    return json_response(
+        {
+            "id": str(contact.id),
+            "email": contact.email,
+            "automations_started": account.automations_started[contact.id],
+            "memberships": [
+                {"list": str(m.list), "status": m.status, "by_contact": m.by_contact}
+                for m in account.memberships_of(contact.id)
+            ],
+            "field_values": {str(v.field): v.value for v in account.field_values_of(contact.id)},
         }
     )
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 SUBSCRIBED, UNSUBSCRIBED = 1, 2
+ALL_LISTS = 0  # the `relid` of a fieldRel that makes a field available on every list
 FIELD_TYPES = (
     "text",
     "textarea",
@@ -118,6 +119,16 @@ class FieldValue:
 
 
 @dataclass(slots=True)
+class FieldRel:
+    """A custom field made available on a list (`relid`), or on every list (`relid` 0)."""
+
+    id: int
+    field: int
+    relid: int
+    cdate: str
+
+
+@dataclass(slots=True)
 class Tag:
     """A tag, created by name on first use."""
 
@@ -144,6 +155,7 @@ ENTITY_TYPES: dict[str, type] = {
     "memberships": Membership,
     "fields": CustomField,
     "field_values": FieldValue,
+    "field_rels": FieldRel,
     "tags": Tag,
     "contact_tags": ContactTag,
 }

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-FAULT_KINDS = ("500", "503", "429", "drop", "drop_after", "slow")
+from ac_export.emulator.readings import BY_NAME, ReadingError, Readings
+
+# `403` is ActiveCampaign's intermittent 403 on a valid key; `empty` and `not_json` are 200s whose body
+# is empty or an HTML page. All three strike before any work is done.
+FAULT_KINDS = ("500", "503", "429", "drop", "drop_after", "slow", "403", "empty", "not_json")
 
 
 class KnobError(ValueError):
@@ -26,6 +30,7 @@ class Knobs:
     slow_delay: float = 1.0
     latency: float = 0.0
     seed: int | None = None
+    readings: Readings = field(default_factory=Readings)
 
     def scaled(self, seconds: float) -> float:
         """A real-world duration shrunk by the time scale (how tests fit minute windows in seconds)."""
@@ -33,18 +38,26 @@ class Knobs:
 
     def as_json(self) -> dict[str, Any]:
         """The knobs as a JSON-ready object."""
-        data = dataclasses.asdict(self)
+        data = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "readings"}
         data["fault_kinds"] = list(self.fault_kinds)
-        return data
+        # Readings are knobs too: `/_emulator/config` takes them flat, beside the others.
+        return data | self.readings.as_json()
 
     def updated(self, changes: dict[str, Any]) -> Knobs:
         """A validated copy with `changes` applied; raises KnobError naming the bad knob."""
-        known = {f.name for f in dataclasses.fields(self)}
+        known = {f.name for f in dataclasses.fields(self)} - {"readings"} | set(BY_NAME)
         unknown = sorted(set(changes) - known)
         if unknown:
             raise KnobError(f"unknown knob(s) {unknown}; known knobs: {sorted(known)}")
+        readings = {name: value for name, value in changes.items() if name in BY_NAME}
+        try:
+            new_readings = self.readings.updated(readings)
+        except ReadingError as exc:
+            raise KnobError(str(exc)) from None
         candidate = dataclasses.replace(
-            self, **{name: _coerce(name, value) for name, value in changes.items()}
+            self,
+            readings=new_readings,
+            **{name: _coerce(name, value) for name, value in changes.items() if name not in BY_NAME},
         )
         candidate.validate()
         return candidate

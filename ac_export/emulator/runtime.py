@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from ac_export.emulator.batches import BatchQueue
+from ac_export.emulator.entities import ALL_LISTS
 from ac_export.emulator.knobs import Knobs
 from ac_export.emulator.limits import FaultInjector, RateLimits
 from ac_export.emulator.snapshot import SnapshotError, read_snapshot, write_snapshot
@@ -73,7 +74,11 @@ class Emulator:
                 self.account.create_list(name)
         for perstag, field_type in self.spec.fields:
             if self.account.field_by_perstag(perstag) is None:
-                self.account.create_field(perstag.replace("_", " ").capitalize(), field_type, perstag)
+                created = self.account.create_field(
+                    perstag.replace("_", " ").capitalize(), field_type, perstag
+                )
+                # As the app creates a field for "all lists": a fieldRel with relid 0.
+                self.account.create_field_rel(created.id, ALL_LISTS)
 
     def reset(self) -> None:
         """Back to the start-up account: no contacts, start-up lists and fields, start-up knobs and keys."""
@@ -90,7 +95,7 @@ class Emulator:
 
     def tick(self) -> None:
         """Apply every batch whose processing time has come."""
-        if self.batches.process_due(self.account, self.knobs.contact_limit, time.time()):
+        if self.batches.process_due(self.account, self.knobs.contact_limit, time.time(), self.knobs.readings):
             self.mutations += 1
 
     def save_if_due(self, force: bool = False) -> None:

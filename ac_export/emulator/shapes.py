@@ -12,6 +12,7 @@ from ac_export.emulator.entities import (
     Contact,
     ContactTag,
     CustomField,
+    FieldRel,
     FieldValue,
     MailingList,
     Membership,
@@ -74,17 +75,85 @@ def contact_json(contact: Contact) -> dict[str, Any]:
     }
 
 
-def list_json(mailing_list: MailingList) -> dict[str, Any]:
-    """A list as `GET /lists` shows it."""
+# Settings of a list the emulator does not model, with the values a new list has in the app.
+_LIST_DEFAULTS: dict[str, Any] = {
+    "p_use_tracking": "1",
+    "p_use_analytics_read": "0",
+    "p_use_analytics_link": "0",
+    "p_use_twitter": "0",
+    "p_use_facebook": "0",
+    "p_embed_image": "1",
+    "p_use_captcha": "1",
+    "send_last_broadcast": "0",
+    "private": "0",
+    "analytics_domains": None,
+    "analytics_source": "",
+    "analytics_ua": "",
+    "twitter_token": "",
+    "twitter_token_secret": "",
+    "facebook_session": None,
+    "carboncopy": "",
+    "subscription_notify": "",
+    "unsubscription_notify": "",
+    "require_name": "0",
+    "get_unsubscribe_reason": "0",
+    "to_name": "Subscriber",
+    "optinoptout": "1",
+    "sender_name": "",
+    "sender_addr1": "",
+    "sender_addr2": "",
+    "sender_city": "",
+    "sender_state": "",
+    "sender_zip": "",
+    "sender_country": "",
+    "sender_phone": "",
+    "fulladdress": "",
+    "optinmessageid": "0",
+    "optoutconf": "0",
+    "deletestamp": None,
+    "created_by": None,
+    "updated_by": None,
+}
+
+
+def list_json(mailing_list: MailingList, base_url: str = "") -> dict[str, Any]:
+    """A list with the fields of the reference's list object (ids and flags as strings, `links` URLs)."""
+    list_url = f"{base_url}/api/3/lists/{mailing_list.id}"
     return {
         "stringid": mailing_list.stringid,
         "userid": "1",
         "name": mailing_list.name,
         "cdate": mailing_list.cdate,
-        "udate": mailing_list.udate,
+        **_LIST_DEFAULTS,
         "sender_url": mailing_list.sender_url,
         "sender_reminder": mailing_list.sender_reminder,
+        "udate": mailing_list.udate,
+        "created_timestamp": _timestamp(mailing_list.cdate),
+        "updated_timestamp": _timestamp(mailing_list.udate),
+        "links": {
+            "contactGoalLists": f"{list_url}/contactGoalLists",
+            "user": f"{list_url}/user",
+            "addressLists": f"{list_url}/addressLists",
+        },
         "id": str(mailing_list.id),
+        "user": "1",
+    }
+
+
+def _timestamp(iso: str) -> str:
+    """`2018-08-06T16:30:41-05:00` as the list object's `2018-08-06 16:30:41`."""
+    return iso[:19].replace("T", " ")
+
+
+def field_rel_json(rel: FieldRel) -> dict[str, Any]:
+    """A fieldRel as `GET /fieldRels` lists it (ids as strings; our choice, the reference shows none)."""
+    return {
+        "field": str(rel.field),
+        "relid": str(rel.relid),
+        "dorder": "0",
+        "cdate": rel.cdate,
+        "links": [],
+        "id": str(rel.id),
     }
 
 

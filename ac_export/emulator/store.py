@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import bisect
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
 from ac_export.emulator.entities import (
+    ALL_LISTS,
     ENTITY_TYPES,
     SUBSCRIBED,
     UNSUBSCRIBED,
     Contact,
     ContactTag,
     CustomField,
+    FieldRel,
     FieldValue,
     MailingList,
     Membership,
@@ -49,8 +52,14 @@ class Account:
     exclusions: set[str] = field(default_factory=set)
     bounces: set[str] = field(default_factory=set)
     sequences: dict[str, int] = field(default_factory=dict)
+    field_rels: dict[int, FieldRel] = field(default_factory=dict)
     resubscribed_after_opt_out: int = 0
+    # Per contact id: how many of its imports would have started the account's automations.
+    automations_started: Counter[int] = field(default_factory=Counter)
+    automations_excluded: int = 0
+    field_values_ignored: int = 0
     revision: int = 0
+    _field_lists: dict[int, set[int]] = field(default_factory=dict, repr=False)
     _contact_by_email: dict[str, int] = field(default_factory=dict, repr=False)
     _members: dict[int, dict[int, Membership]] = field(default_factory=dict, repr=False)
     _tag_by_name: dict[str, int] = field(default_factory=dict, repr=False)
@@ -100,7 +109,7 @@ class Account:
         for name, value in details.items():
             setattr(contact, name, "" if value is None else str(value))
 
-    def import_row(self, row: dict[str, Any], stamp: str) -> int:
+    def import_row(self, row: dict[str, Any], stamp: str, fieldrels_required: bool = False) -> int:
         """Upsert one validated bulk import contact (details, fields, tags, lists); the contact's id."""
         # This runs once per imported contact (tens of thousands a second), so it works inline on the
         # indexes instead of calling the one-entity methods above; the effect is the same.
@@ -120,8 +129,14 @@ class Account:
                 if row.get(source) is not None:
                     setattr(contact, target, row[source])
         for entry in row.get("fields") or ():
-            if entry["id"] in self.fields:
-                self._put_value(contact_id, entry["id"], entry.get("value"), stamp)
+            field_id = entry["id"]
+            if field_id not in self.fields:
+                continue
+            if fieldrels_required and not self.field_available(field_id, contact_id, _list_ids(row)):
+                # ActiveCampaign keeps no value for a field that is not on any of the contact's lists.
+                self.field_values_ignored += 1
+                continue
+            self._put_value(contact_id, field_id, entry.get("value"), stamp)
         for name in row.get("tags") or ():
             tag_id = self._tag_by_name.get(name.strip().lower()) or self.create_tag(name).id
             self.tag_contact(contact_id, tag_id, stamp)
@@ -185,13 +200,28 @@ class Account:
         membership.status, membership.sourceid, membership.udate = status, sourceid, stamp
         return membership
 
-    def opted_out_of(self, contact_id: int, list_ids: list[int]) -> bool:
-        """Whether the contact unsubscribed itself from any of these lists."""
+    def unsubscribed_from(self, contact_id: int, list_ids: list[int], by_contact_only: bool) -> bool:
+        """Whether the contact is unsubscribed from any of these lists (by itself, when `by_contact_only`)."""
         for list_id in list_ids:
             membership = self.memberships.get((contact_id, list_id))
-            if membership is not None and membership.by_contact and membership.status == UNSUBSCRIBED:
+            if (
+                membership is not None
+                and membership.status == UNSUBSCRIBED
+                and (membership.by_contact or not by_contact_only)
+            ):
                 return True
         return False
+
+    def count_automations(self, contact_id: int, started: bool) -> None:
+        """Record whether one import of this contact would have started the account's automations."""
+        if started:
+            self.automations_started[contact_id] += 1
+        else:
+            self.automations_excluded += 1
+
+    def members_of(self, list_id: int) -> dict[int, Membership]:
+        """The memberships of a list, by contact id."""
+        return self._members.get(list_id, {})
 
     def memberships_of(self, contact_id: int) -> list[Membership]:
         """Every list membership of a contact."""
@@ -217,6 +247,33 @@ class Account:
         )
         self.fields[custom_field.id] = custom_field
         return custom_field
+
+    def create_field_rel(self, field_id: int, relid: int) -> FieldRel:
+        """Make a field available on a list (`relid`) or on every list (0); DuplicateError if it is."""
+        lists = self._field_lists.setdefault(field_id, set())
+        if relid in lists:
+            raise DuplicateError(f"field {field_id} on list {relid}")
+        rel = FieldRel(self.next_id("field_rel"), field_id, relid, now_iso())
+        self.field_rels[rel.id] = rel
+        lists.add(relid)
+        return rel
+
+    def delete_field_rel(self, rel_id: int) -> bool:
+        """Remove a field's relation to a list; False when there is no such relation."""
+        rel = self.field_rels.pop(rel_id, None)
+        if rel is None:
+            return False
+        self._field_lists[rel.field].discard(rel.relid)
+        return True
+
+    def field_available(self, field_id: int, contact_id: int, list_ids: list[int]) -> bool:
+        """Whether a fieldRel puts the field on every list, on one of `list_ids` or on a contact's list."""
+        lists = self._field_lists.get(field_id)
+        if not lists:
+            return False
+        if ALL_LISTS in lists or not lists.isdisjoint(list_ids):
+            return True
+        return any(contact_id in self._members.get(list_id, {}) for list_id in lists)
 
     def field_by_perstag(self, perstag: str) -> CustomField | None:
         """The field with this personalization tag (case-insensitive, with or without `%`)."""
@@ -327,6 +384,7 @@ class Account:
             "field_values": list(self.field_values.values()),
             "tags": list(self.tags.values()),
             "contact_tags": list(self.contact_tags.values()),
+            "field_rels": list(self.field_rels.values()),
             "exclusions": sorted(self.exclusions),
             "bounces": sorted(self.bounces),
             "sequences": self.sequences,
@@ -354,4 +412,12 @@ class Account:
         account._tag_by_name = {t.tag.lower(): t.id for t in rows["tags"]}
         account.contact_tags = {t.id: t for t in rows["contact_tags"]}
         account._contact_tag_ids = {(t.contact, t.tag): t.id for t in rows["contact_tags"]}
+        account.field_rels = {r.id: r for r in rows["field_rels"]}
+        for rel in rows["field_rels"]:
+            account._field_lists.setdefault(rel.field, set()).add(rel.relid)
         return account
+
+
+def _list_ids(row: dict[str, Any]) -> list[int]:
+    """The lists a bulk import row subscribes or unsubscribes the contact to."""
+    return [entry["listid"] for key in ("subscribe", "unsubscribe") for entry in row.get(key) or ()]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Container
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 
@@ -40,10 +40,21 @@ def is_valid_email(email: str) -> bool:
     return _EMAIL.fullmatch(email) is not None
 
 
+class BulkRequest(NamedTuple):
+    """A valid bulk import: its contacts, normalised, and the top-level `exclude_automations` as sent."""
+
+    contacts: list[dict[str, Any]]
+    exclude_automations: Any
+
+
 def parse_bulk_request(
-    body: bytes, field_ids: Container[int], list_ids: Container[int]
-) -> list[dict[str, Any]]:
-    """The request's contacts in a normalised form, or BulkValidationError with every reason."""
+    body: bytes, field_ids: Container[int], list_ids: Container[int], index_base: int
+) -> BulkRequest:
+    """The request's contacts in a normalised form, or BulkValidationError with every reason.
+
+    Per-contact reasons name the contact by its position counted from `index_base` (0 or 1: the
+    `failure_index` reading).
+    """
     if len(body) > MAX_PAYLOAD_BYTES:
         raise BulkValidationError(
             [f"Payload of {len(body)} bytes exceeds the limit of {MAX_PAYLOAD_BYTES} bytes."]
@@ -63,11 +74,11 @@ def parse_bulk_request(
     known = {"fields": field_ids, "subscribe": list_ids, "unsubscribe": list_ids}
     rows = [
         raw if _well_formed(raw, known) else _canonical(index, raw, known, reasons)
-        for index, raw in enumerate(contacts, 1)
+        for index, raw in enumerate(contacts, index_base)
     ]
     if reasons:
         raise BulkValidationError(reasons)
-    return rows
+    return BulkRequest(rows, payload.get("exclude_automations"))
 
 
 def _well_formed(raw: Any, known: dict[str, Container[int]]) -> bool:
@@ -127,6 +138,8 @@ def _canonical(
         fail("Field 'tags' must be an array of non-empty strings")
     elif tags is not None:
         row["tags"] = tags
+    if "exclude_automations" in raw:
+        row["exclude_automations"] = raw["exclude_automations"]
     for key, id_key in _REFERENCES:
         if raw.get(key) is not None:
             row[key] = _references(raw[key], key, id_key, known[key], fail)

@@ -12,7 +12,8 @@ from ac_export_tests.support.emulator import EmulatorHandle, running_emulator
 
 @pytest.fixture(scope="session")
 def _fast_process() -> Iterator[EmulatorHandle]:
-    with running_emulator("--no-rate-limit", "--processing-delay", "0", "--seed", "7") as handle:
+    # The emulator's own defaults (the documented readings), not the client harness's legacy ones.
+    with running_emulator("--no-rate-limit", "--processing-delay", "0", "--seed", "7", readings=()) as handle:
         yield handle
 
 

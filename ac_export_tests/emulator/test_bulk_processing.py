@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 import httpx
+import pytest
 
 from ac_export_tests.emulator.helpers import bulk, completed, contact_by_email, imported, new_field, new_list
 from ac_export_tests.support.emulator import EmulatorHandle
@@ -12,10 +13,12 @@ from ac_export_tests.support.emulator import EmulatorHandle
 OPTED_OUT = "Contacts may not be subscribed to lists which they have previously unsubscribed from"
 
 
-def test_queued_answer_has_the_reference_shape(api: httpx.Client) -> None:
+@pytest.mark.parametrize("key", ["Success", "success"])
+def test_queued_answer_has_the_reference_shape(fast: EmulatorHandle, api: httpx.Client, key: str) -> None:
+    fast.configure(success_key=key)
     body = bulk(api, [{"email": "a@example.com"}, {"email": "b@example.com"}]).json()
-    assert set(body) == {"success", "queued_contacts", "batchId", "message"}
-    assert (body["success"], body["queued_contacts"], body["message"]) == (1, 2, "Contact import queued")
+    assert set(body) == {key, "queued_contacts", "batchId", "message"}
+    assert (body[key], body["queued_contacts"], body["message"]) == (1, 2, "Contact import queued")
     assert len(body["batchId"]) == 36
 
 

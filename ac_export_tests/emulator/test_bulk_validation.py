@@ -1,4 +1,4 @@
-"""Bulk import validation: all or nothing, 1-based contact indexes, ActiveCampaign's email rules, sizes."""
+"""Bulk import validation: all or nothing, contact indexes (0- or 1-based), the email rules, sizes."""
 
 from __future__ import annotations
 
@@ -45,20 +45,35 @@ def _assert_refused(fast: EmulatorHandle, response: httpx.Response, reasons: lis
     assert (stats["bulk_imports_queued"], stats["contacts"]) == (0, 0)
 
 
-def test_one_bad_contact_refuses_the_whole_request_with_its_1_based_index(
-    fast: EmulatorHandle, api: httpx.Client
+@pytest.fixture(params=[0, 1], ids=["0-based", "1-based"])
+def base(request: pytest.FixtureRequest, fast: EmulatorHandle) -> int:
+    """The `failure_index` reading under test: contact indexes count from 0 or from 1."""
+    fast.configure(failure_index=request.param)
+    return int(request.param)
+
+
+def test_failure_indexes_are_0_based_by_default(fast: EmulatorHandle, api: httpx.Client) -> None:
+    response = bulk(api, [{"email": "ok@example.com"}, {"email": "bad"}])
+    reasons = response.json()["failureReasons"]
+    assert reasons == [{"contact": 1, "failureReason": "Field 'email' incorrect format"}]
+
+
+def test_one_bad_contact_refuses_the_whole_request_with_its_index(
+    fast: EmulatorHandle, api: httpx.Client, base: int
 ) -> None:
     rows = [{"email": f"p{i}@example.com"} for i in range(250)]
     rows[229]["email"] = "invalid.email@invalidDomain"
     rows[4] = {"first_name": "No email"}
     response = bulk(api, rows)
     _assert_refused(fast, response, [
-        {"contact": 5, "failureReason": "Field 'email' is required"},
-        {"contact": 230, "failureReason": "Field 'email' incorrect format"},
+        {"contact": 4 + base, "failureReason": "Field 'email' is required"},
+        {"contact": 229 + base, "failureReason": "Field 'email' incorrect format"},
     ])  # fmt: skip
 
 
-def test_unknown_custom_field_and_list_ids_are_refused(fast: EmulatorHandle, api: httpx.Client) -> None:
+def test_unknown_custom_field_and_list_ids_are_refused(
+    fast: EmulatorHandle, api: httpx.Client, base: int
+) -> None:
     field_id, list_id = new_field(api, "TIER"), new_list(api, "News")
     rows = [
         {
@@ -70,8 +85,8 @@ def test_unknown_custom_field_and_list_ids_are_refused(fast: EmulatorHandle, api
         {"email": "c@example.com", "unsubscribe": [{"listid": "98"}]},
     ]
     _assert_refused(fast, bulk(api, rows), [
-        {"contact": 2, "failureReason": "Custom field with id 99 does not exist"},
-        {"contact": 3, "failureReason": "List with id 98 does not exist"},
+        {"contact": 1 + base, "failureReason": "Custom field with id 99 does not exist"},
+        {"contact": 2 + base, "failureReason": "List with id 98 does not exist"},
     ])  # fmt: skip
 
 
@@ -121,7 +136,7 @@ def test_exclude_automations_is_accepted_at_the_top_and_per_contact(api: httpx.C
     assert response.status_code == 200
 
 
-def test_wrong_types_are_refused(fast: EmulatorHandle, api: httpx.Client) -> None:
+def test_wrong_types_are_refused(fast: EmulatorHandle, api: httpx.Client, base: int) -> None:
     rows = [
         {"email": "a@example.com", "tags": "vip"},
         {"email": "b@example.com", "first_name": {"given": "B"}},
@@ -129,8 +144,8 @@ def test_wrong_types_are_refused(fast: EmulatorHandle, api: httpx.Client) -> Non
         "d@example.com",
     ]
     _assert_refused(fast, bulk(api, rows), [
-        {"contact": 1, "failureReason": "Field 'tags' must be an array of non-empty strings"},
-        {"contact": 2, "failureReason": "Field 'first_name' must be a string"},
-        {"contact": 3, "failureReason": "Each entry of 'subscribe' needs a numeric 'listid'"},
-        {"contact": 4, "failureReason": "Contact must be a JSON object"},
+        {"contact": 0 + base, "failureReason": "Field 'tags' must be an array of non-empty strings"},
+        {"contact": 1 + base, "failureReason": "Field 'first_name' must be a string"},
+        {"contact": 2 + base, "failureReason": "Each entry of 'subscribe' needs a numeric 'listid'"},
+        {"contact": 3 + base, "failureReason": "Contact must be a JSON object"},
     ])  # fmt: skip

@@ -12,11 +12,14 @@ import pytest
 from ac_export.cli import COMMAND_MODULES
 from ac_export.emulator import commands as emulator_commands
 from ac_export.emulator.commands import register, run, startup_spec
+from ac_export.emulator.readings import Readings
 from ac_export_tests.support.emulator import running_emulator
 
 CONTRACT_FLAGS = (
     "--host", "--port", "--api-key", "--time-scale", "--no-rate-limit", "--processing-delay",
     "--contact-limit", "--state", "--fault-rate", "--seed", "--list", "--field",
+    "--resubscribe", "--automations-flag", "--failure-index", "--success-key", "--lists-id-greater",
+    "--fieldrels",
 )  # fmt: skip
 
 
@@ -108,3 +111,30 @@ def test_startup_lists_and_fields_exist_with_ids_in_order() -> None:
             ("2", "BIRTHDAY", "date"),
         ]
         assert api.post("/lists", json={"list": {"name": "Third"}}).json()["list"]["id"] == "3"
+
+
+def test_readings_default_to_the_documented_ones_and_flags_select_the_others() -> None:
+    parser = _ac_export_parser()
+    assert startup_spec(parser.parse_args(["emulator", "--api-key", "k"])).knobs.readings == Readings()
+    lenient = [
+        "--resubscribe", "lenient", "--automations-flag", "both", "--failure-index", "1",
+        "--success-key", "success", "--lists-id-greater", "honoured", "--fieldrels", "lenient",
+    ]  # fmt: skip
+    readings = startup_spec(parser.parse_args(["emulator", "--api-key", "k", *lenient])).knobs.readings
+    assert readings == Readings("lenient", "both", 1, "success", "honoured", "lenient")
+
+
+def test_reading_flags_reach_the_running_emulator_and_survive_a_reset() -> None:
+    with running_emulator("--failure-index", "1", "--success-key", "success") as handle:
+        handle.reset()
+        assert (handle.stats()["readings"]["failure_index"], handle.stats()["readings"]["success_key"]) == (
+            1,
+            "success",
+        )
+
+
+@pytest.mark.parametrize("args", [("--failure-index", "2"), ("--resubscribe", "always")])
+def test_a_reading_flag_outside_its_choices_exits_2(args: tuple[str, ...]) -> None:
+    result = _run("--api-key", "k", "--port", "0", *args)
+    assert result.returncode == 2
+    assert args[0] in result.stderr and "invalid choice" in result.stderr and "Traceback" not in result.stderr

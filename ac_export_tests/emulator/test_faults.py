@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 
 import httpx
@@ -94,3 +95,44 @@ def test_a_seed_makes_faults_reproducible(fast: EmulatorHandle, api: httpx.Clien
 def test_fault_rate_flag_at_start() -> None:
     with running_emulator("--fault-rate", "1", "--fault-kinds", "503") as handle, handle.api() as api:
         assert api.get("/users/me").status_code == 503
+
+
+def test_an_intermittent_403_has_the_usual_body_on_a_valid_key(
+    fast: EmulatorHandle, api: httpx.Client
+) -> None:
+    fast.configure(fault_rate=1, fault_kinds=["403"])
+    response = api.get("/users/me")
+    assert response.status_code == 403
+    assert response.json() == {"message": "You do not have permission to view this directory or page."}
+    fast.configure(fault_rate=0)
+    assert api.get("/users/me").status_code == 200
+
+
+@pytest.mark.parametrize(("kind", "content_type"), [("empty", "application/json"), ("not_json", "text/html")])
+def test_a_200_with_an_empty_or_non_json_body_does_no_work(
+    fast: EmulatorHandle, api: httpx.Client, kind: str, content_type: str
+) -> None:
+    fast.configure(fault_rate=1, fault_kinds=[kind])
+    response = api.post("/import/bulk_import", json={"contacts": [{"email": "a@example.com"}]})
+    assert response.status_code == 200 and response.headers["content-type"].startswith(content_type)
+    with pytest.raises(ValueError):
+        response.json()
+    assert fast.stats()["bulk_imports_queued"] == 0
+
+
+def test_a_revoked_key_is_a_403_whatever_fault_is_drawn(fast: EmulatorHandle, api: httpx.Client) -> None:
+    fast.revoke()
+    fast.configure(
+        fault_rate=1, fault_kinds=["500", "503", "429", "drop", "slow", "empty", "not_json"], slow_delay=0
+    )
+    assert {api.get("/users/me").status_code for _ in range(20)} == {403}
+
+
+def test_every_fault_kind_is_drawn_by_default(fast: EmulatorHandle, api: httpx.Client) -> None:
+    fast.configure(fault_rate=1, seed=5, slow_delay=0)
+    kinds = set(fast.stats()["knobs"]["fault_kinds"])
+    assert {"403", "empty", "not_json"} <= kinds
+    for _ in range(60):
+        with contextlib.suppress(*DROPPED):
+            api.get("/users/me")
+    assert set(fast.stats()["faults_by_kind"]) == kinds

@@ -15,7 +15,8 @@ def test_fields_filter_by_perstag(api: httpx.Client) -> None:
         (str(tier), "CUSTOMER_GROUP", "text")
     ]
     assert body["meta"]["total"] == "1"
-    assert (body["fieldOptions"], body["fieldRels"]) == ([], [])
+    assert body["fieldOptions"] == []
+    assert [(rel["field"], rel["relid"]) for rel in body["fieldRels"]] == [(str(tier), "0")]
     assert api.get("/fields", params={"filters[perstag]": "NOPE"}).json()["meta"]["total"] == "0"
 
 

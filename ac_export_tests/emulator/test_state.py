@@ -8,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-from ac_export_tests.emulator.helpers import bulk, completed, imported, new_list
+from ac_export_tests.emulator.helpers import bulk, completed, imported, new_field, new_list
 from ac_export_tests.support.emulator import running_emulator
 
 FLAGS = ("--no-rate-limit", "--processing-delay", "0")
@@ -110,3 +110,21 @@ def test_a_state_file_of_another_shape_is_a_user_error(tmp_path: Path) -> None:
     result = subprocess.run(command, capture_output=True, text=True, timeout=30)
     assert result.returncode == 2
     assert "not a valid emulator state file" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_field_relations_survive_a_restart(tmp_path: Path) -> None:
+    state = tmp_path / "account.json"
+    with running_emulator("--state", str(state), *FLAGS, readings=()) as handle, handle.api() as api:
+        field_id = new_field(api, "TIER", relid=new_list(api, "News"))
+    with running_emulator("--state", str(state), *FLAGS, readings=()) as handle, handle.api() as api:
+        rels = api.get("/fieldRels").json()["fieldRels"]
+        assert [(rel["field"], rel["relid"]) for rel in rels] == [(str(field_id), "1")]
+        row = {
+            "email": "a@example.com",
+            "fields": [{"id": field_id, "value": "gold"}],
+            "subscribe": [{"listid": 1}],
+        }
+        contact_id = imported(api, [row])["success"][0]
+        values = api.get(f"/contacts/{contact_id}/fieldValues").json()["fieldValues"]
+        assert [v["value"] for v in values] == ["gold"]
+        assert api.post("/fieldRels", json={"fieldRel": {"field": field_id, "relid": 1}}).status_code == 422
