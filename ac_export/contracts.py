@@ -57,6 +57,7 @@ class ExportCounts:
     updated: int = 0
     unchanged: int = 0
     removed: int = 0
+    resubscribed: int = 0
     opted_out: int = 0
     rejected_missing_email: int = 0
     rejected_invalid_email: int = 0
@@ -81,7 +82,7 @@ class ExportCounts:
     @property
     def sent(self) -> int:
         """Contacts whose change ActiveCampaign processed this run."""
-        return self.added + self.updated + self.removed
+        return self.added + self.updated + self.removed + self.resubscribed
 
     def as_dict(self) -> dict[str, int | float]:
         """The counts by name, for metadata and JSON."""

@@ -17,7 +17,7 @@ from ac_export.contracts import MEASURES_TABLE, PROFILES_TABLE, members_table
 from ac_export.state.ledger import OPTED_OUT, REMOVED, SUBSCRIBED
 from ac_export.warehouse import Warehouse, scalar
 
-SEND_OPS = ("remove", "update", "add")
+SEND_OPS = ("remove", "update", "resubscribe", "add")
 
 
 @dataclass
@@ -29,6 +29,7 @@ class PlanCounts:
     updated: int = 0
     unchanged: int = 0
     removed: int = 0
+    resubscribed: int = 0
     opted_out: int = 0
     rejected_missing_email: int = 0
     rejected_invalid_email: int = 0
@@ -40,7 +41,7 @@ class PlanCounts:
     @property
     def to_send(self) -> int:
         """Contacts the plan sends to ActiveCampaign."""
-        return self.added + self.updated + self.removed
+        return self.added + self.updated + self.removed + self.resubscribed
 
 
 def quote_identifier(name: str) -> str:
@@ -173,6 +174,7 @@ def diff_against_ledger(con: duckdb.DuckDBPyConnection, export: Export) -> None:
                 WHEN v.ac_email IN (SELECT email FROM optouts) THEN 'opted_out'
                 WHEN l.status = '{SUBSCRIBED}' AND l.content_hash = v.content_hash THEN 'unchanged'
                 WHEN l.status = '{SUBSCRIBED}' THEN 'update'
+                WHEN l.status = '{REMOVED}' THEN 'resubscribe'
                 ELSE 'add'
             END AS op,
             v.content_hash, v.payload
@@ -211,6 +213,7 @@ def count_plan(con: duckdb.DuckDBPyConnection) -> PlanCounts:
         updated=ops.get("update", 0),
         unchanged=ops.get("unchanged", 0),
         removed=ops.get("remove", 0),
+        resubscribed=ops.get("resubscribe", 0),
         opted_out=ops.get("opted_out", 0),
         rejected_missing_email=rejections.get("rejected_missing_email", 0),
         rejected_invalid_email=rejections.get("rejected_invalid_email", 0),

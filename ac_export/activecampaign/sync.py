@@ -72,10 +72,13 @@ def preflight(
     field_ids: dict[str, int] = {}
     created: list[str] = []
     missing: list[str] = []
+    unrelated: list[str] = []
     for perstag in export.fields.custom:
         found = client.field_by_perstag(perstag)
         if found is not None:
             field_ids[perstag] = found.id
+            if not found.available_on(export.list_id):
+                unrelated.append(perstag)
         elif export.create_missing_fields:
             field_ids[perstag] = 0 if dry_run else client.create_field(_title(perstag), perstag).id
             created.append(perstag)
@@ -86,7 +89,30 @@ def preflight(
             f"ActiveCampaign has no custom field with personalization tag {', '.join(missing)}; create it "
             f"(Contacts → Fields) or set create_missing_fields: true on the export"
         )
+    _relate_fields(client, export, field_ids, unrelated, dry_run=dry_run)
     return field_ids, created
+
+
+def _relate_fields(
+    client: ActiveCampaignClient,
+    export: Export,
+    field_ids: dict[str, int],
+    unrelated: list[str],
+    *,
+    dry_run: bool,
+) -> None:
+    """Make sure every mapped field is available on the list: without a relation its values may be lost."""
+    if not unrelated:
+        return
+    if not export.create_missing_fields:
+        raise ExportStopped(
+            f"the custom field(s) {', '.join(unrelated)} are not available on list {export.list_id} in "
+            f"ActiveCampaign, which may drop their values; add them to the list (Contacts → Fields → the field "
+            f"→ Lists) or set create_missing_fields: true on the export to let it add them"
+        )
+    if not dry_run:
+        for perstag in unrelated:
+            client.relate_field(field_ids[perstag], export.list_id)
 
 
 def _title(perstag: str) -> str:
@@ -156,9 +182,7 @@ def run_export(
         uploaded = _on_existing_list(client, export, lambda: _upload(request, client, con, settings, log))
         uploaded.merge(resumed)
         _collect_rejections(con, request.name, since=opened_at)
-        warehouse.write_query(
-            rejections_table(request.name), con, "SELECT * FROM run_rejections"
-        )
+        warehouse.write_query(rejections_table(request.name), con, "SELECT * FROM run_rejections")
         return _result(request, counts, uploaded, client, con, started, created)
     finally:
         con.close()
@@ -218,9 +242,7 @@ def _upload(
     log: logging.Logger,
 ) -> UploadCounts:
     """Record the plan's send queue in the ledger, then send and confirm it."""
-    ledger.enqueue(
-        con, plan.send_queue_sql(), request.name, request.run_id, MAX_CONTACTS_PER_BULK_REQUEST
-    )
+    ledger.enqueue(con, plan.send_queue_sql(), request.name, request.run_id, MAX_CONTACTS_PER_BULK_REQUEST)
     started = time.monotonic()
 
     def progress(done: UploadCounts, total: int) -> None:
@@ -282,10 +304,22 @@ def _result(
     duration = time.monotonic() - started
     planned = not request.dry_run and not skipped
     # A dry run reports what it would send; a skipped run sends nothing.
-    would = ExportCounts() if skipped else ExportCounts(
-        added=counts.added, updated=counts.updated, removed=counts.removed
+    would = (
+        ExportCounts()
+        if skipped
+        else ExportCounts(
+            added=counts.added,
+            updated=counts.updated,
+            removed=counts.removed,
+            resubscribed=counts.resubscribed,
+        )
     )
-    done = ExportCounts(added=uploaded.added, updated=uploaded.updated, removed=uploaded.removed)
+    done = ExportCounts(
+        added=uploaded.added,
+        updated=uploaded.updated,
+        removed=uploaded.removed,
+        resubscribed=uploaded.resubscribed,
+    )
     sent = done if planned else would
     values = ExportCounts(
         members=counts.members,
@@ -293,6 +327,7 @@ def _result(
         updated=sent.updated,
         unchanged=counts.unchanged,
         removed=sent.removed,
+        resubscribed=sent.resubscribed,
         opted_out=counts.opted_out,
         rejected_missing_email=counts.rejected_missing_email,
         rejected_invalid_email=counts.rejected_invalid_email,

@@ -47,6 +47,7 @@ class UploadCounts:
     added: int = 0
     updated: int = 0
     removed: int = 0
+    resubscribed: int = 0
     rejected_by_activecampaign: int = 0
     batches: int = 0
 
@@ -55,6 +56,7 @@ class UploadCounts:
         self.added += outcome.get("add", 0)
         self.updated += outcome.get("update", 0)
         self.removed += outcome.get("remove", 0)
+        self.resubscribed += outcome.get("resubscribe", 0)
         self.rejected_by_activecampaign += outcome.get("refused", 0)
         self.batches += batches
 
@@ -63,13 +65,19 @@ class UploadCounts:
         self.added += other.added
         self.updated += other.updated
         self.removed += other.removed
+        self.resubscribed += other.resubscribed
         self.rejected_by_activecampaign += other.rejected_by_activecampaign
         self.batches += other.batches
 
     @property
+    def confirmed(self) -> int:
+        """Contacts whose change ActiveCampaign processed (refusals not included)."""
+        return self.added + self.updated + self.removed + self.resubscribed
+
+    @property
     def done(self) -> int:
         """Contacts settled, whatever ActiveCampaign answered."""
-        return self.added + self.updated + self.removed + self.rejected_by_activecampaign
+        return self.confirmed + self.rejected_by_activecampaign
 
 
 @dataclass
@@ -101,29 +109,35 @@ class Uploader:
     _confirmed: dict[int, tuple[str, list[str]]] = field(default_factory=dict)
     _flushed_at: float = 0.0
     _read_ahead: dict[int, list[tuple[str, str]]] = field(default_factory=dict)
+    _to_send: deque[int] = field(default_factory=deque)
+    # Batches of one contact that a refused request named as a suspect: refused alone, it is refused.
+    _suspects: set[int] = field(default_factory=set)
+    # Returning contacts subscribed again through `contactLists` this run (done once each).
+    _resubscribed: set[str] = field(default_factory=set)
 
     def run(self) -> UploadCounts:
         """Send every batch in flight that has no id, poll those that have one, settle them all."""
         batches = ledger.pending_batches(self.con)
         total = sum(contacts for _, _, contacts in batches)
-        to_send: deque[int] = deque()
         now = time.monotonic()
         for batch_no, batch_id, contacts in batches:
             if batch_id:
                 self._pending.append(_InFlight(batch_no, batch_id, contacts, now, now))
             else:
-                to_send.append(batch_no)
-        self._drain(to_send, total)
+                self._to_send.append(batch_no)
+        self._drain(total)
         return self.counts
 
-    def _drain(self, to_send: deque[int], total: int) -> None:
-        while to_send or self._pending:
-            if to_send and self._may_send():
-                self._send(to_send.popleft(), to_send)
-            else:
-                self._poll_head()
-            self._flush_if_due(total)
-        self._flush(total)
+    def _drain(self, total: int) -> None:
+        # The last flush may queue returning contacts to send again, hence the outer loop.
+        while self._to_send or self._pending:
+            while self._to_send or self._pending:
+                if self._to_send and self._may_send():
+                    self._send(self._to_send.popleft())
+                else:
+                    self._poll_head()
+                self._flush_if_due(total)
+            self._flush(total)
 
     def _may_send(self) -> bool:
         """Send when nothing is in flight, or when the bulk window has room (else poll meanwhile)."""
@@ -142,6 +156,7 @@ class Uploader:
         if not (self._unrecorded or self._confirmed):
             return
         ledger.record_batch_ids(self.con, self._unrecorded)
+        self._resubscribe_refused_returners()
         outcome = ledger.settle_batches(self.con, self._confirmed, REFUSED_REASON)
         self.counts.add(outcome, len(self._confirmed))
         self._unrecorded.clear()
@@ -149,50 +164,93 @@ class Uploader:
         if outcome:
             self.progress(self.counts, total)
 
-    def _send(self, batch_no: int, to_send: deque[int]) -> None:
+    def _send(self, batch_no: int) -> None:
         """Queue one recorded batch; contacts refused by validation leave it with their reason."""
-        contents = self._contents(batch_no, to_send)
+        contents = self._contents(batch_no)
         if _body_size(contents) > MAX_BYTES_PER_BULK_REQUEST and len(contents) > 1:
             half = len(contents) // 2
-            to_send.appendleft(ledger.split_batch(self.con, batch_no, [e for e, _ in contents[half:]]))
+            self._to_send.appendleft(ledger.split_batch(self.con, batch_no, [e for e, _ in contents[half:]]))
             contents = contents[:half]
         while contents:
             try:
                 queued = self.client.bulk_import(self._body(contents), len(contents))
             except BulkValidationError as exc:
-                contents = self._drop_refused(batch_no, contents, exc)
+                contents = self._set_suspects_apart(batch_no, contents, exc)
                 continue
             self._unrecorded[batch_no] = queued.batch_id
             now = time.monotonic()
             self._pending.append(_InFlight(batch_no, queued.batch_id, len(contents), now, now))
             return
 
-    def _contents(self, batch_no: int, to_send: deque[int]) -> list[tuple[str, str]]:
+    def _contents(self, batch_no: int) -> list[tuple[str, str]]:
         """A batch's contents, read together with the batches queued after it."""
         if batch_no not in self._read_ahead:
-            ahead = [batch_no, *itertools.islice(to_send, READ_AHEAD_BATCHES - 1)]
+            ahead = [batch_no, *itertools.islice(self._to_send, READ_AHEAD_BATCHES - 1)]
             self._read_ahead = ledger.batch_contents(self.con, ahead)
         return self._read_ahead.pop(batch_no)
 
     def _body(self, contents: list[tuple[str, str]]) -> bytes:
-        automations = "" if self.settings.run_automations else ',"exclude_automations":true'
-        return (
-            '{"contacts":[' + ",".join(payload for _, payload in contents) + "]" + automations + "}"
-        ).encode()
+        # The official example puts exclude_automations in each contact, other clients send it once
+        # at the top: both, so that no reading of it starts an automation unless the export asks.
+        flag = "false" if self.settings.run_automations else "true"
+        contacts = ",".join(payload[:-1] + f',"exclude_automations":{flag}}}' for _, payload in contents)
+        return ('{"contacts":[' + contacts + '],"exclude_automations":' + flag + "}").encode()
 
-    def _drop_refused(
+    def _set_suspects_apart(
         self, batch_no: int, contents: list[tuple[str, str]], error: BulkValidationError
     ) -> list[tuple[str, str]]:
-        by_index = {i: reason for i, reason in error.contact_reasons.items() if 0 <= i < len(contents)}
-        if not by_index or len(by_index) >= len(contents):
+        """Send a refused request again without the contacts its reasons may name; they go alone.
+
+        The index base of the reasons is not documented, so a reason suspects two contacts; each
+        suspect is then sent on its own, and only one refused alone is recorded as refused.
+        """
+        suspects = error.suspects(len(contents))
+        detail = "; ".join(reason for _, reason in error.reasons[:3]) or str(error)
+        if batch_no in self._suspects and error.names_contacts:
+            reason = next(iter(suspects.values()), detail)
+            refused = {contents[0][0]: f"refused by ActiveCampaign: {reason}"}
+            ledger.refuse_from_inflight(self.con, batch_no, refused)
+            self.counts.rejected_by_activecampaign += 1
+            return []
+        if not suspects or (len(contents) > 1 and len(error.reasons) >= len(contents)):
             # Nothing names a contact, or every contact is refused: the request itself is wrong
             # (a deleted list, a rate or size limit), so stop instead of rejecting everyone.
-            detail = "; ".join(reason for _, reason in error.reasons[:3]) or str(error)
             raise ActiveCampaignError(f"ActiveCampaign refused the bulk import: {detail}", 400)
-        refused = {contents[i][0]: f"refused by ActiveCampaign: {reason}" for i, reason in by_index.items()}
-        ledger.refuse_from_inflight(self.con, batch_no, refused)
-        self.counts.rejected_by_activecampaign += len(refused)
-        return [item for i, item in enumerate(contents) if i not in by_index]
+        for position in sorted(suspects, reverse=True):
+            alone = ledger.split_batch(self.con, batch_no, [contents[position][0]])
+            self._suspects.add(alone)
+            self._to_send.appendleft(alone)
+        return [item for i, item in enumerate(contents) if i not in suspects]
+
+    def _resubscribe_refused_returners(self) -> None:
+        """Subscribe returning contacts that a bulk import refused through `contactLists`, then re-send.
+
+        ActiveCampaign's bulk import may refuse to subscribe anyone previously unsubscribed from the
+        list; for contacts this project removed itself, the single-contact membership endpoint may.
+        The contact is then sent again (now subscribed) so its fields are updated too.
+        """
+        refused = {email for _, emails in self._confirmed.values() for email in emails}
+        returning = ledger.returning_among(self.con, list(self._confirmed), refused - self._resubscribed)
+        for batch_no, contacts in returning.items():
+            done = [email for email, list_id in contacts if self._subscribe_again(email, list_id)]
+            if not done:
+                continue
+            batch_id, failed = self._confirmed[batch_no]
+            self._confirmed[batch_no] = (batch_id, [e for e in failed if e not in done])
+            self._to_send.append(ledger.split_batch(self.con, batch_no, done))
+            self._resubscribed.update(done)
+
+    def _subscribe_again(self, email: str, list_id: int) -> bool:
+        contact_id = self.client.contact_id(email)
+        if contact_id is None:
+            return False
+        try:
+            self.client.subscribe(contact_id, list_id)
+        except ActiveCampaignError as exc:
+            if exc.status_code in (None, 401, 403, 404):
+                raise
+            return False  # refused for this contact: it stays refused, with the import's reason
+        return True
 
     def _poll_head(self) -> None:
         head = self._pending[0]
@@ -204,7 +262,7 @@ class Uploader:
         if status is None or status.broken:
             # ActiveCampaign lost or abandoned the batch; resubmitting is safe (imports are upserts).
             self._pending.popleft()
-            self._send(head.batch_no, deque())
+            self._send(head.batch_no)
         elif status.done:
             self._pending.popleft()
             self._confirmed[head.batch_no] = (head.batch_id, list(status.failure))

@@ -31,7 +31,6 @@ from ac_export.definitions import build_definitions
 from ac_export.defs.automation.jobs import EXPORT_SEGMENT_JOB, REFRESH_JOB
 from ac_export.defs.keys import EXPORT_ASSET_KEY, SEGMENT_MEMBERS_KEY, UNIFIED_PROFILES_KEY
 from ac_export.emulator.process import EmulatorProcess, EmulatorStartError
-from ac_export.emulator.readings import LEGACY_CLIENT_READINGS
 from ac_export.project import ProjectConfig, load_project_config
 
 DEMO_EMULATOR_PORT = 8787
@@ -60,7 +59,7 @@ def demo_emulator(state_file: Path, port: int = 0) -> Iterator[tuple[EmulatorPro
     state_file.parent.mkdir(parents=True, exist_ok=True)
     # The key goes through the environment, not the command line, where `ps` would show it.
     environment = {**os.environ, "AC_EMULATOR_API_KEYS": api_key}
-    args = ["--state", str(state_file), "--port", str(port), *LEGACY_CLIENT_READINGS]
+    args = ["--state", str(state_file), "--port", str(port)]
     emulator = EmulatorProcess(args, env=environment)
     try:
         yield emulator, api_key

@@ -123,20 +123,3 @@ def coerce(name: str, value: Any) -> str | int:
             f"reading {name!r} must be one of {choices} (default {reading.default}), got {value!r}"
         )
     return value
-
-
-# The readings today's client (ac_export.activecampaign) still needs to export correctly: the test
-# harness and the demo start the emulator with them. They go away once the client is right under
-# every reading (issue 13); until then this is the one place that lists them.
-LEGACY_CLIENT_READINGS: tuple[str, ...] = (
-    # It re-subscribes returning contacts through bulk import (test_sync fails without).
-    *("--resubscribe", "lenient"),
-    # It maps failureReasons[].contact as 1-based (test_client, test_bad_contacts fail without).
-    *("--failure-index", "1"),
-    # It sends exclude_automations only at the top level (no test checks it yet).
-    *("--automations-flag", "top-level"),
-    # It creates custom fields without a fieldRel (no test checks the stored values yet).
-    *("--fieldrels", "lenient"),
-    # It pages /lists with id_greater, endless on 100 lists or more when that is ignored.
-    *("--lists-id-greater", "honoured"),
-)

@@ -274,6 +274,31 @@ def batch_contents(con: duckdb.DuckDBPyConnection, batch_nos: list[int]) -> dict
     return contents
 
 
+def returning_among(
+    con: duckdb.DuckDBPyConnection, batch_nos: list[int], emails: set[str]
+) -> dict[int, list[tuple[str, int]]]:
+    """Of these emails in these batches, those sent to re-subscribe a contact we had removed.
+
+    Returns batch_no → [(email, list id the payload subscribes it to)].
+    """
+    if not emails or not batch_nos:
+        return {}
+    rows = con.execute(
+        """
+        SELECT batch_no, email, CAST(json_extract(payload, '$.subscribe[0].listid') AS BIGINT)
+        FROM inflight
+        WHERE op = 'resubscribe' AND list_contains(?::BIGINT[], batch_no)
+          AND list_contains(?::VARCHAR[], email)
+        ORDER BY batch_no, email
+        """,
+        [batch_nos, sorted(emails)],
+    ).fetchall()
+    found: dict[int, list[tuple[str, int]]] = {}
+    for batch_no, email, list_id in rows:
+        found.setdefault(int(batch_no), []).append((str(email), int(list_id)))
+    return found
+
+
 def next_batch_no(con: duckdb.DuckDBPyConnection) -> int:
     """A batch number not used by any batch still in flight."""
     return int(scalar(con, "SELECT coalesce(max(batch_no), 0) + 1 FROM inflight"))

@@ -14,7 +14,7 @@ from ac_export.activecampaign.config import Export, FieldMapping
 from ac_export.activecampaign.sync import ExportRequest, ExportResult, run_export
 from ac_export.defs.activecampaign.resources import ActiveCampaignResource
 from ac_export.warehouse import Warehouse
-from ac_export_tests.support.emulator import EmulatorHandle
+from ac_export_tests.support.emulator import READINGS, EmulatorHandle
 
 SEGMENT = "testers"
 ATTRIBUTE_TYPES = {
@@ -126,10 +126,16 @@ class ExportWorld:
         }
 
 
+@pytest.fixture(params=sorted(READINGS))
+def reading(request: pytest.FixtureRequest) -> str:
+    """Each reading of ActiveCampaign's ambiguous points in turn: the export must be right under all."""
+    return str(request.param)
+
+
 @pytest.fixture
-def world(emulator: EmulatorHandle, tmp_path: Path) -> ExportWorld:
+def world(emulator: EmulatorHandle, tmp_path: Path, reading: str) -> ExportWorld:
     """A fresh account (limits off, fast processing) with one list, and an empty warehouse."""
-    emulator.configure(rate_limit=False, processing_delay=0.0)
+    emulator.configure(rate_limit=False, processing_delay=0.0, **READINGS[reading])
     list_id = emulator.create_list(SEGMENT)
     return ExportWorld(Warehouse(tmp_path / "warehouse"), emulator, list_id)
 

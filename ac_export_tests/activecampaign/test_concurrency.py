@@ -11,11 +11,19 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from ac_export_tests.activecampaign.conftest import ATTRIBUTE_TYPES, ExportWorld
 from ac_export_tests.support import export_driver
 
 TIME_SCALE = 10.0
 RUN_TIMEOUT_S = 120.0
+
+
+@pytest.fixture
+def reading() -> str:
+    """These runs are long: the documented reading only (the semantics tests cover every reading)."""
+    return "documented"
 
 
 def run_together(world: ExportWorld, folder: Path, targets: list[tuple[str, int, Path]]) -> list[dict]:

@@ -69,6 +69,12 @@ class LedgerView:
         return {batch_id for _, batch_id, _, _ in self.inflight if batch_id}
 
 
+@pytest.fixture
+def reading() -> str:
+    """These runs are long: the documented reading only (the semantics tests cover every reading)."""
+    return "documented"
+
+
 def read_ledger(path: Path) -> LedgerView:
     """Open the ledger read-only, as a crashed run left it (a crash must never corrupt it)."""
     if not path.exists():

@@ -23,10 +23,14 @@ from ac_export.activecampaign.api.errors import (
     BulkValidationError,
     NotFoundError,
 )
-from ac_export.activecampaign.api.limits import BULK_RATE_LIMIT_MESSAGE, PAGE_SIZE
+from ac_export.activecampaign.api.limits import ALL_LISTS, BULK_RATE_LIMIT_MESSAGE, PAGE_SIZE
 from ac_export.state.pacer import AccountPacer, NoPacing, RequestKind
 
 RETRYABLE_STATUS = frozenset({500, 502, 503, 504})
+# ActiveCampaign is known to answer a valid key with an occasional 403 (independent clients retry
+# it); a revoked key keeps answering 403, so after these retries the refusal stands.
+AUTH_RETRIES = 2
+AUTH_RETRY_WAIT_S = 0.5
 # What an HTTP header value may hold; anything else would make httpx raise an error quoting the key.
 _SENDABLE_KEY = re.compile(r"[\x21-\x7e]+")
 
@@ -57,6 +61,12 @@ class CustomField:
     title: str
     perstag: str
     type: str
+    # The lists the field is available on (`fieldRels`; 0 means every list).
+    list_ids: frozenset[int] = frozenset()
+
+    def available_on(self, list_id: int) -> bool:
+        """Whether values of this field are kept for contacts of the list."""
+        return 0 in self.list_ids or list_id in self.list_ids
 
 
 @dataclass(frozen=True)
@@ -143,6 +153,7 @@ class ActiveCampaignClient:
     ) -> httpx.Response:
         """Send one request, paced, retrying what is safe to retry; returns the final answer."""
         last_problem = ""
+        refusals = 0
         for attempt in range(self._max_retries + 1):
             if attempt:
                 self.stats.retries += 1
@@ -166,6 +177,16 @@ class ActiveCampaignClient:
                 continue
             if response.status_code in RETRYABLE_STATUS:
                 last_problem = f"HTTP {response.status_code} on {method} {path}"
+                time.sleep(self._backoff(attempt))
+                continue
+            if response.status_code == 403 and refusals < AUTH_RETRIES:
+                refusals += 1
+                last_problem = f"HTTP 403 on {method} {path}"
+                time.sleep(AUTH_RETRY_WAIT_S * refusals)
+                continue
+            if response.is_success and not _is_json_object(response):
+                # An empty or non-JSON answer says nothing; like a dropped connection, ask again.
+                last_problem = f"an empty or non-JSON answer to {method} {path}"
                 time.sleep(self._backoff(attempt))
                 continue
             return response
@@ -208,21 +229,17 @@ class ActiveCampaignClient:
 
     def get_list(self, list_id: int) -> AcList:
         """One list; NotFoundError if the account has no such list."""
-        body = self._call("GET", f"/lists/{list_id}")["list"]
-        return AcList(id=int(body["id"]), name=str(body.get("name", "")))
+        body = _member(self._call("GET", f"/lists/{list_id}"), "list", f"GET /lists/{list_id}")
+        return _ac_list(body)
 
     def lists(self) -> list[AcList]:
-        """Every list of the account."""
-        found: list[AcList] = []
-        for page in self._pages("/lists", "lists", {}):
-            found.extend(AcList(id=int(item["id"]), name=str(item.get("name", ""))) for item in page)
-        return found
+        """Every list of the account (paged by `limit`/`offset`, the parameters /lists documents)."""
+        return [_ac_list(item) for page in self._offset_pages("/lists", "lists", {}) for item in page]
 
     def create_list(self, name: str) -> AcList:
         """Create a list (ActiveCampaign requires a unique `stringid`; the name serves)."""
         payload = {"list": {"name": name, "stringid": name, "sender_url": "", "sender_reminder": ""}}
-        body = self._call("POST", "/lists", json=payload)["list"]
-        return AcList(id=int(body["id"]), name=str(body.get("name", "")))
+        return _ac_list(_member(self._call("POST", "/lists", json=payload), "list", "POST /lists"))
 
     def count_list_contacts(self, list_id: int, status: int = 1) -> int:
         """How many contacts of the list have this membership status (1 active, 2 unsubscribed)."""
@@ -230,24 +247,60 @@ class ActiveCampaignClient:
         return int(body.get("meta", {}).get("total", 0))
 
     def field_by_perstag(self, perstag: str) -> CustomField | None:
-        """The custom field with this personalization tag, if the account has it."""
+        """The custom field with this personalization tag, if the account has it, with its lists."""
         body = self._call("GET", "/fields", params={"filters[perstag]": perstag, "limit": PAGE_SIZE})
-        for item in body.get("fields", []):
-            if str(item.get("perstag", "")).upper() == perstag.upper():
-                return _custom_field(item)
+        relations = body.get("fieldRels") or []
+        for item in body.get("fields") or []:
+            if isinstance(item, dict) and str(item.get("perstag", "")).upper() == perstag.upper():
+                return _custom_field(item, relations)
         return None
 
     def create_field(self, title: str, perstag: str, field_type: str = "text") -> CustomField:
-        """Create a custom contact field, or return it if it exists already."""
+        """Create a custom contact field, available on every list, or return it if it exists already.
+
+        ActiveCampaign's own tools follow `POST /fields` with `POST /fieldRels` (relid 0): without a
+        relation a field's values may not be kept for the list's contacts.
+        """
         payload = {"field": {"title": title, "type": field_type, "perstag": perstag, "visible": 1}}
         try:
-            return _custom_field(self._call("POST", "/fields", json=payload)["field"])
+            body = self._call("POST", "/fields", json=payload)
+            created = _custom_field(_member(body, "field", "POST /fields"))
         except ActiveCampaignError as exc:
             # A retry after a connection dropped once the field was created gets 422 `duplicate`.
             existing = self.field_by_perstag(perstag) if exc.status_code == 422 else None
             if existing is None:
                 raise
-            return existing
+            created = existing
+        if not created.available_on(0):
+            self.relate_field(created.id, ALL_LISTS)
+            created = CustomField(created.id, created.title, created.perstag, created.type, frozenset({0}))
+        return created
+
+    def relate_field(self, field_id: int, list_id: int) -> None:
+        """Make a field available on a list (`ALL_LISTS`, 0, for every list); an existing relation is kept."""
+        payload = {"fieldRel": {"field": field_id, "relid": list_id}}
+        try:
+            self._call("POST", "/fieldRels", json=payload)
+        except ActiveCampaignError as exc:
+            if exc.status_code != 422:  # 422 `duplicate`: the relation exists (a retried request)
+                raise
+
+    def contact_id(self, email: str) -> int | None:
+        """The id of the contact with this email, if the account has one."""
+        body = self._call("GET", "/contacts", params={"email": email, "limit": 1})
+        for item in body.get("contacts") or []:
+            if isinstance(item, dict) and str(item.get("email", "")).strip().lower() == email.lower():
+                return int(item["id"])
+        return None
+
+    def subscribe(self, contact_id: int, list_id: int) -> None:
+        """Subscribe a contact to a list through the single-contact membership endpoint.
+
+        The bulk import may not subscribe contacts previously unsubscribed from a list (its reference
+        says so); `POST /contactLists` with status 1 does. Only for contacts this project removed.
+        """
+        payload = {"contactList": {"list": list_id, "contact": contact_id, "status": 1, "sourceid": 4}}
+        self._call("POST", "/contactLists", json=payload)
 
     def bulk_import(self, body: bytes, contact_count: int) -> QueuedImport:
         """Queue a bulk import of a prepared JSON body; BulkValidationError if it was refused whole."""
@@ -262,6 +315,12 @@ class ActiveCampaignClient:
         payload = _json_or_empty(response)
         if response.status_code == 400:
             raise BulkValidationError(str(payload.get("message", "")), _failure_reasons(payload))
+        if response.status_code == 200 and not payload.get("batchId"):
+            raise ActiveCampaignError(
+                "ActiveCampaign answered the bulk import without a batchId, so it cannot be confirmed; "
+                "nothing is recorded as sent and the next run sends it again",
+                response.status_code,
+            )
         if response.status_code == 403:
             raise AuthenticationError("ActiveCampaign refused the API key (HTTP 403) during a bulk import")
         if response.status_code != 200 or not (payload.get("success") or payload.get("Success")):
@@ -286,21 +345,46 @@ class ActiveCampaignClient:
     def list_contact_emails(self, list_id: int, status: int) -> Iterator[list[str]]:
         """Pages of emails of the list's contacts with a membership status (1 active, 2 unsubscribed)."""
         params = {"listid": list_id, "status": status}
-        for page in self._pages("/contacts", "contacts", params):
+        for page in self._id_pages("/contacts", "contacts", params):
             yield [str(item["email"]).strip().lower() for item in page if item.get("email")]
 
-    def _pages(self, path: str, key: str, params: dict[str, Any]) -> Iterator[list[dict[str, Any]]]:
-        # ActiveCampaign recommends ordering by id and paging with id_greater for big collections.
-        last_id = 0
-        while True:
+    def _id_pages(self, path: str, key: str, params: dict[str, Any]) -> Iterator[list[dict[str, Any]]]:
+        """Pages in id order with `id_greater`, as ActiveCampaign recommends for big contact lists.
+
+        A server that ignores `id_greater` answers with ids already seen; paging then goes on by
+        `offset` instead, so the loop can neither spin nor stop short.
+        """
+        last_id, seen, total = 0, 0, None
+        while total is None or seen < total:
             query = {**params, "orders[id]": "ASC", "id_greater": last_id, "limit": PAGE_SIZE}
-            items = self._call("GET", path, params=query).get(key, [])
-            if not items:
+            body = self._call("GET", path, params=query)
+            items = _items(body, key, f"GET {path}")
+            total = _total(body, total)
+            fresh = [item for item in items if int(item["id"]) > last_id]
+            if not fresh:
+                if items:
+                    yield from self._offset_pages(path, key, params, start=seen, total=total)
+                return
+            yield fresh
+            seen += len(fresh)
+            last_id = max(int(item["id"]) for item in fresh)
+
+    def _offset_pages(
+        self, path: str, key: str, params: dict[str, Any], *, start: int = 0, total: int | None = None
+    ) -> Iterator[list[dict[str, Any]]]:
+        """Pages by `limit`/`offset`, bounded by `meta.total` and stopped on a repeated page."""
+        offset, previous = start, None
+        while total is None or offset < total:
+            query = {**params, "orders[id]": "ASC", "limit": PAGE_SIZE, "offset": offset}
+            body = self._call("GET", path, params=query)
+            items = _items(body, key, f"GET {path}")
+            total = _total(body, total)
+            ids = [item.get("id") for item in items]
+            if not items or ids == previous:
                 return
             yield items
-            last_id = max(int(item["id"]) for item in items)
-            if len(items) < PAGE_SIZE:
-                return
+            previous = ids
+            offset += len(items)
 
 
 def sendable_key(api_key: str) -> str:
@@ -338,6 +422,43 @@ def _retry_after(response: httpx.Response) -> float | None:
         return None
 
 
+def _is_json_object(response: httpx.Response) -> bool:
+    try:
+        return isinstance(response.json(), dict)
+    except ValueError:
+        return False
+
+
+def _member(body: dict[str, Any], key: str, call: str) -> dict[str, Any]:
+    """The object an answer wraps under `key`, or a clear error naming the call."""
+    value = body.get(key)
+    if not isinstance(value, dict) or "id" not in value:
+        raise ActiveCampaignError(f"ActiveCampaign's answer to {call} has no {key!r} object; try again later")
+    return value
+
+
+def _items(body: dict[str, Any], key: str, call: str) -> list[dict[str, Any]]:
+    """The objects of one page; entries without an id are a malformed answer."""
+    items = body.get(key) or []
+    if not isinstance(items, list) or not all(isinstance(i, dict) and "id" in i for i in items):
+        raise ActiveCampaignError(f"ActiveCampaign's answer to {call} has a malformed {key!r} list")
+    return items
+
+
+def _total(body: dict[str, Any], known: int | None) -> int:
+    """`meta.total` (a string in ActiveCampaign's answers); the first page's value bounds the paging."""
+    if known is not None:
+        return known
+    try:
+        return int(body.get("meta", {}).get("total", 0))
+    except (TypeError, ValueError):
+        return 0
+
+
+def _ac_list(item: dict[str, Any]) -> AcList:
+    return AcList(id=int(item["id"]), name=str(item.get("name", "")))
+
+
 def _json_or_empty(response: httpx.Response) -> dict[str, Any]:
     try:
         body = response.json()
@@ -350,12 +471,19 @@ def _short(text: str, limit: int = 300) -> str:
     return text if len(text) <= limit else text[:limit] + "…"
 
 
-def _custom_field(item: dict[str, Any]) -> CustomField:
+def _custom_field(item: dict[str, Any], relations: list[Any] | None = None) -> CustomField:
+    field_id = int(item["id"])
+    lists = frozenset(
+        int(rel["relid"])
+        for rel in relations or []
+        if isinstance(rel, dict) and str(rel.get("field")) == str(field_id) and rel.get("relid") is not None
+    )
     return CustomField(
-        id=int(item["id"]),
+        id=field_id,
         title=str(item.get("title", "")),
         perstag=str(item.get("perstag", "")),
         type=str(item.get("type", "")),
+        list_ids=lists,
     )
 
 

@@ -24,14 +24,29 @@ class ActiveCampaignUnavailable(ActiveCampaignError):
 
 
 class BulkValidationError(ActiveCampaignError):
-    """A bulk import was refused whole; `reasons` holds (1-based contact index or None, reason) pairs."""
+    """A bulk import was refused whole; `reasons` holds (contact index or None, reason) pairs."""
 
     def __init__(self, message: str, reasons: list[tuple[int | None, str]]) -> None:
         super().__init__(f"bulk import refused: {message}", 400)
         self.reasons = reasons
 
-    @property
-    def contact_reasons(self) -> dict[int, str]:
-        """Reasons that name a contact, by its 0-based position in the request."""
-        return {index - 1: reason for index, reason in self.reasons if index is not None}
+    def suspects(self, contact_count: int) -> dict[int, str]:
+        """0-based positions in the request that a reason may name, with the reason.
 
+        Whether `failureReasons[].contact` counts from 0 or from 1 is not documented, so each index
+        names two suspects (itself and the one before it): neither reading can get a valid
+        neighbour marked refused, because the caller re-sends suspects one by one.
+        """
+        found: dict[int, str] = {}
+        for index, reason in self.reasons:
+            if index is None:
+                continue
+            for position in (index, index - 1):
+                if 0 <= position < contact_count:
+                    found.setdefault(position, reason)
+        return found
+
+    @property
+    def names_contacts(self) -> bool:
+        """Whether any reason points at a contact (else the request itself was wrong)."""
+        return any(index is not None for index, _ in self.reasons)

@@ -17,6 +17,8 @@ MAX_BYTES_PER_BULK_REQUEST = 399_999
 MAX_CONTACT_BYTES = 399_000
 # `limit` on collection endpoints defaults to 20 and is capped at 100.
 PAGE_SIZE = 100
+# A field relation to list 0 makes a custom field available on every list.
+ALL_LISTS = 0
 # The 400 message of a full bulk import window.
 BULK_RATE_LIMIT_MESSAGE = "Rate limit exceeded."
 
