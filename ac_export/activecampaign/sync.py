@@ -107,8 +107,8 @@ def _relate_fields(
     if not export.create_missing_fields:
         raise ExportStopped(
             f"the custom field(s) {', '.join(unrelated)} are not available on list {export.list_id} in "
-            f"ActiveCampaign, which may drop their values; add them to the list (Contacts → Fields → the field "
-            f"→ Lists) or set create_missing_fields: true on the export to let it add them"
+            f"ActiveCampaign, which may drop their values; add them to the list (Contacts → Fields → the "
+            f"field → Lists) or set create_missing_fields: true on the export to let it add them"
         )
     if not dry_run:
         for perstag in unrelated:

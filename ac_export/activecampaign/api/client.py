@@ -179,7 +179,7 @@ class ActiveCampaignClient:
                 last_problem = f"HTTP {response.status_code} on {method} {path}"
                 time.sleep(self._backoff(attempt))
                 continue
-            if response.status_code == 403 and refusals < AUTH_RETRIES:
+            if response.status_code == 403 and refusals < AUTH_RETRIES and attempt < self._max_retries:
                 refusals += 1
                 last_problem = f"HTTP 403 on {method} {path}"
                 time.sleep(AUTH_RETRY_WAIT_S * refusals)
