@@ -69,8 +69,16 @@ class FileSource(StrictModel):
         description="Texts read as false in boolean columns (compared case-insensitively).",
     )
     primary_key: str = Field(min_length=1, description="Column whose value identifies a record in this file.")
+    final_line_break: bool = Field(
+        default=True,
+        description=(
+            "Whether a CSV or JSON-lines file must end with a line break; a file without one is taken "
+            "for one still being written. false for a complete file its producer writes without one."
+        ),
+    )
     max_row_drop: float | None = Field(
-        default=0.5,
+        # 10%: a refresh rarely loses a tenth of a customer file, and a half-written one loses more.
+        default=0.1,
         gt=0,
         le=1,
         description=(
