@@ -26,6 +26,7 @@ from ac_export.config.exports import load_connections_config
 from ac_export.config.sources import load_sources_config
 from ac_export.profiles.assets import build_profile_assets
 from ac_export.profiles.checks import build_profile_checks
+from ac_export.profiles.parse_checks import build_parse_checks
 from ac_export.resources import ProjectConfigResource, WarehouseResource
 from ac_export.segments.assets import build_segment_assets
 
@@ -42,7 +43,7 @@ def build_definitions(config_dir: Path) -> dg.Definitions:
             *build_segment_assets(sources),
             build_export_asset(connections),
         ],
-        asset_checks=build_profile_checks(sources),
+        asset_checks=[*build_profile_checks(sources), *build_parse_checks(sources)],
         jobs=[refresh_job, export_segment_job],
         schedules=[build_refresh_schedule(automation.refresh)],
         sensors=[

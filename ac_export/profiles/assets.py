@@ -14,6 +14,7 @@ from ac_export.config.loading import ConfigError
 from ac_export.config.sources import SourcesConfig, load_sources_config
 from ac_export.config.unify import load_unify_config
 from ac_export.profiles.ingest import IngestReport, ingest_activity_source, ingest_profile_source
+from ac_export.profiles.parse_failures import failure_lines, failures_table, source_parse_failures
 from ac_export.profiles.reading import SourceFileError
 from ac_export.profiles.unify import PROFILES_TABLE, UnifyError, UnifyReport, unify
 from ac_export.resources import ProjectConfigResource, WarehouseResource
@@ -87,7 +88,12 @@ def _ingest(
     context.log.info(
         f"{name}: {report.accepted:,} of {report.rows_read:,} rows accepted, {report.rejected:,} rejected"
     )
+    failures = source_parse_failures(warehouse.get(), report.table, source, project_config.path)
+    for line in failure_lines(name, failures):
+        context.log.warning(line)
     metadata = _ingest_metadata(report, warehouse.get(), source.resolve_path(project_config.data_path))
+    metadata["parse_failures"] = dg.MetadataValue.md(failures_table(failures))
+    metadata["values_unparsed"] = sum(f.failed for f in failures)
     if report.unlinked is not None:
         metadata["unlinked_rows"] = report.unlinked
     return dg.MaterializeResult(metadata=metadata)
