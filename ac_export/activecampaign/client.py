@@ -268,7 +268,7 @@ class ActiveCampaignClient:
         )
         payload = _json_or_empty(response)
         if response.status_code == 400:
-            reasons = [(index, self._redact(reason)) for index, reason in _failure_reasons(payload)]
+            reasons = [(index, _short(self._redact(reason))) for index, reason in _failure_reasons(payload)]
             raise BulkValidationError(_short(self._redact(str(payload.get("message", "")))), reasons)
         if response.status_code == 403:
             raise AuthenticationError("ActiveCampaign refused the API key (HTTP 403) during a bulk import")

@@ -13,6 +13,7 @@ import duckdb
 from ac_export.activecampaign.emails import check_emails
 from ac_export.activecampaign.ledger import OPTED_OUT, REMOVED, SUBSCRIBED
 from ac_export.config.exports import Export
+from ac_export.profiles.email_text import email_form_sql
 from ac_export.warehouse import Warehouse, scalar
 
 MEMBERS_TABLE = "segments/members/{segment}"
@@ -72,7 +73,8 @@ def load_contacts(
     """`plan_source`: one row per current member with the mapped contact fields as text."""
     members = warehouse.scan(MEMBERS_TABLE.format(segment=export.segment))
     mapping = export.fields
-    columns = [f"nullif(lower(trim(CAST(d.{quote_identifier(mapping.email)} AS VARCHAR))), '') AS email"]
+    # The same form unification matched on (`email_text`), so one person is one contact.
+    columns = [f"{email_form_sql(f'CAST(d.{quote_identifier(mapping.email)} AS VARCHAR)')} AS email"]
     for name in ("first_name", "last_name", "phone"):
         attribute = getattr(mapping, name)
         columns.append(

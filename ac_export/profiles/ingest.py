@@ -26,6 +26,7 @@ from ac_export.profiles.reading import (
     quote_literal,
     read_raw,
 )
+from ac_export.profiles.reasons import capped_reason_sql
 from ac_export.profiles.snapshot import row_drop_problem
 from ac_export.warehouse import Warehouse
 
@@ -109,9 +110,10 @@ def _stage(con: duckdb.DuckDBPyConnection, source: FileSource, path: Path, link_
     """)
     con.execute(f"""
         CREATE TEMP TABLE rejected AS
-        SELECT p._row AS row, p.reason, left({raw.raw_text_sql}, {RAW_TEXT_LIMIT}) AS raw
+        SELECT p._row AS row, {capped_reason_sql("p.reason")} AS reason,
+               left({raw.raw_text_sql}, {RAW_TEXT_LIMIT}) AS raw
         FROM key_problems p JOIN raw r USING (_row)
-        UNION ALL SELECT row, reason, raw FROM {raw.rejected}
+        UNION ALL SELECT row, {capped_reason_sql("reason")}, raw FROM {raw.rejected}
     """)
 
 

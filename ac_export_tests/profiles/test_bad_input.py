@@ -17,6 +17,7 @@ import pytest
 from ac_export.config.sources import ProfileSource
 from ac_export.profiles.ingest import ingest_profile_source
 from ac_export.profiles.reading import SourceFileError
+from ac_export.profiles.reasons import REASON_LIMIT
 from ac_export.warehouse import Warehouse
 
 HEADER = b"Id,Email,First,Born,Phone\n"
@@ -275,3 +276,25 @@ def test_a_directory_or_a_missing_file_is_named(tmp_path: Path) -> None:
     with pytest.raises(SourceFileError, match=r"people\.csv: is a folder, not a file"):
         ingest_profile_source(warehouse, "people", source, tmp_path)
     assert not warehouse.exists(TABLE)
+
+
+@pytest.mark.parametrize(
+    "record",
+    [
+        # Records under DuckDB's 2 MB line limit whose reasons used to quote them whole.
+        "K" * 1_500_000 + ",a@x.com,A,2000-01-01,1\n" + "K" * 1_500_000 + ",b@x.com,B,2000-01-01,1",
+        "K2,a@x.com,A,2000-01-01,1," + ",".join(["z" * 1000] * 1500),
+        "," * 200_000,
+        "K3," + "q" * 1_500_000,
+    ],
+    ids=["1.5 MB duplicate key", "1,500 extra fields", "200,000 delimiters", "1.5 MB in too few fields"],
+)
+def test_rejection_reasons_are_short_whatever_the_record(tmp_path: Path, record: str) -> None:
+    report = ingest(
+        tmp_path, rows("G1,good@example.com,Good,2000-01-01,1", record, "K9,k@x.com,K,2000-01-01,1")
+    )
+
+    reasons = Warehouse(tmp_path / "warehouse").read_frame(f"{TABLE}__rejected")["reason"].to_list()
+    assert report.rejected >= 1 and reasons
+    assert max(len(reason) for reason in reasons) <= REASON_LIMIT + 40
+    assert all(len(reason) <= REASON_LIMIT + 40 for _, reason in report.rejected_sample)
