@@ -26,7 +26,7 @@ class StrictSafeLoader(yaml.SafeLoader):
         super().__init__(stream)
         self._depth = 0
 
-    def compose_node(self, parent: yaml.Node | None, index: object) -> yaml.Node | None:
+    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
         """Compose one node, counting how deep inside collections it sits."""
         self._depth += 1
         try:
@@ -35,7 +35,7 @@ class StrictSafeLoader(yaml.SafeLoader):
                     problem=f"nested more than {MAX_DEPTH} levels deep; flatten the structure",
                     problem_mark=self.peek_event().start_mark,
                 )
-            return super().compose_node(parent, index)  # type: ignore[misc]
+            return super().compose_node(parent, index)
         finally:
             self._depth -= 1
 
