@@ -42,7 +42,7 @@ CASES = {
 
 @pytest.mark.parametrize(("given", "expected"), list(CASES.values()), ids=list(CASES))
 def test_sql_and_python_give_the_one_form(given: str | None, expected: str | None) -> None:
-    sql = duckdb.execute(f"SELECT {email_form_sql('?::VARCHAR')}", [given]).fetchone()
+    sql = duckdb.execute(f"SELECT {email_form_sql('$1::VARCHAR')}", [given]).fetchone()
 
     assert sql is not None and sql[0] == expected
     assert email_form(given) == expected
