@@ -16,9 +16,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-# A line break in one-byte encodings, UTF-8 and UTF-16 (either byte order): whatever encoding a file
-# is declared in, its last bytes must be one of these (a wrong declaration is reported by the read).
-_LINE_ENDS = (b"\n", b"\n\x00", b"\x00\n")
+# A line break (LF, or CR as old Mac files end lines) in one-byte encodings, UTF-8 and UTF-16 (either
+# byte order): whatever encoding a file is declared in, its last bytes must be one of these (a wrong
+# declaration is reported by the read).
+_LINE_ENDS = (b"\n", b"\n\x00", b"\x00\n", b"\r", b"\r\x00", b"\x00\r")
 RETRY_HINT = "run the refresh again once the file is completely written; the previous tables were kept"
 
 

@@ -298,3 +298,24 @@ def test_rejection_reasons_are_short_whatever_the_record(tmp_path: Path, record:
     assert report.rejected >= 1 and reasons
     assert max(len(reason) for reason in reasons) <= REASON_LIMIT + 40
     assert all(len(reason) <= REASON_LIMIT + 40 for _, reason in report.rejected_sample)
+
+
+@pytest.mark.parametrize(
+    "options",
+    [{}, {"encoding": "latin-1"}, {"encoding": "utf-16"}, {"format": "jsonl"}, {"format": "parquet"}],
+    ids=["csv", "latin-1 csv", "utf-16 csv", "jsonl", "parquet"],
+)
+def test_a_source_path_that_is_a_folder_is_named_whatever_the_options(
+    tmp_path: Path, options: dict[str, Any]
+) -> None:
+    (tmp_path / "people.csv").mkdir()
+    source = ProfileSource.model_validate({**SOURCE, **options})
+
+    with pytest.raises(SourceFileError, match=r"people\.csv: is a folder, not a file; point 'path'"):
+        ingest_profile_source(Warehouse(tmp_path / "warehouse"), "people", source, tmp_path)
+
+
+def test_a_file_ending_in_a_carriage_return_is_whole(tmp_path: Path) -> None:
+    report = ingest(tmp_path, GOOD.replace(b"\n", b"\r"))
+
+    assert report.accepted == 1
