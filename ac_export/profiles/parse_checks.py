@@ -34,6 +34,8 @@ def _check(prefix: str, name: str) -> dg.AssetChecksDefinition:
             raise dg.Failure(
                 description=f"source {name!r} is no longer in sources.yaml; reload the code location"
             )
+        if not warehouse.get().exists(f"{prefix}/{name}"):
+            raise dg.Failure(description=f"{prefix}/{name} has not been loaded yet; materialize it first")
         failures = source_parse_failures(warehouse.get(), f"{prefix}/{name}", source, project_config.path)
         over = [f for f in failures if f.share > source.max_unparsed_share]
         worst = max(failures, key=lambda f: f.share, default=None)
