@@ -24,7 +24,8 @@ _MIN_SECRET = 8
 class Redactor:
     """Removes the given secrets, in every encoding a server might echo them in, from text."""
 
-    def __init__(self, *secrets: str) -> None:
+    def __init__(self, *secrets: str, mask: str = MASK) -> None:
+        self._mask = mask
         forms: set[str] = set()
         for secret in (s.strip() for s in secrets):
             if len(secret) >= _MIN_SECRET:
@@ -36,10 +37,10 @@ class Redactor:
     def __call__(self, text: str) -> str:
         """The text without any form of the secrets and without echoed `Api-Token` values."""
         for form in self._forms:
-            text = text.replace(form, MASK)
+            text = text.replace(form, self._mask)
         for pattern in self._split:
-            text = pattern.sub(MASK, text)
-        return _HEADER_ECHO.sub(lambda m: m.group(1) + MASK, text)
+            text = pattern.sub(self._mask, text)
+        return _HEADER_ECHO.sub(lambda m: m.group(1) + self._mask, text)
 
     def error(self, error: BaseException) -> BaseException:
         """The same exception with its message arguments redacted (in place), for `raise`."""
