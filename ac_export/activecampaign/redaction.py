@@ -106,14 +106,16 @@ class RedactingFilter(logging.Filter):
 
 
 LOG_FILTER = RedactingFilter()
-# The loggers a request or an answer can reach: httpx and httpcore log requests, ac_export its work.
-_LOGGERS = ("httpx", "httpcore", "ac_export")
+# Loggers that log requests and answers themselves. A logger's filters see only its own records, not
+# those its children propagate, so ac_export's own modules are covered by the root handlers instead.
+_LOGGERS = ("httpx", "httpcore")
 
 
 def guard_logs(secret: str) -> None:
-    """Register a secret with the log filter and make sure the filter sits on every relevant logger."""
+    """Register a secret with the log filter and put the filter on those loggers and the root handlers."""
     LOG_FILTER.add(secret)
-    for name in _LOGGERS:
-        logger = logging.getLogger(name)
-        if LOG_FILTER not in logger.filters:
-            logger.addFilter(LOG_FILTER)
+    targets: list[logging.Filterer] = [logging.getLogger(name) for name in _LOGGERS]
+    targets += logging.getLogger().handlers
+    for target in targets:
+        if LOG_FILTER not in target.filters:
+            target.addFilter(LOG_FILTER)
