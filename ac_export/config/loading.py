@@ -18,6 +18,10 @@ ModelT = TypeVar("ModelT", bound=pydantic.BaseModel)
 _SECRET_FIELD = re.compile(r"api_key|token|secret|password|credential", re.IGNORECASE)
 
 
+# Validation context key: scalars in YAML are taken as written (see strict_values).
+STRICT_SCALARS = "strict_scalars"
+
+
 class ConfigError(Exception):
     """A configuration file is missing or invalid; the message names the file, the field and the fix."""
 
@@ -30,6 +34,9 @@ class StrictModel(pydantic.BaseModel):
     @pydantic.field_validator("*", mode="before")
     @classmethod
     def _scalars_as_written(cls, value: Any, info: pydantic.ValidationInfo) -> Any:
+        # Only for YAML: models filled from command-line text (bench options) convert it on purpose.
+        if not (info.context or {}).get(STRICT_SCALARS):
+            return value
         field = cls.model_fields.get(info.field_name or "")
         problem = scalar_problem(field.annotation, value) if field is not None else None
         if problem:
@@ -110,6 +117,6 @@ def load_model(path: Path, model: type[ModelT], *, optional: bool = False) -> Mo
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: expected a mapping at the top level, got {type(data).__name__}")
     try:
-        return model.model_validate(data)
+        return model.model_validate(data, context={STRICT_SCALARS: True})
     except pydantic.ValidationError as exc:
         raise ConfigError(describe_validation_error(path, exc)) from None
