@@ -7,7 +7,10 @@ binds the loopback interface unless told otherwise.
 
 # No `from __future__ import annotations`: Dagster reads annotations at runtime.
 
+import base64
 import http.server
+import itertools
+import json
 import re
 import secrets
 import ssl
@@ -18,6 +21,7 @@ import time
 import traceback
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import quote, unquote, unquote_plus
 
 import dagster as dg
 import psutil
@@ -221,3 +225,144 @@ def test_the_emulator_binds_loopback_by_default() -> None:
 
     assert process.base_url.startswith("http://127.0.0.1:")
     assert listening == ["127.0.0.1"]
+
+
+# -- a server that echoes the request's headers in its error pages ------------------------------------
+
+
+def echo_page(headers: dict[str, str]) -> str:
+    """An error page quoting the request's headers in every form debug proxies and gateways use."""
+    dump = "".join(f"{name}: {value}\n" for name, value in headers.items())
+    key = next((value for name, value in headers.items() if name.lower() == "api-token"), "")
+    wrapped = "\n".join(key[i : i + 7] for i in range(0, len(key), 7))
+    # The short forms first: messages keep only the start of a page.
+    return (
+        f"wrapped:\n{wrapped}\nalone={base64.b64encode(key.encode()).decode()}\n"
+        f"encoded={quote(key, safe='')}\nurlsafe={base64.urlsafe_b64encode(b'x' + key.encode()).decode()}\n"
+        f"<pre>{dump}</pre>\nheaders={headers!r}\nbasic={base64.b64encode(dump.encode()).decode()}\n"
+    )
+
+
+@pytest.fixture
+def echo_server() -> Iterator[str]:
+    """An HTTP server on 127.0.0.1 answering every request with a 4xx or 5xx page that echoes its headers."""
+    user_calls = itertools.count()
+
+    class Echo(http.server.BaseHTTPRequestHandler):
+        """404 (JSON) for a list, 500 then 400 for the user, 400 (text) for everything else, all echoing."""
+
+        def _answer(self) -> None:
+            headers = dict(self.headers.items())
+            if "/lists/" in self.path:
+                status, body = 404, json.dumps({"message": echo_page(headers)})
+            elif "/users/me" in self.path and next(user_calls) % 2 == 0:
+                # Every other time, so a client that retries 5xx gets the 400 page next.
+                status, body = 500, echo_page(headers)
+            else:
+                status, body = 400, echo_page(headers)
+            data = body.encode()
+            self.send_response(status)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        do_GET = do_POST = _answer
+
+        def log_message(self, *args: object) -> None:
+            """Stay quiet."""
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Echo)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def every_form_leaks(secret: str, texts: dict[str, str]) -> list[str]:
+    """Where the key shows up as sent, URL-encoded, split by whitespace, or inside any base64 text."""
+    random_part = secret.removeprefix("ac-secret-")
+    found = []
+    for where, text in texts.items():
+        decoded = [text, unquote(text), unquote_plus(text), re.sub(r"\s+", "", text)]
+        decoded += [_b64_decode(run) for run in re.findall(r"[A-Za-z0-9+/_-]{16,}={0,2}", text)]
+        if any(secret in d or random_part in d for d in decoded):
+            found.append(where)
+    return found
+
+
+def _b64_decode(run: str) -> str:
+    """A base64 run decoded at each of its four alignments, joined (bytes as Latin-1)."""
+    texts = []
+    for start in range(4):
+        part = run[start:].rstrip("=").replace("-", "+").replace("_", "/")
+        part = part[: len(part) - len(part) % 4]
+        try:
+            texts.append(base64.b64decode(part).decode("latin-1"))
+        except ValueError:
+            continue
+    return "\n".join(texts)
+
+
+def test_an_echoing_server_never_gets_the_key_into_client_errors(echo_server: str, secret: str) -> None:
+    failures: list[BaseException] = []
+    with ActiveCampaignClient(echo_server, secret, max_retries=0) as client:
+        for call in (
+            client.me,
+            lambda: client.get_list(3),
+            client.lists,
+            lambda: client.bulk_import(b"{}", 2),
+        ):
+            with pytest.raises(ActiveCampaignError) as failed:
+                call()
+            failures.append(failed.value)
+    texts = {repr(f): "".join(traceback.format_exception(f)) for f in failures}
+
+    assert "HTTP 400" in texts[repr(failures[2])] and "[redacted]" in texts[repr(failures[2])]
+    assert "Api-Token: [redacted]" in str(failures[2])  # the echo is still recognisable, without the key
+    assert every_form_leaks(secret, texts) == []
+    assert every_form_leaks(secret, {"page": echo_page({"Api-Token": secret})}) == ["page"]  # the scan sees
+
+
+def test_an_echoing_server_never_gets_the_key_into_the_cli_or_dagster(
+    echo_server: str,
+    secret: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    project = write_project(tmp_path / "data", 20, 3)
+    for name, folder in {
+        "DAGSTER_HOME": tmp_path / "dagster_home",
+        "AC_EXPORT_CONFIG_DIR": project.config_dir,
+        "AC_EXPORT_WAREHOUSE": project.warehouse_dir,
+        "AC_EXPORT_PACING_DIR": tmp_path / "pacing",
+    }.items():
+        folder.mkdir(parents=True, exist_ok=True)
+        monkeypatch.setenv(name, str(folder))
+    monkeypatch.setenv(HOST_ENV, echo_server)
+    monkeypatch.setenv(KEY_ENV, secret)
+    texts = {"check-connection": run_cli("check-connection", "test"), "export": run_cli("export", SEGMENT)}
+    defs = build_definitions(project.config_dir)
+    with dg.DagsterInstance.get() as instance:
+        instance.add_dynamic_partitions("segments", [SEGMENT])
+        result = dg.materialize(
+            list(defs.assets or []),
+            selection=[EXPORT_KEY],
+            partition_key=SEGMENT,
+            instance=instance,
+            resources=dict(defs.resources or {}),
+            raise_on_error=False,
+        )
+        texts.update(dagster_records(instance))
+    captured = capfd.readouterr()
+    texts.update({"stdout": captured.out, "stderr": captured.err, **files_under(tmp_path)})
+
+    failure = next(event.step_failure_data for event in result.all_events if event.is_step_failure)
+    assert "[redacted]" in str(failure.error) and "Traceback" not in texts["export"]
+    assert "error: " in texts["check-connection"] and "error: " in texts["export"]
+    assert any(name.endswith(".db") for name in texts)
+    assert any("compute_logs" in name for name in texts)  # the captured step output was scanned
+    assert every_form_leaks(secret, texts) == []

@@ -14,6 +14,7 @@ from ac_export.activecampaign.api.limits import MAX_CONTACT_BYTES
 from ac_export.activecampaign.config import Export
 from ac_export.activecampaign.emails import check_emails
 from ac_export.contracts import MEASURES_TABLE, PROFILES_TABLE, members_table
+from ac_export.profiles.email_text import email_form_sql
 from ac_export.state.ledger import OPTED_OUT, REMOVED, SUBSCRIBED
 from ac_export.warehouse import Warehouse, scalar
 
@@ -70,7 +71,8 @@ def load_contacts(
     """`plan_source`: one row per current member with the mapped contact fields as text."""
     members = warehouse.scan(members_table(export.segment))
     mapping = export.fields
-    columns = [f"nullif(lower(trim(CAST(d.{quote_identifier(mapping.email)} AS VARCHAR))), '') AS email"]
+    # The same form unification matched on (`email_text`), so one person is one contact.
+    columns = [f"{email_form_sql(f'CAST(d.{quote_identifier(mapping.email)} AS VARCHAR)')} AS email"]
     for name in ("first_name", "last_name", "phone"):
         attribute = getattr(mapping, name)
         columns.append(

@@ -14,6 +14,8 @@ from typing import Any
 
 import httpx
 
+from ac_export.activecampaign.api.redaction import Redactor
+
 MAX_MESSAGE_CHARS = 1000
 MASK = "***"
 # Secrets shorter than this would mask ordinary words; real keys and tokens are far longer.
@@ -69,9 +71,8 @@ def _describe(failure: StepFailure) -> str:
 
 def redact(text: str, secrets: Iterable[str]) -> str:
     """The text with every secret value masked, cut to a length a chat message can carry."""
-    for secret in sorted({s for s in secrets if len(s) >= MIN_SECRET_CHARS}, key=len, reverse=True):
-        text = text.replace(secret, MASK)
-    text = text.strip()
+    # The client's redactor: also the secrets' encoded and line-wrapped forms and echoed key headers.
+    text = Redactor(*(s for s in secrets if len(s) >= MIN_SECRET_CHARS), mask=MASK)(text).strip()
     return text if len(text) <= MAX_MESSAGE_CHARS else text[: MAX_MESSAGE_CHARS - 1] + "…"
 
 

@@ -9,10 +9,17 @@ from typing import Any, TypeVar
 import pydantic
 import yaml
 
+from ac_export.config.strict_values import scalar_problem
+from ac_export.config.yaml_strict import strict_load
+
 ModelT = TypeVar("ModelT", bound=pydantic.BaseModel)
 # Fields whose values are never repeated in messages: an API key pasted where its variable's name
 # belongs must not reach logs, the terminal or the Dagster UI.
 _SECRET_FIELD = re.compile(r"api_key|token|secret|password|credential", re.IGNORECASE)
+
+
+# Validation context key: scalars in YAML are taken as written (see strict_values).
+STRICT_SCALARS = "strict_scalars"
 
 
 class ConfigError(Exception):
@@ -23,6 +30,18 @@ class StrictModel(pydantic.BaseModel):
     """Base of every configuration model: unknown keys are errors, so typos never pass silently."""
 
     model_config = pydantic.ConfigDict(extra="forbid", frozen=True)
+
+    @pydantic.field_validator("*", mode="before")
+    @classmethod
+    def _scalars_as_written(cls, value: Any, info: pydantic.ValidationInfo) -> Any:
+        # Only for YAML: models filled from command-line text (bench options) convert it on purpose.
+        if not (info.context or {}).get(STRICT_SCALARS):
+            return value
+        field = cls.model_fields.get(info.field_name or "")
+        problem = scalar_problem(field.annotation, value) if field is not None else None
+        if problem:
+            raise ValueError(problem)
+        return value
 
 
 def format_location(loc: tuple[int | str, ...]) -> str:
@@ -71,8 +90,16 @@ def read_yaml(path: Path) -> Any:
         raise ConfigError(f"{path}: file not found; create it or set AC_EXPORT_CONFIG_DIR") from exc
     except UnicodeDecodeError as exc:
         raise ConfigError(f"{path}: not UTF-8 text ({exc.reason}); save it as UTF-8") from exc
+    except IsADirectoryError:
+        raise ConfigError(f"{path}: is a folder, not a file; put the YAML file there") from None
+    except OSError as exc:
+        raise ConfigError(
+            f"{path}: cannot be read ({exc.strerror}); check the file and its permissions"
+        ) from None
     try:
-        return yaml.safe_load(text)
+        return strict_load(text)
+    except RecursionError:
+        raise ConfigError(f"{path}: nested too deeply to read; flatten the structure") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -90,6 +117,6 @@ def load_model(path: Path, model: type[ModelT], *, optional: bool = False) -> Mo
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: expected a mapping at the top level, got {type(data).__name__}")
     try:
-        return model.model_validate(data)
+        return model.model_validate(data, context={STRICT_SCALARS: True})
     except pydantic.ValidationError as exc:
         raise ConfigError(describe_validation_error(path, exc)) from None

@@ -18,7 +18,16 @@ import duckdb
 
 from ac_export import contracts
 from ac_export.profiles.parsing import given_sql, problem_sql, text_sql, typed_sql
-from ac_export.profiles.reading import RAW_TEXT_LIMIT, column_types, quote_ident, quote_literal, read_raw
+from ac_export.profiles.reading import (
+    RAW_TEXT_LIMIT,
+    SourceFileError,
+    column_types,
+    quote_ident,
+    quote_literal,
+    read_raw,
+)
+from ac_export.profiles.reasons import capped_reason_sql
+from ac_export.profiles.snapshot import row_drop_problem
 from ac_export.profiles.sources_config import ActivitySource, FileSource, ProfileSource
 from ac_export.warehouse import Warehouse
 
@@ -53,6 +62,7 @@ def ingest_profile_source(
     """Read a profile source file and write `sources/<name>` with its rejected rows and invalid values."""
     with open_connection() as con:
         _stage(con, source, source.resolve_path(data_dir), link_column=None)
+        hold_sharp_drop(con, warehouse, f"sources/{name}", source, source.resolve_path(data_dir))
         select = f"SELECT _key AS source_key, {_attribute_list(source)}, _row FROM typed"
         return _write(con, warehouse, contracts.source_table(name), select, source)
 
@@ -63,6 +73,7 @@ def ingest_activity_source(
     """Read an activity file and write `activities/<name>`, each row linked to a profile source's key."""
     with open_connection() as con:
         _stage(con, source, source.resolve_path(data_dir), link_column=source.links_to.column)
+        hold_sharp_drop(con, warehouse, f"activities/{name}", source, source.resolve_path(data_dir))
         select = (
             f"SELECT _key AS activity_id, {quote_literal(source.links_to.source)} AS profile_source, "
             f"_link AS profile_key, {_attribute_list(source)}, _row FROM typed"
@@ -100,10 +111,24 @@ def _stage(con: duckdb.DuckDBPyConnection, source: FileSource, path: Path, link_
     """)
     con.execute(f"""
         CREATE TEMP TABLE rejected AS
-        SELECT p._row AS row, p.reason, left({raw.raw_text_sql}, {RAW_TEXT_LIMIT}) AS raw
+        SELECT p._row AS row, {capped_reason_sql("p.reason")} AS reason,
+               left({raw.raw_text_sql}, {RAW_TEXT_LIMIT}) AS raw
         FROM key_problems p JOIN raw r USING (_row)
-        UNION ALL SELECT row, reason, raw FROM {raw.rejected}
+        UNION ALL SELECT row, {capped_reason_sql("reason")}, raw FROM {raw.rejected}
     """)
+
+
+def hold_sharp_drop(
+    con: duckdb.DuckDBPyConnection, warehouse: Warehouse, table: str, source: FileSource, path: Path
+) -> None:
+    """Refuse the load (before any write) when it has far fewer records than the previous good one."""
+    if source.max_row_drop is None or not warehouse.exists(table):
+        return
+    previous = int(con.execute(f"SELECT count(*) FROM {warehouse.scan(table)}").fetchall()[0][0])
+    current = int(con.execute("SELECT count(*) FROM typed").fetchall()[0][0])
+    problem = row_drop_problem(path, table, previous, current, source.max_row_drop)
+    if problem:
+        raise SourceFileError(problem)
 
 
 def _key_reason(source: FileSource, link_column: str | None) -> str:

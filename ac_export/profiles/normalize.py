@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from ac_export.profiles.email_text import email_form_sql, trim_case_sql
 from ac_export.profiles.reading import quote_ident
 from ac_export.profiles.unify_config import Normaliser
 
@@ -22,7 +23,6 @@ TEXT_ORDER: tuple[Normaliser, ...] = (
 )
 _TEMPLATES: dict[Normaliser, str] = {
     "accents": "strip_accents({})",
-    "trim_case": "lower(trim({}))",
     # The part after the last @: blocking on it keeps a fuzzy test of whole addresses in small blocks.
     "email_domain": "regexp_extract({}, '@([^@]*)$', 1)",
     "symbols": r"regexp_replace({}, '[^\pL\pN\s]', '', 'g')",
@@ -45,11 +45,15 @@ def normalised_sql(column: str, normalisers: Iterable[Normaliser]) -> str:
         return quote_ident(column)
     expression = quote_ident(column)
     for name in TEXT_ORDER:
-        if name in chosen:
+        if name == "trim_case" and name in chosen:
+            # The email form's trim and case (all Unicode whitespace, invisible characters, NFC), so
+            # an email rule matches exactly the addresses the export will send.
+            expression = trim_case_sql(expression)
+        elif name in chosen:
             expression = _TEMPLATES[name].format(expression)
     return f"NULLIF({expression}, '')"
 
 
 def email_sql(column: str) -> str:
-    """The profile form of an email: trimmed and lower-cased (validation is the exporter's job)."""
-    return f"NULLIF(lower(trim({quote_ident(column)})), '')"
+    """The profile form of an email (`email_text`; validation is the exporter's job)."""
+    return email_form_sql(quote_ident(column))

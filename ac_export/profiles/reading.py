@@ -16,6 +16,7 @@ from pathlib import Path
 
 import duckdb
 
+from ac_export.profiles.snapshot import UnstableSourceError, stable_read
 from ac_export.profiles.sources_config import FileSource
 
 RAW_TEXT_LIMIT = 300
@@ -57,16 +58,32 @@ def read_raw(
     """Read a file's records and named columns into `table`; unsplittable ones go to `<table>_rejected`."""
     if not path.exists():
         raise SourceFileError(f"{path}: file not found; fix 'path' in sources.yaml or add the file")
+    if path.is_dir():
+        raise SourceFileError(f"{path}: is a folder, not a file; point 'path' in sources.yaml at the file")
     if path.stat().st_size == 0:
         raise SourceFileError(f"{path}: the file is empty (no header, no records); nothing was loaded")
     wanted = list(dict.fromkeys(columns))
     try:
-        with _utf8_copy(path, source.encoding) as readable:
+        with (
+            stable_read(path, source.format, final_line_break=source.final_line_break),
+            _utf8_copy(path, source.encoding) as readable,
+        ):
             if source.format == "csv":
                 return _read_csv(con, source, readable, wanted, table)
             if source.format == "jsonl":
                 return _read_jsonl(con, readable, wanted, table, shown=path)
             return _read_parquet(con, path, wanted, table)
+    except UnstableSourceError as exc:
+        raise SourceFileError(str(exc)) from None
+    except OSError as exc:
+        problem = f"cannot be read ({exc.strerror}); check the file and its permissions"
+        raise SourceFileError(f"{path}: {problem}") from None
+    except (duckdb.BinderException, duckdb.ConversionException, duckdb.NotImplementedException) as exc:
+        # Options DuckDB cannot combine, or a file it cannot make sense of as configured.
+        raise SourceFileError(
+            f"{path}: cannot be read as {source.format} with the options in sources.yaml: "
+            f"{str(exc).strip().splitlines()[0][:300]}; check format, delimiter, quote and encoding"
+        ) from None
     except (duckdb.InvalidInputException, duckdb.IOException) as exc:
         lines = str(exc).strip().splitlines()
         # DuckDB's first line says where; a later one says why a line was too long (the lines between

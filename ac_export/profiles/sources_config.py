@@ -8,6 +8,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from ac_export.config.csv_options import csv_option_problem
 from ac_export.config.loading import StrictModel, load_model
 from ac_export.profiles.schema import (
     ACTIVITY_SYSTEM_COLUMNS,
@@ -68,6 +69,29 @@ class FileSource(StrictModel):
         description="Texts read as false in boolean columns (compared case-insensitively).",
     )
     primary_key: str = Field(min_length=1, description="Column whose value identifies a record in this file.")
+    final_line_break: bool = Field(
+        default=True,
+        description=(
+            "Whether a CSV or JSON-lines file must end with a line break; a file without one is taken "
+            "for one still being written. false for a complete file its producer writes without one."
+        ),
+    )
+    max_row_drop: float | None = Field(
+        # 10%: a refresh rarely loses a tenth of a customer file, and a half-written one loses more.
+        default=0.1,
+        gt=0,
+        le=1,
+        description=(
+            "Largest fraction of the previous good load's records a new load may lose before the refresh "
+            "is held (a half-written or truncated file); null turns the hold off."
+        ),
+    )
+    max_unparsed_share: float = Field(
+        default=0.05,
+        ge=0,
+        le=1,
+        description="Largest share of an attribute's values that may fail to parse; more fails its check.",
+    )
     columns: dict[str, ColumnMapping] = Field(
         description="Source column → attribute; a bare string is the attribute name."
     )
@@ -96,6 +120,13 @@ class FileSource(StrictModel):
             if "%" not in fmt:
                 raise ValueError(f"{fmt!r} has no % directive; write a strptime format such as '%m/%d/%Y'")
         return value
+
+    @model_validator(mode="after")
+    def _csv_options_compatible(self) -> FileSource:
+        problem = csv_option_problem(self.delimiter, self.quote)
+        if problem and self.format == "csv":
+            raise ValueError(problem)
+        return self
 
     @model_validator(mode="after")
     def _booleans_unambiguous(self) -> FileSource:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import base64
 import socket
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import quote
 
 from ac_export.automation.alerts import (
     MAX_MESSAGE_CHARS,
@@ -79,6 +81,14 @@ def test_redact_masks_every_secret_and_caps_the_length() -> None:
     assert redact("a short word stays", ["short"]) == "a short word stays"
     long = redact("x" * 5000, [])
     assert len(long) == MAX_MESSAGE_CHARS and long.endswith("…")
+
+
+def test_redact_masks_the_encoded_and_echoed_forms_of_a_secret_too() -> None:
+    key = "ac/secret+key=0123456789abcdef"
+    encoded = f"{base64.b64encode(key.encode()).decode()} {quote(key, safe='')}"
+    echoed = f"502 from gateway: {encoded} Api-Token: other-key-abc"
+
+    assert redact(echoed, [key]) == "502 from gateway: *** *** Api-Token: ***"
 
 
 def test_secret_values_reads_only_the_variables_that_are_set() -> None:

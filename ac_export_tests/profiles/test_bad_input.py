@@ -16,6 +16,7 @@ import pytest
 
 from ac_export.profiles.ingest import ingest_profile_source
 from ac_export.profiles.reading import SourceFileError
+from ac_export.profiles.reasons import REASON_LIMIT
 from ac_export.profiles.sources_config import ProfileSource
 from ac_export.warehouse import Warehouse
 
@@ -25,6 +26,9 @@ SOURCE: dict[str, Any] = {
     "path": "people.csv",
     "primary_key": "Id",
     "columns": {"Email": "email", "First": "first_name", "Born": "birth_date", "Phone": "phone"},
+    # Each case follows a one-record good file, so a case keeping no record would be held as a sharp
+    # drop before its parse is judged; the drop guard has its own tests (test_snapshot.py).
+    "max_row_drop": None,
 }
 TABLE = "sources/people"
 
@@ -269,6 +273,49 @@ def test_a_directory_or_a_missing_file_is_named(tmp_path: Path) -> None:
     with pytest.raises(SourceFileError, match=r"people\.csv: file not found; fix 'path' in sources\.yaml"):
         ingest_profile_source(warehouse, "people", source, tmp_path)
     (tmp_path / "people.csv").mkdir()
-    with pytest.raises(SourceFileError, match=r"people\.csv: cannot be read as csv"):
+    with pytest.raises(SourceFileError, match=r"people\.csv: is a folder, not a file"):
         ingest_profile_source(warehouse, "people", source, tmp_path)
     assert not warehouse.exists(TABLE)
+
+
+@pytest.mark.parametrize(
+    "record",
+    [
+        # Records under DuckDB's 2 MB line limit whose reasons used to quote them whole.
+        "K" * 1_500_000 + ",a@x.com,A,2000-01-01,1\n" + "K" * 1_500_000 + ",b@x.com,B,2000-01-01,1",
+        "K2,a@x.com,A,2000-01-01,1," + ",".join(["z" * 1000] * 1500),
+        "," * 200_000,
+        "K3," + "q" * 1_500_000,
+    ],
+    ids=["1.5 MB duplicate key", "1,500 extra fields", "200,000 delimiters", "1.5 MB in too few fields"],
+)
+def test_rejection_reasons_are_short_whatever_the_record(tmp_path: Path, record: str) -> None:
+    report = ingest(
+        tmp_path, rows("G1,good@example.com,Good,2000-01-01,1", record, "K9,k@x.com,K,2000-01-01,1")
+    )
+
+    reasons = Warehouse(tmp_path / "warehouse").read_frame(f"{TABLE}__rejected")["reason"].to_list()
+    assert report.rejected >= 1 and reasons
+    assert max(len(reason) for reason in reasons) <= REASON_LIMIT + 40
+    assert all(len(reason) <= REASON_LIMIT + 40 for _, reason in report.rejected_sample)
+
+
+@pytest.mark.parametrize(
+    "options",
+    [{}, {"encoding": "latin-1"}, {"encoding": "utf-16"}, {"format": "jsonl"}, {"format": "parquet"}],
+    ids=["csv", "latin-1 csv", "utf-16 csv", "jsonl", "parquet"],
+)
+def test_a_source_path_that_is_a_folder_is_named_whatever_the_options(
+    tmp_path: Path, options: dict[str, Any]
+) -> None:
+    (tmp_path / "people.csv").mkdir()
+    source = ProfileSource.model_validate({**SOURCE, **options})
+
+    with pytest.raises(SourceFileError, match=r"people\.csv: is a folder, not a file; point 'path'"):
+        ingest_profile_source(Warehouse(tmp_path / "warehouse"), "people", source, tmp_path)
+
+
+def test_a_file_ending_in_a_carriage_return_is_whole(tmp_path: Path) -> None:
+    report = ingest(tmp_path, GOOD.replace(b"\n", b"\r"))
+
+    assert report.accepted == 1

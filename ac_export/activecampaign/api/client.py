@@ -24,6 +24,7 @@ from ac_export.activecampaign.api.errors import (
     NotFoundError,
 )
 from ac_export.activecampaign.api.limits import ALL_LISTS, BULK_RATE_LIMIT_MESSAGE, PAGE_SIZE
+from ac_export.activecampaign.api.redaction import Redactor, guard_logs
 from ac_export.state.pacer import AccountPacer, NoPacing, RequestKind
 
 RETRYABLE_STATUS = frozenset({500, 502, 503, 504})
@@ -119,9 +120,13 @@ class ActiveCampaignClient:
         backoff_max_s: float = 30.0,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
+        key = sendable_key(api_key)
+        # Every message built from an answer passes this: a server may echo the key back.
+        self._redact = Redactor(key)
+        guard_logs(key)
         self._http = httpx.Client(
             base_url=f"{base_url}/api/3",
-            headers={"Api-Token": sendable_key(api_key), "Accept": "application/json"},
+            headers={"Api-Token": key, "Accept": "application/json"},
             timeout=httpx.Timeout(timeout_s, connect=min(timeout_s, 10.0)),
             verify=True,  # TLS verification is never turned off.
             transport=transport,
@@ -214,12 +219,18 @@ class ActiveCampaignClient:
                 "environment variable is current and belongs to this account"
             )
         if response.status_code == 404:
-            raise NotFoundError(_json_or_empty(response).get("message") or f"{method} {path}: not found")
+            message = str(_json_or_empty(response).get("message") or f"{method} {path}: not found")
+            raise NotFoundError(_short(self._redact(message)))
         if response.status_code >= 400:
             raise ActiveCampaignError(
-                f"{method} {path}: HTTP {response.status_code}: {_short(response.text)}", response.status_code
+                f"{method} {path}: HTTP {response.status_code}: {self._body(response)}", response.status_code
             )
         return _json_or_empty(response)
+
+    def _body(self, response: httpx.Response) -> str:
+        """The start of an answer's body for a message, without any echo of the key."""
+        # Redacted before it is shortened, so a cut cannot leave part of the key unrecognised.
+        return _short(self._redact(response.text))
 
     # -- endpoints ---------------------------------------------------------------------------------
 
@@ -314,7 +325,8 @@ class ActiveCampaignClient:
         )
         payload = _json_or_empty(response)
         if response.status_code == 400:
-            raise BulkValidationError(str(payload.get("message", "")), _failure_reasons(payload))
+            reasons = [(index, _short(self._redact(reason))) for index, reason in _failure_reasons(payload)]
+            raise BulkValidationError(_short(self._redact(str(payload.get("message", "")))), reasons)
         if response.status_code == 200 and not payload.get("batchId"):
             raise ActiveCampaignError(
                 "ActiveCampaign answered the bulk import without a batchId, so it cannot be confirmed; "
@@ -325,7 +337,7 @@ class ActiveCampaignClient:
             raise AuthenticationError("ActiveCampaign refused the API key (HTTP 403) during a bulk import")
         if response.status_code != 200 or not (payload.get("success") or payload.get("Success")):
             raise ActiveCampaignError(
-                f"bulk import not queued: HTTP {response.status_code}: {_short(response.text)}",
+                f"bulk import not queued: HTTP {response.status_code}: {self._body(response)}",
                 response.status_code,
             )
         return QueuedImport(

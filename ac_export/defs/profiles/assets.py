@@ -16,6 +16,7 @@ from ac_export.defs.keys import UNIFIED_PROFILES_KEY, source_key
 from ac_export.defs.metadata import table
 from ac_export.defs.resources import ProjectConfigResource, WarehouseResource
 from ac_export.profiles.ingest import IngestReport, ingest_activity_source, ingest_profile_source
+from ac_export.profiles.parse_failures import failure_lines, failures_table, source_parse_failures
 from ac_export.profiles.reading import SourceFileError
 from ac_export.profiles.sources_config import SourcesConfig, load_sources_config
 from ac_export.profiles.unify import UnifyError, UnifyReport, unify
@@ -89,7 +90,12 @@ def _ingest(
     context.log.info(
         f"{name}: {report.accepted:,} of {report.rows_read:,} rows accepted, {report.rejected:,} rejected"
     )
+    failures = source_parse_failures(warehouse.get(), report.table, source, project_config.path)
+    for line in failure_lines(name, failures):
+        context.log.warning(line)
     metadata = _ingest_metadata(report, warehouse.get(), source.resolve_path(project_config.data_path))
+    metadata["parse_failures"] = dg.MetadataValue.md(failures_table(failures))
+    metadata["values_unparsed"] = sum(f.failed for f in failures)
     if report.unlinked is not None:
         metadata["unlinked_rows"] = report.unlinked
     return dg.MaterializeResult(metadata=metadata)
