@@ -8,6 +8,7 @@ import pytest
 
 from ac_export.activecampaign import plan
 from ac_export.activecampaign.config import Export
+from ac_export.contracts import members_table
 from ac_export.profiles.email_text import email_form, email_form_sql
 from ac_export.profiles.unify import unify
 from ac_export.warehouse import Warehouse
@@ -74,7 +75,7 @@ def test_the_export_reads_emails_in_the_same_form(tmp_path: Path) -> None:
     members = pl.DataFrame(
         {"customer_id": ids, "left_at": [None] * len(ids)}, schema_overrides={"left_at": pl.Datetime}
     )
-    warehouse.write_frame(plan.MEMBERS_TABLE.format(segment="s"), members)
+    warehouse.write_frame(members_table("s"), members)
     export = Export.model_validate(
         {"segment": "s", "connection": "c", "list_id": 1, "fields": {"email": "email"}}
     )
