@@ -58,7 +58,10 @@ class ExportCounts:
     unchanged: int = 0
     removed: int = 0
     resubscribed: int = 0
+    repaired: int = 0
+    pre_existing: int = 0
     opted_out: int = 0
+    unsubscribed_in_activecampaign: int = 0
     rejected_missing_email: int = 0
     rejected_invalid_email: int = 0
     rejected_by_activecampaign: int = 0
@@ -82,7 +85,7 @@ class ExportCounts:
     @property
     def sent(self) -> int:
         """Contacts whose change ActiveCampaign processed this run."""
-        return self.added + self.updated + self.removed + self.resubscribed
+        return self.added + self.updated + self.removed + self.resubscribed + self.repaired
 
     def as_dict(self) -> dict[str, int | float]:
         """The counts by name, for metadata and JSON."""

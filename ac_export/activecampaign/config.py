@@ -104,6 +104,12 @@ class Export(StrictModel):
     create_missing_fields: bool = Field(
         default=False, description="Create custom fields the account lacks instead of stopping the preflight."
     )
+    full_reconcile_every_days: float = Field(
+        default=7,
+        gt=0,
+        description="Days between full reconciles, which read the whole list from ActiveCampaign to catch "
+        "what its counts cannot (the same count, different people).",
+    )
 
     @field_validator("tags")
     @classmethod

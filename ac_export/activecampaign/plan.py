@@ -6,7 +6,7 @@ Everything here is set-based SQL in the ledger's DuckDB connection; the plan liv
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import duckdb
 
@@ -15,10 +15,21 @@ from ac_export.activecampaign.config import Export
 from ac_export.activecampaign.emails import check_emails
 from ac_export.contracts import MEASURES_TABLE, PROFILES_TABLE, members_table
 from ac_export.profiles.email_text import email_form_sql
-from ac_export.state.ledger import OPTED_OUT, REMOVED, SUBSCRIBED
+from ac_export.state.ledger import (
+    MISSING,
+    ON_LIST,
+    OPTED_OUT,
+    PRE_EXISTING,
+    REMOVED,
+    SUBSCRIBED,
+    UNSUBSCRIBED_IN_AC,
+    sql_in,
+)
 from ac_export.warehouse import Warehouse, scalar
 
-SEND_OPS = ("remove", "update", "resubscribe", "add")
+SEND_OPS = ("remove", "update", "resubscribe", "repair", "add")
+# Ops that put a contact on the list that ActiveCampaign may hold as unsubscribed from it.
+SUBSCRIBING_OPS = ("add", "repair")
 
 
 @dataclass
@@ -31,18 +42,20 @@ class PlanCounts:
     unchanged: int = 0
     removed: int = 0
     resubscribed: int = 0
+    repaired: int = 0
+    pre_existing: int = 0
     opted_out: int = 0
+    unsubscribed_in_activecampaign: int = 0
     rejected_missing_email: int = 0
     rejected_invalid_email: int = 0
     duplicates_folded: int = 0
     rejected_too_large: int = 0
     list_size_before: int = 0
-    new_opt_outs: list[str] = field(default_factory=list)
 
     @property
     def to_send(self) -> int:
         """Contacts the plan sends to ActiveCampaign."""
-        return self.added + self.updated + self.removed + self.resubscribed
+        return self.added + self.updated + self.removed + self.resubscribed + self.repaired
 
 
 def quote_identifier(name: str) -> str:
@@ -100,7 +113,7 @@ def validate_new_emails(con: duckdb.DuckDBPyConnection) -> None:
         f"""
         SELECT DISTINCT s.email FROM plan_source s
         WHERE s.email IS NOT NULL
-          AND NOT EXISTS (SELECT 1 FROM ledger l WHERE l.email = s.email AND l.status = '{SUBSCRIBED}')
+          AND NOT EXISTS (SELECT 1 FROM ledger l WHERE l.email = s.email AND l.status IN {sql_in(ON_LIST)})
         """
     ).pl()["email"]
     checks = check_emails(emails)  # noqa: F841 - referenced by name in the SQL below
@@ -155,36 +168,32 @@ def classify_contacts(con: duckdb.DuckDBPyConnection, export: Export, field_ids:
 
 
 def diff_against_ledger(con: duckdb.DuckDBPyConnection, export: Export) -> None:
-    """`plan_ops`: add, update, unchanged, opted_out for members; remove for leavers (mirror only).
+    """`plan_ops`: what to do with each member, and with each leaver we subscribed (mirror only).
 
-    Only contacts this project subscribed (ledger status subscribed) are ever removed, and people
-    who unsubscribed themselves stay opted out: a resync must never re-subscribe them.
+    Only contacts we subscribed (status subscribed) are ever removed; pre-existing subscribers are
+    updated but kept; people who left the list in ActiveCampaign are never put back on it; ours that
+    ActiveCampaign lost are repaired.
     """
     mirror = export.mode == "mirror"
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE plan_ops AS
-        WITH valid AS (SELECT * FROM plan_contacts WHERE rejection IS NULL),
-        optouts AS (
-            SELECT email FROM ledger WHERE status = '{OPTED_OUT}'
-            UNION
-            SELECT u.email FROM ac_unsubscribed u
-            WHERE NOT EXISTS (SELECT 1 FROM ledger l WHERE l.email = u.email AND l.status = '{REMOVED}')
-        )
+        WITH valid AS (SELECT * FROM plan_contacts WHERE rejection IS NULL)
         SELECT v.ac_email AS email, v.customer_id,
             CASE
-                WHEN v.ac_email IN (SELECT email FROM optouts) THEN 'opted_out'
-                WHEN l.status = '{SUBSCRIBED}' AND l.content_hash = v.content_hash THEN 'unchanged'
-                WHEN l.status = '{SUBSCRIBED}' THEN 'update'
+                WHEN l.status = '{OPTED_OUT}' THEN 'opted_out'
+                WHEN l.status = '{UNSUBSCRIBED_IN_AC}' THEN 'unsubscribed_in_activecampaign'
+                WHEN l.status IN {sql_in(ON_LIST)} AND l.content_hash = v.content_hash THEN 'unchanged'
+                WHEN l.status IN {sql_in(ON_LIST)} THEN 'update'
                 WHEN l.status = '{REMOVED}' THEN 'resubscribe'
+                WHEN l.status = '{MISSING}' THEN 'repair'
                 ELSE 'add'
             END AS op,
-            v.content_hash, v.payload
+            v.content_hash, v.payload, coalesce(l.status = '{PRE_EXISTING}', FALSE) AS pre_existing
         FROM valid v LEFT JOIN ledger l ON l.email = v.ac_email
         UNION ALL
-        SELECT l.email, l.customer_id,
-            CASE WHEN l.email IN (SELECT email FROM optouts) THEN 'left_opted_out' ELSE 'remove' END,
-            NULL, to_json({{'email': l.email, 'unsubscribe': [{{'listid': $list_id}}]}})::VARCHAR
+        SELECT l.email, l.customer_id, 'remove', NULL,
+            to_json({{'email': l.email, 'unsubscribe': [{{'listid': $list_id}}]}})::VARCHAR, FALSE
         FROM ledger l
         WHERE {str(mirror).upper()} AND l.status = '{SUBSCRIBED}'
           AND NOT EXISTS (SELECT 1 FROM valid v WHERE v.ac_email = l.email)
@@ -194,7 +203,7 @@ def diff_against_ledger(con: duckdb.DuckDBPyConnection, export: Export) -> None:
 
 
 def count_plan(con: duckdb.DuckDBPyConnection) -> PlanCounts:
-    """The plan's counts, and opt-outs that the ledger does not know about yet."""
+    """The plan's counts."""
     ops = dict(con.execute("SELECT op, count(*) FROM plan_ops GROUP BY op").fetchall())
     rejections = dict(
         con.execute(
@@ -203,12 +212,7 @@ def count_plan(con: duckdb.DuckDBPyConnection) -> PlanCounts:
     )
     members = scalar(con, "SELECT count(*) FROM plan_source")
     list_size = scalar(con, f"SELECT count(*) FROM ledger WHERE status = '{SUBSCRIBED}'")
-    new_opt_outs = con.execute(
-        f"""
-        SELECT email FROM plan_ops WHERE op IN ('opted_out', 'left_opted_out')
-        EXCEPT SELECT email FROM ledger WHERE status = '{OPTED_OUT}'
-        """
-    ).fetchall()
+    pre_existing = scalar(con, f"SELECT count(*) FROM ledger WHERE status = '{PRE_EXISTING}'")
     return PlanCounts(
         members=int(members),
         added=ops.get("add", 0),
@@ -216,14 +220,23 @@ def count_plan(con: duckdb.DuckDBPyConnection) -> PlanCounts:
         unchanged=ops.get("unchanged", 0),
         removed=ops.get("remove", 0),
         resubscribed=ops.get("resubscribe", 0),
+        repaired=ops.get("repair", 0),
+        pre_existing=int(pre_existing),
         opted_out=ops.get("opted_out", 0),
+        unsubscribed_in_activecampaign=ops.get("unsubscribed_in_activecampaign", 0),
         rejected_missing_email=rejections.get("rejected_missing_email", 0),
         rejected_invalid_email=rejections.get("rejected_invalid_email", 0),
         rejected_too_large=rejections.get("rejected_by_activecampaign", 0),
         duplicates_folded=rejections.get("duplicate_email", 0),
         list_size_before=int(list_size),
-        new_opt_outs=[row[0] for row in new_opt_outs],
     )
+
+
+def subscribing_emails(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Emails the plan would put on the list that the ledger does not know as ever unsubscribed."""
+    wanted = ", ".join(f"'{op}'" for op in SUBSCRIBING_OPS)
+    rows = con.execute(f"SELECT email FROM plan_ops WHERE op IN ({wanted})").fetchall()
+    return [str(row[0]) for row in rows]
 
 
 def build_plan(
@@ -232,13 +245,8 @@ def build_plan(
     export: Export,
     attribute_types: dict[str, str],
     field_ids: dict[str, int],
-    unsubscribed_emails: list[str],
 ) -> PlanCounts:
     """Compute the whole plan for one export into TEMP tables and return its counts."""
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE ac_unsubscribed AS SELECT DISTINCT unnest(?::VARCHAR[]) AS email",
-        [unsubscribed_emails],
-    )
     load_contacts(con, warehouse, export, attribute_types)
     validate_new_emails(con)
     classify_contacts(con, export, field_ids)

@@ -15,13 +15,15 @@ from datetime import datetime
 
 import duckdb
 
-from ac_export.activecampaign import plan
+from ac_export.activecampaign import plan, reconcile, verify
 from ac_export.activecampaign.api.client import ActiveCampaignClient
 from ac_export.activecampaign.api.errors import ActiveCampaignError, NotFoundError
 from ac_export.activecampaign.api.limits import MAX_CONTACTS_PER_BULK_REQUEST
 from ac_export.activecampaign.config import Export
 from ac_export.activecampaign.errors import ExportStopped
+from ac_export.activecampaign.reconcile import Reconciliation
 from ac_export.activecampaign.upload import UploadCounts, Uploader, UploadSettings
+from ac_export.activecampaign.verify import Verification
 from ac_export.contracts import ExportCounts, rejections_table
 from ac_export.state import ledger
 from ac_export.warehouse import Warehouse, scalar
@@ -39,7 +41,32 @@ class ExportRequest:
     attribute_types: dict[str, str]
     dry_run: bool = False
     allow_large_removal: bool = False
+    full_reconcile: bool = False
     run_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+
+
+@dataclass(frozen=True)
+class ListSync:
+    """After a run: the list's subscribers in ActiveCampaign beside the ones the ledger manages."""
+
+    activecampaign_subscribed: int
+    ours: int
+    pre_existing: int
+
+    @property
+    def missing(self) -> int:
+        """Subscribers the ledger has on the list that ActiveCampaign does not (counted, not named)."""
+        return max(0, self.ours + self.pre_existing - self.activecampaign_subscribed)
+
+    @property
+    def unknown(self) -> int:
+        """Subscribers ActiveCampaign has that the ledger does not know (added by others since)."""
+        return max(0, self.activecampaign_subscribed - self.ours - self.pre_existing)
+
+    @property
+    def in_sync(self) -> bool:
+        """ActiveCampaign holds exactly the subscribers the ledger has on the list."""
+        return self.missing == 0 and self.unknown == 0
 
 
 @dataclass
@@ -52,18 +79,21 @@ class ExportResult:
     list_size: int
     created_fields: list[str]
     dry_run: bool
+    sync: ListSync
+    reconciliation: Reconciliation | None = None
 
 
 def preflight(
     client: ActiveCampaignClient, export: Export, *, dry_run: bool
-) -> tuple[dict[str, int], list[str]]:
-    """Check credentials, the list and every custom field before any write; returns field ids.
+) -> tuple[dict[str, int], list[str], str]:
+    """Check credentials, the list and every custom field before any write.
 
-    A missing field stops the export unless the export opts into creating it.
+    Returns the field ids, the fields created and the list's name. A missing field stops the export
+    unless the export opts into creating it.
     """
     client.me()
     try:
-        client.get_list(export.list_id)
+        ac_list = client.get_list(export.list_id)
     except NotFoundError:
         raise ExportStopped(
             f"ActiveCampaign list {export.list_id} does not exist in this account; create it (Lists → Add a "
@@ -90,7 +120,7 @@ def preflight(
             f"(Contacts → Fields) or set create_missing_fields: true on the export"
         )
     _relate_fields(client, export, field_ids, unrelated, dry_run=dry_run)
-    return field_ids, created
+    return field_ids, created, ac_list.name
 
 
 def _relate_fields(
@@ -119,14 +149,6 @@ def _title(perstag: str) -> str:
     return perstag.replace("_", " ").capitalize()
 
 
-def unsubscribed_emails(client: ActiveCampaignClient, list_id: int) -> list[str]:
-    """Every email unsubscribed from the list (status 2), so that opt-outs are never re-subscribed."""
-    emails: list[str] = []
-    for page in client.list_contact_emails(list_id, status=2):
-        emails.extend(page)
-    return emails
-
-
 def check_removal_guard(request: ExportRequest, counts: plan.PlanCounts) -> None:
     """Stop before any write when a run would remove more of the list than the export allows."""
     export = request.export
@@ -153,7 +175,7 @@ def run_export(
     log = log or logging.getLogger(__name__)
     started = time.monotonic()
     export = request.export
-    field_ids, created = preflight(client, export, dry_run=request.dry_run)
+    field_ids, created, list_name = preflight(client, export, dry_run=request.dry_run)
     path = ledger.ledger_path(warehouse.root, request.account_host, export.list_id)
     try:
         con = ledger.open_ledger(path, read_only=request.dry_run)
@@ -161,11 +183,13 @@ def run_export(
         raise ExportStopped(str(exc)) from None
     opened_at = scalar(con, "SELECT now()::TIMESTAMP")
     try:
+        if request.dry_run:
+            ledger.shadow(con)
         resumed = UploadCounts()
         if not request.dry_run:
             resumed = _on_existing_list(client, export, lambda: _resume(request, client, con, settings, log))
-        unsubscribed = unsubscribed_emails(client, export.list_id)
-        counts = plan.build_plan(con, warehouse, export, request.attribute_types, field_ids, unsubscribed)
+        checked, reconciled = _verify(request, client, con, list_name, log)
+        counts = _plan(request, client, con, warehouse, field_ids, checked, log)
         log.info(_plan_line(request, counts))
         if export.on_empty_segment == "skip" and counts.members == 0:
             log.warning(
@@ -173,19 +197,101 @@ def run_export(
                 f"list {export.list_id} is left as it is"
             )
             _collect_rejections(con, request.name, since=None)
-            return _result(request, counts, UploadCounts(), client, con, started, created, skipped=True)
+            sync = _list_sync(client, con, export.list_id, checked)
+            return _result(
+                request, counts, UploadCounts(), client, con, started, created, reconciled, sync, True
+            )
         check_removal_guard(request, counts)
         if request.dry_run:
             _collect_rejections(con, request.name, since=None)
-            return _result(request, counts, UploadCounts(), client, con, started, created)
-        ledger.mark_opted_out(con, request.name, counts.new_opt_outs)
+            sync = _list_sync(client, con, export.list_id, checked)
+            return _result(request, counts, UploadCounts(), client, con, started, created, reconciled, sync)
         uploaded = _on_existing_list(client, export, lambda: _upload(request, client, con, settings, log))
         uploaded.merge(resumed)
         _collect_rejections(con, request.name, since=opened_at)
         warehouse.write_query(rejections_table(request.name), con, "SELECT * FROM run_rejections")
-        return _result(request, counts, uploaded, client, con, started, created)
+        sync = _list_sync(client, con, export.list_id, checked if not uploaded.batches else None)
+        return _result(request, counts, uploaded, client, con, started, created, reconciled, sync)
     finally:
         con.close()
+
+
+def _verify(
+    request: ExportRequest,
+    client: ActiveCampaignClient,
+    con: duckdb.DuckDBPyConnection,
+    list_name: str,
+    log: logging.Logger,
+) -> tuple[Verification, Reconciliation | None]:
+    """Compare the list with the ledger and reconcile when they differ (or a full reconcile is due)."""
+    export = request.export
+    checked = verify.verify(client, con, export.list_id, list_name)
+    reason, full = verify.reconcile_reason(
+        checked, con, export.full_reconcile_every_days, requested=request.full_reconcile
+    )
+    if reason is None:
+        if ledger.read_fact(con, verify.LIST_NAME_FACT) is None:
+            ledger.write_fact(con, verify.LIST_NAME_FACT, list_name)
+        log.info(
+            f"export {request.name}: list {export.list_id} verified in ActiveCampaign ({checked.describe()})"
+        )
+        return checked, None
+    done = reconcile.reconcile(client, con, request.name, export.list_id, checked, reason=reason, full=full)
+    log.warning(f"export {request.name}: list {export.list_id}: {done.describe()}")
+    return checked, done
+
+
+def _plan(
+    request: ExportRequest,
+    client: ActiveCampaignClient,
+    con: duckdb.DuckDBPyConnection,
+    warehouse: Warehouse,
+    field_ids: dict[str, int],
+    checked: Verification,
+    log: logging.Logger,
+) -> plan.PlanCounts:
+    """Plan the run; contacts about to be subscribed are checked first when the ledger's view is partial."""
+    export = request.export
+    counts = plan.build_plan(con, warehouse, export, request.attribute_types, field_ids)
+    if verify.unsubscribed_known(checked, con):
+        return counts
+    before = client.stats.requests
+    withheld = reconcile.withhold_unsubscribed(
+        client,
+        con,
+        request.name,
+        export.list_id,
+        plan.subscribing_emails(con),
+        checked.activecampaign.unsubscribed,
+    )
+    if withheld:
+        log.warning(
+            f"export {request.name}: {withheld} contact(s) about to be subscribed had left list "
+            f"{export.list_id} in ActiveCampaign; they are not put back ({client.stats.requests - before} "
+            f"requests to check)"
+        )
+        plan.diff_against_ledger(con, export)
+        counts = plan.count_plan(con)
+    return counts
+
+
+def _list_sync(
+    client: ActiveCampaignClient, con: duckdb.DuckDBPyConnection, list_id: int, unchanged: Verification | None
+) -> ListSync:
+    """The list's subscribers as ActiveCampaign counts them now, beside the ledger's."""
+    subscribed = (
+        unchanged.activecampaign.subscribed
+        if unchanged is not None
+        else client.count_list_contacts(list_id, verify.SUBSCRIBED_STATUS)
+    )
+    ours, pre_existing = con.execute(
+        f"""
+        SELECT count(*) FILTER (WHERE status = '{ledger.SUBSCRIBED}'),
+               count(*) FILTER (WHERE status = '{ledger.PRE_EXISTING}')
+        FROM ledger
+        """
+    ).fetchone() or (0, 0)
+    return ListSync(int(subscribed), int(ours), int(pre_existing))
 
 
 def _on_existing_list(
@@ -273,8 +379,10 @@ def _plan_line(request: ExportRequest, counts: plan.PlanCounts) -> str:
     return (
         f"{prefix}export {request.name} → list {request.export.list_id}: {counts.members} members; "
         f"add {counts.added}, update {counts.updated}, unchanged {counts.unchanged}, "
-        f"remove {counts.removed}, "
-        f"opted out {counts.opted_out}, missing email {counts.rejected_missing_email}, invalid email "
+        f"remove {counts.removed}, re-subscribe {counts.resubscribed}, repair {counts.repaired}, "
+        f"pre-existing (never removed) {counts.pre_existing}, opted out {counts.opted_out}, "
+        f"unsubscribed in ActiveCampaign {counts.unsubscribed_in_activecampaign}, "
+        f"missing email {counts.rejected_missing_email}, invalid email "
         f"{counts.rejected_invalid_email}, duplicates folded {counts.duplicates_folded}"
     )
 
@@ -299,6 +407,8 @@ def _result(
     con: duckdb.DuckDBPyConnection,
     started: float,
     created: list[str],
+    reconciled: Reconciliation | None,
+    sync: ListSync,
     skipped: bool = False,
 ) -> ExportResult:
     duration = time.monotonic() - started
@@ -312,6 +422,7 @@ def _result(
             updated=counts.updated,
             removed=counts.removed,
             resubscribed=counts.resubscribed,
+            repaired=counts.repaired,
         )
     )
     done = ExportCounts(
@@ -319,6 +430,7 @@ def _result(
         updated=uploaded.updated,
         removed=uploaded.removed,
         resubscribed=uploaded.resubscribed,
+        repaired=uploaded.repaired,
     )
     sent = done if planned else would
     values = ExportCounts(
@@ -328,7 +440,10 @@ def _result(
         unchanged=counts.unchanged,
         removed=sent.removed,
         resubscribed=sent.resubscribed,
+        repaired=sent.repaired,
+        pre_existing=counts.pre_existing,
         opted_out=counts.opted_out,
+        unsubscribed_in_activecampaign=counts.unsubscribed_in_activecampaign,
         rejected_missing_email=counts.rejected_missing_email,
         rejected_invalid_email=counts.rejected_invalid_email,
         rejected_by_activecampaign=uploaded.rejected_by_activecampaign + counts.rejected_too_large,
@@ -355,7 +470,9 @@ def _result(
         list_size=int(size),
         created_fields=created,
         dry_run=request.dry_run,
+        sync=sync,
+        reconciliation=reconciled,
     )
 
 
-__all__ = ["ActiveCampaignError", "ExportRequest", "ExportResult", "ExportStopped", "run_export"]
+__all__ = ["ActiveCampaignError", "ExportRequest", "ExportResult", "ExportStopped", "ListSync", "run_export"]

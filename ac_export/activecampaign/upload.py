@@ -48,6 +48,7 @@ class UploadCounts:
     updated: int = 0
     removed: int = 0
     resubscribed: int = 0
+    repaired: int = 0
     rejected_by_activecampaign: int = 0
     batches: int = 0
 
@@ -57,6 +58,7 @@ class UploadCounts:
         self.updated += outcome.get("update", 0)
         self.removed += outcome.get("remove", 0)
         self.resubscribed += outcome.get("resubscribe", 0)
+        self.repaired += outcome.get("repair", 0)
         self.rejected_by_activecampaign += outcome.get("refused", 0)
         self.batches += batches
 
@@ -66,13 +68,14 @@ class UploadCounts:
         self.updated += other.updated
         self.removed += other.removed
         self.resubscribed += other.resubscribed
+        self.repaired += other.repaired
         self.rejected_by_activecampaign += other.rejected_by_activecampaign
         self.batches += other.batches
 
     @property
     def confirmed(self) -> int:
         """Contacts whose change ActiveCampaign processed (refusals not included)."""
-        return self.added + self.updated + self.removed + self.resubscribed
+        return self.added + self.updated + self.removed + self.resubscribed + self.repaired
 
     @property
     def done(self) -> int:

@@ -25,10 +25,17 @@ from ac_export.warehouse import scalar
 MEMORY_LIMIT = "384MB"
 
 # Ledger statuses.
-SUBSCRIBED = "subscribed"  # we subscribed it and ActiveCampaign confirmed
+SUBSCRIBED = "subscribed"  # we subscribed it and ActiveCampaign confirmed: ours
+PRE_EXISTING = "pre_existing"  # on the list before we managed it (or put there by others): never removed
 REMOVED = "removed"  # we unsubscribed it (it may be re-subscribed when it re-enters the segment)
-OPTED_OUT = "opted_out"  # it unsubscribed itself: never re-subscribed
+OPTED_OUT = "opted_out"  # it left the list while we had it subscribed: never re-subscribed
+UNSUBSCRIBED_IN_AC = "unsubscribed_in_activecampaign"  # unsubscribed, not by us (by whom unknown): never sent
+MISSING = "missing"  # we had it subscribed but ActiveCampaign no longer has it on the list: repaired
 REFUSED = "refused"  # ActiveCampaign refused it; retried on later runs
+
+# Statuses of contacts ActiveCampaign holds as subscribed to the list, and as unsubscribed from it.
+ON_LIST = (SUBSCRIBED, PRE_EXISTING)
+OFF_LIST = (REMOVED, OPTED_OUT, UNSUBSCRIBED_IN_AC)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS ledger (
@@ -52,6 +59,10 @@ CREATE TABLE IF NOT EXISTS inflight (
     export VARCHAR NOT NULL,
     run_id VARCHAR,
     created_at TIMESTAMP NOT NULL
+);
+CREATE TABLE IF NOT EXISTS facts (
+    name VARCHAR PRIMARY KEY,
+    value VARCHAR
 );
 """
 
@@ -89,6 +100,37 @@ def open_ledger(path: Path, *, read_only: bool = False, wait_s: float = 30.0) ->
         con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
         con.execute(SCHEMA)
     return con
+
+
+def sql_in(statuses: tuple[str, ...]) -> str:
+    """Ledger statuses as an SQL `IN` list (they are constants of this module, never user input)."""
+    return "(" + ", ".join(f"'{status}'" for status in statuses) + ")"
+
+
+def read_fact(con: duckdb.DuckDBPyConnection, name: str) -> str | None:
+    """A fact the ledger keeps about its list (its name, when it was last fully reconciled)."""
+    row = con.execute("SELECT value FROM facts WHERE name = ?", [name]).fetchone()
+    return None if row is None else str(row[0])
+
+
+def write_fact(con: duckdb.DuckDBPyConnection, name: str, value: str) -> None:
+    """Remember a fact about the ledger's list."""
+    con.execute(
+        "INSERT INTO facts VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+        [name, value],
+    )
+
+
+def shadow(con: duckdb.DuckDBPyConnection) -> None:
+    """Give a read-only ledger connection writable in-memory copies of its tables (for a dry run).
+
+    Temporary tables come first in DuckDB's search path, so a dry run can verify, reconcile and plan
+    exactly as a real run would while the ledger file stays untouched.
+    """
+    catalog = scalar(con, "SELECT current_database()")
+    con.execute(SCHEMA.replace("CREATE TABLE IF NOT EXISTS", "CREATE TEMP TABLE"))
+    for table in ("ledger", "inflight", "facts"):
+        con.execute(f'INSERT INTO temp.main.{table} SELECT * FROM "{catalog}".main.{table}')
 
 
 LEDGER_COLUMNS = "email, customer_id, content_hash, status, reason, batch_id, export, updated_at"
@@ -157,7 +199,7 @@ def record_batch_ids(con: duckdb.DuckDBPyConnection, batch_ids: dict[int, str]) 
 def refuse_from_inflight(con: duckdb.DuckDBPyConnection, batch_no: int, refused: dict[str, str]) -> None:
     """Move contacts refused at validation out of a batch into the ledger as refused, with the reason."""
     emails, reasons = list(refused), list(refused.values())
-    with _transaction(con):
+    with transaction(con):
         con.execute(
             "CREATE OR REPLACE TEMP TABLE refused AS "
             "SELECT unnest(?::VARCHAR[]) AS email, unnest(?::VARCHAR[]) AS reason",
@@ -166,8 +208,12 @@ def refuse_from_inflight(con: duckdb.DuckDBPyConnection, batch_no: int, refused:
         _upsert(
             con,
             f"""
-            SELECT i.email, i.customer_id, NULL, '{REFUSED}', r.reason, NULL, i.export, now()
-            FROM inflight i JOIN refused r USING (email) WHERE i.batch_no = ? AND i.op <> 'remove'
+            SELECT i.email, i.customer_id, NULL,
+                   CASE WHEN i.op = 'update' AND l.status IN {sql_in(ON_LIST)} THEN l.status
+                        ELSE '{REFUSED}' END,
+                   r.reason, NULL, i.export, now()
+            FROM inflight i JOIN refused r USING (email) LEFT JOIN ledger l USING (email)
+            WHERE i.batch_no = ? AND i.op <> 'remove'
             """,
             [batch_no],
         )
@@ -187,34 +233,42 @@ def settle_batches(
         return {}
     numbers = list(confirmed)
     failed = [(no, email) for no, (_, emails) in confirmed.items() for email in emails]
-    with _transaction(con):
+    with transaction(con):
         con.execute(
             """
             CREATE OR REPLACE TEMP TABLE settling AS
-            SELECT i.*, q.confirmed_id, f.email IS NOT NULL AS refused
+            SELECT i.*, q.confirmed_id, f.email IS NOT NULL AS refused, l.status AS prior_status
             FROM inflight i
             JOIN (SELECT unnest(?::BIGINT[]) AS batch_no, unnest(?::VARCHAR[]) AS confirmed_id) q
                 USING (batch_no)
             LEFT JOIN (SELECT unnest(?::BIGINT[]) AS batch_no, unnest(?::VARCHAR[]) AS email) f
                 USING (batch_no, email)
+            LEFT JOIN ledger l USING (email)
             """,
             [numbers, [bid for bid, _ in confirmed.values()], [n for n, _ in failed], [e for _, e in failed]],
         )
+        # An update keeps whose contact it is: a pre-existing subscriber stays pre-existing, never ours.
         _upsert(
             con,
             f"""
             SELECT email, customer_id, CASE WHEN op = 'remove' THEN NULL ELSE content_hash END,
-                   CASE WHEN op = 'remove' THEN '{REMOVED}' ELSE '{SUBSCRIBED}' END,
+                   CASE WHEN op = 'remove' THEN '{REMOVED}'
+                        WHEN op = 'update' AND prior_status = '{PRE_EXISTING}' THEN '{PRE_EXISTING}'
+                        ELSE '{SUBSCRIBED}' END,
                    NULL, confirmed_id, export, now()
             FROM settling WHERE NOT refused
             """,
             [],
         )
-        # A refused removal leaves the contact subscribed; a refused subscription is retried next run.
+        # A refused removal or update leaves the contact where it was (still on the list, the hash
+        # forgotten so the change is retried); a refused subscription is retried next run.
         _upsert(
             con,
             f"""
-            SELECT email, customer_id, NULL, '{REFUSED}', ?, confirmed_id, export, now()
+            SELECT email, customer_id, NULL,
+                   CASE WHEN op = 'update' AND prior_status IN {sql_in(ON_LIST)} THEN prior_status
+                        ELSE '{REFUSED}' END,
+                   ?, confirmed_id, export, now()
             FROM settling WHERE refused AND op <> 'remove'
             """,
             [failure_reason],
@@ -227,7 +281,8 @@ def settle_batches(
 
 
 @contextmanager
-def _transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """All of the block's writes to the ledger, or none of them."""
     con.execute("BEGIN TRANSACTION")
     try:
         yield

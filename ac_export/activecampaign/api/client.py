@@ -257,6 +257,18 @@ class ActiveCampaignClient:
         body = self._call("GET", "/contacts", params={"listid": list_id, "status": status, "limit": 1})
         return int(body.get("meta", {}).get("total", 0))
 
+    def has_list_status(self, email: str, list_id: int, status: int) -> bool:
+        """Whether the contact with this email has this membership status on the list (one request).
+
+        Relies on `GET /contacts` combining its documented `email`, `listid` and `status` filters.
+        """
+        params = {"email": email, "listid": list_id, "status": status, "limit": 1}
+        body = self._call("GET", "/contacts", params=params)
+        return any(
+            isinstance(item, dict) and str(item.get("email", "")).strip().lower() == email.lower()
+            for item in body.get("contacts") or []
+        )
+
     def field_by_perstag(self, perstag: str) -> CustomField | None:
         """The custom field with this personalization tag, if the account has it, with its lists."""
         body = self._call("GET", "/fields", params={"filters[perstag]": perstag, "limit": PAGE_SIZE})

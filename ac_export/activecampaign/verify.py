@@ -1,0 +1,129 @@
+"""Verify: does the ledger still describe the list as ActiveCampaign holds it? Two requests a run.
+
+ActiveCampaign reports how many of a list's contacts are subscribed and unsubscribed
+(`GET /contacts?listid=&status=&limit=1` → `meta.total`). The ledger knows which contacts it
+believes are on the list (ours and pre-existing) and off it (removed, opted out, unsubscribed by
+others). Equal counts and an unchanged list name mean the ledger is trusted for this run; any
+difference in subscribers, a list id that now names another list, or a full reconcile falling due
+starts a reconcile.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import duckdb
+
+from ac_export.activecampaign.api.client import ActiveCampaignClient
+from ac_export.state import ledger
+
+SUBSCRIBED_STATUS = 1
+UNSUBSCRIBED_STATUS = 2
+
+LIST_NAME_FACT = "list_name"
+LAST_FULL_RECONCILE_FACT = "last_full_reconcile"
+
+
+@dataclass(frozen=True)
+class ListCounts:
+    """How many contacts are subscribed to a list and how many are unsubscribed from it."""
+
+    subscribed: int
+    unsubscribed: int
+
+
+@dataclass(frozen=True)
+class Verification:
+    """ActiveCampaign's counts beside the ledger's, and the list's name then and now."""
+
+    activecampaign: ListCounts
+    ledger: ListCounts
+    list_name: str
+    known_list_name: str | None
+
+    @property
+    def list_replaced(self) -> bool:
+        """The list id now names another list (an account reset, a list deleted and recreated)."""
+        return self.known_list_name is not None and self.known_list_name != self.list_name
+
+    @property
+    def in_step(self) -> bool:
+        """The ledger's subscribers match ActiveCampaign's count for the same list.
+
+        The unsubscribed side is not compared here: a difference there (history from before we
+        managed the list, a deleted contact) changes nobody's membership; it only means the
+        contacts about to be subscribed are checked first (see `reconcile.withhold_unsubscribed`).
+        """
+        return not self.list_replaced and self.activecampaign.subscribed == self.ledger.subscribed
+
+    def describe(self) -> str:
+        """What differs, in words for the run log."""
+        if self.list_replaced:
+            return f"list id now names {self.list_name!r}, not {self.known_list_name!r}"
+        ac, ours = self.activecampaign, self.ledger
+        return (
+            f"ActiveCampaign holds {ac.subscribed} subscribed / {ac.unsubscribed} unsubscribed, the ledger "
+            f"expects {ours.subscribed} / {ours.unsubscribed}"
+        )
+
+
+def ledger_counts(con: duckdb.DuckDBPyConnection) -> ListCounts:
+    """What the ledger believes ActiveCampaign holds: contacts on the list, and unsubscribed from it."""
+    on, off = con.execute(
+        f"""
+        SELECT count(*) FILTER (WHERE status IN {ledger.sql_in(ledger.ON_LIST)}),
+               count(*) FILTER (WHERE status IN {ledger.sql_in(ledger.OFF_LIST)})
+        FROM ledger
+        """
+    ).fetchone() or (0, 0)
+    return ListCounts(int(on), int(off))
+
+
+def activecampaign_counts(client: ActiveCampaignClient, list_id: int) -> ListCounts:
+    """ActiveCampaign's own counts of the list (two requests, whatever the list's size or history)."""
+    return ListCounts(
+        client.count_list_contacts(list_id, SUBSCRIBED_STATUS),
+        client.count_list_contacts(list_id, UNSUBSCRIBED_STATUS),
+    )
+
+
+def verify(
+    client: ActiveCampaignClient, con: duckdb.DuckDBPyConnection, list_id: int, list_name: str
+) -> Verification:
+    """Compare the list's counts in ActiveCampaign with the ledger's."""
+    return Verification(
+        activecampaign=activecampaign_counts(client, list_id),
+        ledger=ledger_counts(con),
+        list_name=list_name,
+        known_list_name=ledger.read_fact(con, LIST_NAME_FACT),
+    )
+
+
+def reconcile_reason(
+    verification: Verification,
+    con: duckdb.DuckDBPyConnection,
+    full_every_days: float,
+    requested: bool,
+    now: datetime | None = None,
+) -> tuple[str | None, bool]:
+    """Why this run must reconcile (None: it need not), and whether it must read the whole list."""
+    if requested:
+        return "a full reconcile was requested for this run", True
+    if verification.list_replaced:
+        return verification.describe(), True
+    last = ledger.read_fact(con, LAST_FULL_RECONCILE_FACT)
+    now = now or datetime.now(UTC)
+    due = last is None or now - datetime.fromisoformat(last) >= timedelta(days=full_every_days)
+    has_history = verification.ledger != ListCounts(0, 0) or verification.activecampaign != ListCounts(0, 0)
+    if due and has_history:
+        when = "never" if last is None else last[:19]
+        return f"the scheduled full reconcile is due (every {full_every_days:g} days; last: {when})", True
+    if not verification.in_step:
+        return verification.describe(), False
+    return None, False
+
+
+def unsubscribed_known(verification: Verification, con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the ledger knows every contact ActiveCampaign holds as unsubscribed from the list."""
+    return ledger_counts(con).unsubscribed == verification.activecampaign.unsubscribed
