@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -9,7 +10,7 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from ac_export.activecampaign.api.hosts import normalize_api_host
+from ac_export.activecampaign.api.hosts import account_key, normalize_api_host
 from ac_export.config.loading import ConfigError, StrictModel, load_model
 
 CONNECTIONS_FILE = "connections.yaml"
@@ -33,6 +34,19 @@ class Connection(StrictModel):
         default=False,
         description="Consent to send personal data to ActiveCampaign; without it nothing is exported.",
     )
+
+    def account(self) -> str:
+        """The account this connection reaches, as far as it can be known when the config loads.
+
+        A host held in an environment variable that is not set yet stands for itself by name.
+        """
+        text = self.api_host if self.api_host is not None else os.environ.get(self.api_host_env or "", "")
+        if not text.strip():
+            return f"the account in ${self.api_host_env}"
+        try:
+            return account_key(normalize_api_host(text))
+        except ValueError:
+            return f"the account in ${self.api_host_env}"
 
     @model_validator(mode="after")
     def _one_host_source(self) -> Connection:
@@ -180,6 +194,7 @@ def _reference_problems(
 ) -> list[str]:
     problems: list[str] = []
     targets: dict[tuple[str, int], str] = {}
+    accounts = {name: connection.account() for name, connection in connections.connections.items()}
     for name, export in exports.exports.items():
         where = f"exports.{name}"
         if export.connection not in connections.connections:
@@ -189,11 +204,16 @@ def _reference_problems(
             known_segments = sorted(segment_names)
             problems.append(f"{where}.segment: unknown segment {export.segment!r} (known: {known_segments})")
         problems.extend(_mapping_problems(where, export.fields, attribute_types))
-        target = (export.connection, export.list_id)
+        # Keyed on the account, not the connection: two connections can reach one account.
+        account = accounts.get(export.connection, f"connection {export.connection}")
+        target = (account, export.list_id)
         if target in targets:
+            other = targets[target]
             problems.append(
-                f"{where}.list_id: list {export.list_id} of connection {export.connection!r} is already the "
-                f"target of export {targets[target]!r}; one list has one export, so removals stay unambiguous"
+                f"{where}.list_id: list {export.list_id} of {account} (connection {export.connection!r}) is "
+                f"already the target of export {other!r} (connection "
+                f"{exports.exports[other].connection!r}); one list has one export, so that neither removes "
+                f"the other's members: give one of them another list_id, or merge their segments"
             )
         targets.setdefault(target, name)
     return problems

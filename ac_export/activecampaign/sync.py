@@ -52,11 +52,12 @@ class ListSync:
     activecampaign_subscribed: int
     ours: int
     pre_existing: int
+    lost: int = 0
 
     @property
     def missing(self) -> int:
-        """Subscribers the ledger has on the list that ActiveCampaign does not (counted, not named)."""
-        return max(0, self.ours + self.pre_existing - self.activecampaign_subscribed)
+        """Members that should be on the list and are not: ours found lost, and any shortfall in the count."""
+        return self.lost + max(0, self.ours + self.pre_existing - self.activecampaign_subscribed)
 
     @property
     def unknown(self) -> int:
@@ -284,14 +285,15 @@ def _list_sync(
         if unchanged is not None
         else client.count_list_contacts(list_id, verify.SUBSCRIBED_STATUS)
     )
-    ours, pre_existing = con.execute(
+    ours, pre_existing, lost = con.execute(
         f"""
         SELECT count(*) FILTER (WHERE status = '{ledger.SUBSCRIBED}'),
-               count(*) FILTER (WHERE status = '{ledger.PRE_EXISTING}')
+               count(*) FILTER (WHERE status = '{ledger.PRE_EXISTING}'),
+               count(*) FILTER (WHERE status = '{ledger.MISSING}')
         FROM ledger
         """
-    ).fetchone() or (0, 0)
-    return ListSync(int(subscribed), int(ours), int(pre_existing))
+    ).fetchone() or (0, 0, 0)
+    return ListSync(int(subscribed), int(ours), int(pre_existing), int(lost))
 
 
 def _on_existing_list(

@@ -88,6 +88,7 @@ def _export(args: argparse.Namespace) -> int:
             attribute_types=project.attribute_types(),
             dry_run=args.dry_run,
             allow_large_removal=args.allow_large_removal,
+            full_reconcile=args.full_reconcile,
         )
         with open_client(host, key, options) as client:
             result = run_export(request, client, Warehouse(), options.upload_settings(export.run_automations))
@@ -109,5 +110,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--allow-large-removal",
         action="store_true",
         help="let this run remove more than removal_guard allows",
+    )
+    export.add_argument(
+        "--full-reconcile",
+        action="store_true",
+        help="read the whole list from ActiveCampaign first and rebuild the ledger's view of it",
     )
     export.set_defaults(handler=guarded("error")(_export))

@@ -155,9 +155,7 @@ def print_summary(profiles: dict[str, Any], outcomes: list[SegmentOutcome]) -> N
         c = o.export
         cells = [str(getattr(c, name)) for _, name in COLUMNS] if c else ["-"] * len(COLUMNS)
         tail = [str(c.opted_out), str(c.duration_s), str(c.rejected)] if c else ["-", "-", "-"]
-        table.add_row(
-            o.segment, _cell(o.members), _cell(o.list_id), *cells, *tail, _cell(o.list_members)
-        )
+        table.add_row(o.segment, _cell(o.members), _cell(o.list_id), *cells, *tail, _cell(o.list_members))
     rich.console.Console(width=160).print(table)
     _echo("'in list' is what the emulator reports as subscribed to the segment's list after the run.")
 

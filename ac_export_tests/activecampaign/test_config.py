@@ -97,7 +97,65 @@ def test_cross_file_problems_are_listed_in_one_message(tmp_path: Path) -> None:
     assert "exports.a.segment: unknown segment 'nope'" in message
     assert "exports.b.fields.first_name: 'birth_date' is date, not text" in message
     assert "exports.b.fields.custom.X: unknown attribute or measure 'gone'" in message
-    assert "exports.c.list_id: list 2 of connection 'main' is already the target of export 'b'" in message
+    assert (
+        "exports.c.list_id: list 2 of activecampaign account acme (connection 'main') is already the target "
+        "of export 'b' (connection 'main')"
+    ) in message
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        ("api_host: acme.api-us1.com", "api_host: https://ACME.api-us1.com:443/api/3"),
+        ("api_host: acme.api-us1.com", "api_host: acme.activehosted.com"),
+        ("api_host: http://localhost:8787", "api_host: http://127.0.0.1:8787"),
+        ("api_host: acme.api-us1.com", "api_host_env: SECOND_HOST"),
+        ("api_host_env: FIRST_HOST", "api_host_env: FIRST_HOST"),
+    ],
+)
+def test_one_list_one_export_is_checked_by_account_not_by_connection(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, first: str, second: str
+) -> None:
+    monkeypatch.setenv("SECOND_HOST", "acme.api-us1.com")
+    monkeypatch.delenv("FIRST_HOST", raising=False)
+    write(
+        tmp_path,
+        "connections.yaml",
+        "connections:\n"
+        f"  marketing: {{display_name: M, {first}, api_key_env: K1}}\n"
+        f"  sales: {{display_name: S, {second}, api_key_env: K2}}\n",
+    )
+    write(
+        tmp_path,
+        "exports.yaml",
+        "exports:\n"
+        "  newsletter: {segment: one, connection: marketing, list_id: 3}\n"
+        "  promo: {segment: two, connection: sales, list_id: 3}\n",
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_exports_config(tmp_path, load_connections_config(tmp_path), {"one", "two"}, ATTRIBUTES)
+    message = str(caught.value)
+    assert "exports.promo.list_id: list 3 of" in message
+    assert "already the target of export 'newsletter' (connection 'marketing')" in message
+
+
+def test_two_accounts_may_each_have_a_list_with_the_same_id(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        "connections.yaml",
+        "connections:\n"
+        "  marketing: {display_name: M, api_host: acme.api-us1.com, api_key_env: K1}\n"
+        "  sales: {display_name: S, api_host: other.api-us1.com, api_key_env: K2}\n",
+    )
+    write(
+        tmp_path,
+        "exports.yaml",
+        "exports:\n"
+        "  newsletter: {segment: one, connection: marketing, list_id: 3}\n"
+        "  promo: {segment: two, connection: sales, list_id: 3}\n",
+    )
+    loaded = load_exports_config(tmp_path, load_connections_config(tmp_path), {"one", "two"}, ATTRIBUTES)
+    assert set(loaded.exports) == {"newsletter", "promo"}
 
 
 @pytest.mark.parametrize(

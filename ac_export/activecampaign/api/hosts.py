@@ -69,4 +69,26 @@ def normalize_api_host(value: str) -> ApiHost:
     return ApiHost(base_url=f"{parts.scheme}://{netloc}", host=netloc, warning=warning)
 
 
-__all__ = ["EXPECTED_HOST_FORM", "ApiHost", "normalize_api_host"]
+# An account answers at <account>.api-us1.com (or api-us2, ...) and at <account>.activehosted.com.
+_ACCOUNT_DOMAIN = re.compile(r"^(?P<account>[a-z0-9-]+)\.(api-[a-z]+[0-9]+\.com|activehosted\.com)$")
+_DEFAULT_PORTS = {"https": 443, "http": 80}
+
+
+def account_key(host: ApiHost) -> str:
+    """Which ActiveCampaign account a host reaches, so that two spellings of one account compare equal.
+
+    Case, a default port, `localhost` against 127.0.0.1, and the account's API and app domains are
+    all the same account.
+    """
+    parts = urlsplit(host.base_url)
+    hostname = (parts.hostname or "").rstrip(".")
+    port = parts.port or _DEFAULT_PORTS.get(parts.scheme)
+    if _is_loopback(hostname):
+        return f"127.0.0.1:{port}"
+    match = _ACCOUNT_DOMAIN.match(hostname)
+    if match:
+        return f"activecampaign account {match['account']}"
+    return hostname if port == _DEFAULT_PORTS.get(parts.scheme) else f"{hostname}:{port}"
+
+
+__all__ = ["EXPECTED_HOST_FORM", "ApiHost", "account_key", "normalize_api_host"]

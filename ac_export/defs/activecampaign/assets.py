@@ -10,6 +10,7 @@ from ac_export.activecampaign.config import Connection, ConnectionsConfig, Expor
 from ac_export.activecampaign.sync import ExportRequest, ExportResult, ExportStopped, run_export
 from ac_export.config.loading import ConfigError
 from ac_export.contracts import ExportCounts
+from ac_export.defs.activecampaign.checks import LIST_IN_SYNC_CHECK, list_in_sync_result
 from ac_export.defs.activecampaign.resources import ActiveCampaignResource, resource_key
 from ac_export.defs.keys import EXPORT_ASSET_KEY, SEGMENT_MEMBERS_KEY
 from ac_export.defs.metadata import table
@@ -30,6 +31,11 @@ class ExportRunConfig(dg.Config):
         default=False,
         description="Plan and count, writing nothing; recorded as an observation, not a materialization.",
     )
+    full_reconcile: bool = Field(
+        default=False,
+        description="Read the whole list from ActiveCampaign first and rebuild the ledger's view of it "
+        "(otherwise done when the list's counts differ, and every full_reconcile_every_days).",
+    )
 
 
 def build_export_asset(connections: ConnectionsConfig) -> dg.AssetsDefinition:
@@ -46,6 +52,7 @@ def build_export_asset(connections: ConnectionsConfig) -> dg.AssetsDefinition:
         backfill_policy=dg.BackfillPolicy.multi_run(max_partitions_per_run=1),
         kinds={"activecampaign"},
         output_required=False,
+        check_specs=[LIST_IN_SYNC_CHECK],
     )
     def activecampaign_list(context: dg.AssetExecutionContext, config: ExportRunConfig):
         """Keeps each ActiveCampaign list of this segment in step with it, confirmed by ActiveCampaign."""
@@ -58,8 +65,9 @@ def build_export_asset(connections: ConnectionsConfig) -> dg.AssetsDefinition:
         summary = _summary(results)
         if config.dry_run:
             yield dg.AssetObservation(asset_key=EXPORT_ASSET_KEY, partition=segment, metadata=summary)
-            return
-        yield dg.MaterializeResult(metadata=summary)
+        else:
+            yield dg.MaterializeResult(metadata=summary)
+        yield list_in_sync_result(results, dry_run=config.dry_run)
 
     return activecampaign_list
 
@@ -89,6 +97,7 @@ def _run_one(
         attribute_types=project.attribute_types(),
         dry_run=config.dry_run,
         allow_large_removal=config.allow_large_removal,
+        full_reconcile=config.full_reconcile,
         run_id=context.run.run_id,
     )
     with resource.get_client() as client:
@@ -120,13 +129,15 @@ def _summary(results: list[ExportResult]) -> dict[str, dg.MetadataValue | int | 
     metadata.update(ExportCounts.total(r.counts for r in results).as_dict())
     metadata["dagster/row_count"] = sum(result.list_size for result in results)
     metadata["exports"] = _exports_table(results)
+    metadata["reconciled"] = dg.MetadataValue.md(_reconciled(results))
     metadata["rejections"] = dg.MetadataValue.md(_rejections_sample(results))
     return metadata
 
 
+EXPORT_ROW_COUNTS = ("members", "added", "updated", "removed", "repaired", "pre_existing", "opted_out")
 EXPORTS_COLUMNS = [
     ("export", "string"),
-    *((name, "int") for name in ("members", "added", "updated", "removed", "opted_out", "rejected")),
+    *((name, "int") for name in (*EXPORT_ROW_COUNTS, "rejected")),
     ("seconds", "float"),
 ]
 
@@ -134,11 +145,22 @@ EXPORTS_COLUMNS = [
 def _exports_table(results: list[ExportResult]) -> dg.TableMetadataValue:
     """One row per export of the segment: what it did to its list."""
     rows = [
-        (r.name, c.members, c.added, c.updated, c.removed, c.opted_out, c.rejected, c.duration_s)
+        (
+            r.name,
+            *(getattr(r.counts, name) for name in EXPORT_ROW_COUNTS),
+            r.counts.rejected,
+            r.counts.duration_s,
+        )
         for r in results
-        for c in [r.counts]
     ]
     return table(EXPORTS_COLUMNS, rows)
+
+
+def _reconciled(results: list[ExportResult]) -> str:
+    """What each export's verify step found: in step, or what its reconcile changed."""
+    verified = "list verified in step, no reconcile"
+    lines = [f"- {r.name}: {r.reconciliation.describe() if r.reconciliation else verified}" for r in results]
+    return "\n".join(lines) or "No exports."
 
 
 def _rejections_sample(results: list[ExportResult]) -> str:
