@@ -11,7 +11,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
 import duckdb
 
@@ -232,7 +232,9 @@ def _verify(
     )
     if reason is None:
         if ledger.read_fact(con, verify.LIST_NAME_FACT) is None:
+            # A first run on an empty list: the ledger knows all of it (nothing), a full reconcile's worth.
             ledger.write_fact(con, verify.LIST_NAME_FACT, list_name)
+            ledger.write_fact(con, verify.LAST_FULL_RECONCILE_FACT, datetime.now(UTC).isoformat())
         log.info(
             f"export {request.name}: list {export.list_id} verified in ActiveCampaign ({checked.describe()})"
         )

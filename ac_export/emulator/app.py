@@ -64,6 +64,7 @@ CONTROL_ROUTES: tuple[tuple[str, str, Handler], ...] = (
     ("GET", "/config", control.get_config),
     ("POST", "/config", control.set_config),
     ("POST", "/optout", control.optout),
+    ("POST", "/lists/{id:int}/empty", control.empty_list),
     ("POST", "/exclusions", control.exclude),
     ("POST", "/bounces", control.bounce),
     ("POST", "/revoke", control.revoke),

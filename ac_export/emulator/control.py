@@ -114,6 +114,20 @@ async def optout(request: Request, emulator: Emulator) -> Response:
     return json_response({"contactList": membership_json(membership)})
 
 
+async def empty_list(request: Request, emulator: Emulator) -> Response:
+    """`POST /_emulator/lists/{id}/empty`: the list loses every membership (restored from a backup, edited).
+
+    Its contacts stay in the account, neither subscribed nor unsubscribed: nothing ActiveCampaign
+    itself would report as an opt-out.
+    """
+    list_id = int(request.path_params["id"])
+    if list_id not in emulator.account.lists:
+        raise InputError(f"No list with id {list_id}.", 404)
+    dropped = emulator.account.empty_list(list_id)
+    emulator.mutations += 1
+    return json_response({"list": str(list_id), "memberships_dropped": dropped})
+
+
 async def exclude(request: Request, emulator: Emulator) -> Response:
     """`POST /_emulator/exclusions {"email"}`: put an address on the account's exclusion list."""
     email = await _email(request)

@@ -173,6 +173,16 @@ class Account:
         self.revision += 1
         return True
 
+    def empty_list(self, list_id: int) -> int:
+        """Drop every membership of a list, as a restore from backup or a hand edit does; how many."""
+        members = self._members.get(list_id, {})
+        for contact_id in members:
+            del self.memberships[(contact_id, list_id)]
+        dropped = len(members)
+        members.clear()
+        self.revision += 1
+        return dropped
+
     def set_membership(
         self, contact_id: int, list_id: int, status: int, by_contact: bool = False, sourceid: int = 0
     ) -> Membership:

@@ -43,6 +43,27 @@ class EmulatorHandle:
         """The contact unsubscribes itself from the list (never to be re-subscribed by an import)."""
         self._post("optout", {"email": email, "list": list_id})
 
+    def empty_list(self, list_id: int) -> int:
+        """The list loses every membership (a restore from backup, a hand edit); how many it lost."""
+        return int(self._post(f"lists/{list_id}/empty")["memberships_dropped"])
+
+    def unsubscribe_by_account(self, emails: str | list[str], list_id: int) -> None:
+        """Someone in the account unsubscribes contacts (`POST /contactLists` status 2)."""
+        self._set_memberships([emails] if isinstance(emails, str) else emails, list_id, status=2)
+
+    def subscribe_by_account(self, emails: str | list[str], list_id: int) -> None:
+        """Someone in the account adds contacts to the list by hand (created when new)."""
+        self._set_memberships([emails] if isinstance(emails, str) else emails, list_id, status=1)
+
+    def _set_memberships(self, emails: list[str], list_id: int, status: int) -> None:
+        with self.api() as client:
+            for email in emails:
+                found = _retrying(client, "POST", "/contact/sync", json={"contact": {"email": email}}).json()
+                body = {
+                    "contactList": {"list": list_id, "contact": int(found["contact"]["id"]), "status": status}
+                }
+                _retrying(client, "POST", "/contactLists", json=body)
+
     def exclude(self, email: str) -> None:
         """Put the address on the account's exclusion list."""
         self._post("exclusions", {"email": email})

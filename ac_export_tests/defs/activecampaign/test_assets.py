@@ -87,7 +87,12 @@ def test_materialization_reports_exactly_the_promised_counts(
     [materialization] = result.asset_materializations_for_node("activecampaign_list")
     metadata = {key: value.value for key, value in materialization.metadata.items()}
     assert set(ExportCounts.names()) <= set(metadata)
-    assert set(metadata) - set(ExportCounts.names()) == {"dagster/row_count", "exports", "rejections", "reconciled"}
+    assert set(metadata) - set(ExportCounts.names()) == {
+        "dagster/row_count",
+        "exports",
+        "rejections",
+        "reconciled",
+    }
     assert metadata["members"] == metadata["added"] == metadata["dagster/row_count"] == 30
     assert materialization.partition == SEGMENT
     assert loyal_world.subscribed() == loyal_world.expected()

@@ -1,0 +1,224 @@
+"""The list as ActiveCampaign holds it: verified every run, reconciled and repaired when it differs."""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+
+import duckdb
+import pytest
+
+from ac_export.activecampaign.api.errors import ActiveCampaignError
+from ac_export.activecampaign.errors import ExportStopped
+from ac_export.state.ledger import ledger_path
+from ac_export_tests.activecampaign.conftest import SEGMENT, ExportWorld
+
+# An unchanged run: credentials, the list, its one custom field, and two counts.
+UNCHANGED_RUN_REQUESTS = 5
+
+
+def statuses(world: ExportWorld) -> dict[str, str]:
+    """email → ledger status of the world's list."""
+    path = ledger_path(world.warehouse.root, world.emulator.host, world.list_id)
+    with duckdb.connect(str(path), read_only=True) as con:
+        return dict(con.execute("SELECT email, status FROM ledger").fetchall())
+
+
+def requests_of(world: ExportWorld, **request: object) -> tuple[int, object]:
+    """API requests one run makes, as the emulator counted them, and the run's result."""
+    before = int(world.emulator.stats()["requests"])
+    result = world.run(**request)
+    return int(world.emulator.stats()["requests"]) - before, result
+
+
+def recreate_list(world: ExportWorld) -> None:
+    """After an account reset: the list is made again, and gets the same id back."""
+    assert world.emulator.create_list(SEGMENT) == world.list_id
+
+
+def test_account_reset_between_runs_is_found_and_repaired(world: ExportWorld) -> None:
+    world.people(30)
+    world.run()
+    world.emulator.reset()
+    world.emulator.configure(rate_limit=False, processing_delay=0.0)
+    recreate_list(world)
+
+    result = world.run()
+
+    assert world.subscribed() == world.expected()
+    assert result.reconciliation is not None and result.reconciliation.missing == 30
+    assert result.counts.repaired == 30
+    assert result.counts.added == result.counts.unchanged == 0
+    assert result.sync.in_sync
+    again = world.run()
+    assert again.reconciliation is None and again.counts.unchanged == 30
+
+
+def test_account_reset_during_a_run_converges_on_the_next_run(world: ExportWorld) -> None:
+    world.people(600)
+    world.emulator.configure(processing_delay=0.3)
+
+    def reset_once_a_batch_is_queued() -> None:
+        deadline = time.monotonic() + 20
+        while world.emulator.stats()["bulk_import_requests"] < 1 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        world.emulator.reset()
+        world.emulator.configure(rate_limit=False, processing_delay=0.3)
+        recreate_list(world)
+
+    resetter = threading.Thread(target=reset_once_a_batch_is_queued)
+    resetter.start()
+    # The interrupted run may fail or finish; either way the next one must put the list right.
+    with contextlib.suppress(ActiveCampaignError, ExportStopped):
+        world.run()
+    resetter.join()
+    world.emulator.configure(processing_delay=0.0)
+
+    result = world.run()
+
+    assert world.subscribed() == world.expected()
+    assert result.sync.in_sync and result.sync.missing == 0
+
+
+def test_list_emptied_by_hand_is_repaired_not_counted_as_opt_outs(world: ExportWorld) -> None:
+    world.people(40)
+    world.run()
+    assert world.emulator.empty_list(world.list_id) == 40
+
+    result = world.run()
+
+    assert world.subscribed() == world.expected()
+    assert result.counts.repaired == 40
+    assert result.counts.opted_out == result.counts.unsubscribed_in_activecampaign == 0
+    assert set(statuses(world).values()) == {"subscribed"}
+
+
+def test_contact_unsubscribed_in_activecampaign_while_ours_is_never_put_back(world: ExportWorld) -> None:
+    world.people(6)
+    world.run()
+    world.emulator.unsubscribe_by_account("person2@example.com", world.list_id)  # by whom, AC won't say
+    world.profiles["c00002"]["first_name"] = "Changed"
+
+    result = world.run()
+    again = world.run(full_reconcile=True)
+
+    assert "person2@example.com" not in world.subscribed()
+    assert statuses(world)["person2@example.com"] == "opted_out"
+    assert result.reconciliation is not None and result.reconciliation.opted_out == 1
+    assert result.counts.opted_out == again.counts.opted_out == 1
+    assert again.counts.updated == again.counts.added == 0
+
+
+def test_pre_existing_subscriber_is_updated_while_a_member_and_never_removed(world: ExportWorld) -> None:
+    world.people(5)
+    world.emulator.subscribe_by_account("person3@example.com", world.list_id)
+    world.emulator.subscribe_by_account("outsider@example.com", world.list_id)
+
+    first = world.run()
+    world.members.discard("c00003")
+    world.members.discard("c00004")
+    second = world.run()
+
+    assert first.counts.added == 4 and first.counts.updated == 1
+    assert first.counts.pre_existing == 2
+    assert second.counts.removed == 1  # only c00004, which we subscribed
+    assert {"person3@example.com", "outsider@example.com"} <= world.subscribed()
+    assert "person4@example.com" not in world.subscribed()
+    assert statuses(world)["person3@example.com"] == "pre_existing"
+    with world.emulator.api() as api:
+        found = api.get("/contacts", params={"email": "person3@example.com"}).json()["contacts"][0]
+    assert found["firstName"] == "First3"  # updated while it was a member
+
+
+def test_removal_guard_counts_only_the_contacts_we_subscribed(world: ExportWorld) -> None:
+    world.emulator.subscribe_by_account([f"outsider{n}@example.com" for n in range(20)], world.list_id)
+    world.people(10)
+    world.run()
+    world.members.difference_update({"c00000", "c00001", "c00002"})  # 3 of our 10: 30%, not 3 of 30
+
+    with pytest.raises(ExportStopped, match="would remove 3 of the 10 contacts it subscribed"):
+        world.run(export=world.export(removal_guard=0.2))
+
+
+def test_same_count_different_people_is_caught_by_the_full_reconcile(world: ExportWorld) -> None:
+    world.people(8)
+    world.run()
+    world.emulator.unsubscribe_by_account("person1@example.com", world.list_id)
+    world.emulator.subscribe_by_account("newcomer@example.com", world.list_id)  # the count is unchanged
+
+    quick = world.run()
+    assert quick.reconciliation is None  # the counts cannot tell
+    time.sleep(0.05)
+    full = world.run(export=world.export(full_reconcile_every_days=0.0000001))
+
+    assert full.reconciliation is not None and full.reconciliation.full
+    assert (full.reconciliation.opted_out, full.reconciliation.pre_existing) == (1, 1)
+    assert statuses(world)["newcomer@example.com"] == "pre_existing"
+    assert full.sync.in_sync
+
+
+def test_unchanged_run_costs_the_same_whatever_the_list_has_seen(world: ExportWorld) -> None:
+    world.people(1_550)
+    world.run()
+    world.members.difference_update({f"c{n:05d}" for n in range(50, 1_550)})
+    world.run()  # 1,500 leavers: 15 pages of unsubscribed contacts, were they read every run
+
+    cost, result = requests_of(world)
+    assert cost == UNCHANGED_RUN_REQUESTS
+    assert result.counts.unchanged == 50  # type: ignore[attr-defined]
+
+    world.people(3, start=5_000)
+    cost, _ = requests_of(world)
+    assert cost <= UNCHANGED_RUN_REQUESTS + 4  # one bulk import, its confirmation, one count after
+
+
+def test_history_from_before_us_is_read_at_most_once_and_nobody_in_it_is_subscribed(
+    world: ExportWorld,
+) -> None:
+    history = [f"person{n}@example.com" for n in range(250)]
+    world.emulator.subscribe_by_account(history, world.list_id)
+    world.emulator.unsubscribe_by_account(history, world.list_id)
+    world.people(300)
+
+    first = world.run()
+    cost, again = requests_of(world)
+
+    assert world.subscribed() == {f"person{n}@example.com" for n in range(250, 300)}
+    assert first.counts.unsubscribed_in_activecampaign == 250
+    assert first.counts.added == 50
+    assert cost == UNCHANGED_RUN_REQUESTS
+    assert again.counts.unsubscribed_in_activecampaign == 250  # type: ignore[attr-defined]
+
+
+def test_a_few_new_members_on_a_list_with_unknown_history_are_looked_up_one_by_one(
+    world: ExportWorld,
+) -> None:
+    world.people(10)
+    world.run()
+    history = [f"old{n}@example.com" for n in range(300)]  # unseen by the ledger: 3 pages of leavers
+    world.emulator.subscribe_by_account(history, world.list_id)
+    world.emulator.unsubscribe_by_account(history, world.list_id)
+    world.people(2, start=900)
+    world.profiles["c00900"]["email"] = "old7@example.com"
+
+    cost, result = requests_of(world)
+
+    assert "old7@example.com" not in world.subscribed()
+    assert "person901@example.com" in world.subscribed()
+    assert result.counts.unsubscribed_in_activecampaign == 1  # type: ignore[attr-defined]
+    assert cost <= UNCHANGED_RUN_REQUESTS + 2 + 4  # two lookups instead of three pages
+
+
+def test_dry_run_reconciles_in_memory_and_leaves_the_ledger_untouched(world: ExportWorld) -> None:
+    world.people(12)
+    world.run()
+    world.emulator.empty_list(world.list_id)
+    before = statuses(world)
+
+    dry = world.run(dry_run=True)
+
+    assert dry.counts.repaired == 12 and dry.sync.missing == 12
+    assert statuses(world) == before
+    assert world.subscribed() == set()
+    assert world.run().counts.repaired == 12
