@@ -47,7 +47,7 @@ def export_task(params: Params) -> Figures:
     """One export of the bench segment from a cold ledger; its figures and the worker's peak memory."""
     warehouse = Warehouse(Path(params["warehouse"]))
     shutil.rmtree(warehouse.root / "ledger", ignore_errors=True)
-    figures = _export(params, warehouse)
+    figures = export_figures(params, warehouse)
     return figures | {"peak_rss_bytes": peak_rss_bytes()}
 
 
@@ -55,9 +55,9 @@ def incremental_task(params: Params) -> Figures:
     """A full export, then 1% of the members change, then the re-export: both exports' figures."""
     warehouse = Warehouse(Path(params["warehouse"]))
     shutil.rmtree(warehouse.root / "ledger", ignore_errors=True)
-    full = _export(params, warehouse)
+    full = export_figures(params, warehouse)
     changes = change_one_percent(warehouse)
-    again = _export(params, warehouse)
+    again = export_figures(params, warehouse)
     figures = {f"full.{k}": v for k, v in full.items()} | {f"incremental.{k}": v for k, v in again.items()}
     return figures | {
         **{f"changes.{k}": v for k, v in changes.items()},
@@ -66,7 +66,7 @@ def incremental_task(params: Params) -> Figures:
     }
 
 
-def _export(params: Params, warehouse: Warehouse) -> Figures:
+def export_figures(params: Params, warehouse: Warehouse) -> Figures:
     """Run one export with the resource configured as the params say; time it and count its work."""
     from ac_export.activecampaign.config import Export, FieldMapping
     from ac_export.activecampaign.sync import ExportRequest, run_export

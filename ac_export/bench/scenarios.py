@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ac_export.bench.bench_export import incremental_repetition, pacing_repetition, throughput_repetition
+from ac_export.bench.bench_history import history_repetition
 from ac_export.bench.bench_segments import prepared_warehouse, segments_repetition
 from ac_export.bench.bench_unify import unify_repetition
 from ac_export.bench.data import generated_folder, people_for_records
@@ -162,6 +163,22 @@ SCENARIOS: dict[str, Scenario] = {
                 Headline("incremental.seconds", "re-export: wall time", "s"),
                 Headline("time_ratio", "re-export / full, time", "x"),
                 Headline("incremental.sent", "re-export: contacts sent"),
+            ],
+        ),
+        Scenario(
+            "history",
+            "a list of N members after 10 runs of 10% churn: requests of an unchanged run",
+            "members",
+            100_000,
+            history_repetition,
+            [
+                Headline("members", "members"),
+                Headline("leavers", "leavers in the list's history"),
+                Headline("first.requests", "first export: API requests"),
+                Headline("churn.requests_median", "a 10% churn run: API requests (median)"),
+                Headline("unchanged.requests", "unchanged run: API requests", "", Goal("<=", 10)),
+                Headline("reading_leavers_requests", "reading every leaver instead: requests"),
+                Headline("unchanged.seconds", "unchanged run: wall time", "s"),
             ],
         ),
         Scenario(

@@ -76,6 +76,14 @@ def test_every_member_is_exported_or_rejected(results: dict[str, dict], name: st
     assert figures["requests"] >= figures["batches"] >= 1 and figures["contacts_per_s"] > 0
 
 
+def test_history_measures_an_unchanged_run_after_ten_runs_of_churn(results: dict[str, dict]) -> None:
+    figures = _medians(results, "history")
+    assert figures["leavers"] >= 10 * 0.1 * figures["members"] * 0.9
+    assert figures["unchanged.sent"] == 0
+    assert figures["unchanged.requests"] == figures["unchanged.server_requests"] <= 10
+    assert figures["churn.requests_median"] > figures["unchanged.requests"]
+
+
 def test_pacing_is_compared_with_the_limit_floor(results: dict[str, dict]) -> None:
     figures = _medians(results, "export_pacing")
     assert figures["time_scale"] == 60.0
