@@ -31,6 +31,7 @@ from ac_export.state.ledger import (
     ON_LIST,
     OPTED_OUT,
     PRE_EXISTING,
+    REMOVED,
     SUBSCRIBED,
     UNSUBSCRIBED_IN_AC,
     sql_in,
@@ -77,9 +78,9 @@ def reconcile(
     """Read the list from ActiveCampaign and bring the ledger in line with it, in one transaction."""
     before = client.stats.requests
     if verification.list_replaced:
-        # The ledger described another list: nothing in it is known to hold for this one.
-        con.execute(f"UPDATE ledger SET status = '{MISSING}' WHERE status = '{SUBSCRIBED}'")
-        con.execute(f"DELETE FROM ledger WHERE status <> '{MISSING}'")
+        # The id names another list now: that we removed someone from the old list says nothing of
+        # this one, so they must not be re-subscribed as ours. Everything else the full read decides.
+        con.execute(f"DELETE FROM ledger WHERE status IN ('{REMOVED}', '{ledger.REFUSED}')")
     _load(con, "ac_on", _emails(client, list_id, SUBSCRIBED_STATUS))
     gone = _gone_from_list(con)
     read_off = full or len(gone) > _pages(verification.activecampaign.unsubscribed)

@@ -222,3 +222,21 @@ def test_dry_run_reconciles_in_memory_and_leaves_the_ledger_untouched(world: Exp
     assert statuses(world) == before
     assert world.subscribed() == set()
     assert world.run().counts.repaired == 12
+
+
+def test_a_list_id_that_now_names_another_list_is_read_whole(world: ExportWorld) -> None:
+    world.people(10)
+    world.run()
+    world.members.discard("c00009")
+    world.run()  # c00009 removed by us from the old list
+    world.emulator.reset()
+    world.emulator.configure(rate_limit=False, processing_delay=0.0)
+    assert world.emulator.create_list("someone else's list") == world.list_id
+    world.members.add("c00009")
+
+    result = world.run()
+
+    assert result.reconciliation is not None and result.reconciliation.full
+    assert 'now names "someone else\'s list"' in result.reconciliation.reason
+    assert world.subscribed() == world.expected()
+    assert (result.counts.repaired, result.counts.added, result.counts.resubscribed) == (9, 1, 0)
