@@ -3,7 +3,8 @@
 A list of N members is exported, then 10 runs each replace 10% of its members (they leave, as many
 new people join), then one run with nothing changed. Reading every unsubscribed contact of the list
 on every run (the old way to find opt-outs) would cost leavers / 100 requests; verifying with the
-list's counts costs the same few requests whatever the list has seen.
+list's counts costs the same few requests whatever the list has seen. A last run after 10 members
+opted out shows what finding them costs: the list's subscribed side (its size / 100), not its history.
 """
 
 from __future__ import annotations
@@ -13,10 +14,17 @@ import shutil
 from datetime import datetime
 from pathlib import Path
 
+import httpx
 import polars as pl
 
 from ac_export.activecampaign.api.limits import PAGE_SIZE
-from ac_export.bench.bench_export import UNLIMITED, export_figures, prepared_export_warehouse, run_against
+from ac_export.bench.bench_export import (
+    LIST_ID,
+    UNLIMITED,
+    export_figures,
+    prepared_export_warehouse,
+    run_against,
+)
 from ac_export.bench.export_data import MEMBERS_TABLE, PROFILES_TABLE, members_frame, profiles_frame
 from ac_export.bench.run_options import RunOptions
 from ac_export.bench.worker import Figures, Params
@@ -24,6 +32,7 @@ from ac_export.warehouse import Warehouse
 
 CHURN_RUNS = 10
 CHURN_SHARE = 0.10
+OPT_OUTS = 10
 
 
 def replace_members(warehouse: Warehouse, share: float) -> int:
@@ -44,7 +53,7 @@ def replace_members(warehouse: Warehouse, share: float) -> int:
 
 
 def history_task(params: Params) -> Figures:
-    """Cold export, 10 runs of 10% churn, then an unchanged run: that last run's cost."""
+    """Cold export, 10 runs of 10% churn, an unchanged run, then a run after 10 people opted out."""
     warehouse = Warehouse(Path(params["warehouse"]))
     shutil.rmtree(warehouse.root / "ledger", ignore_errors=True)
     first = export_figures(params, warehouse)
@@ -53,6 +62,8 @@ def history_task(params: Params) -> Figures:
         leavers += replace_members(warehouse, CHURN_SHARE)
         churn_requests.append(export_figures(params, warehouse)["requests"])
     unchanged = export_figures(params, warehouse)
+    opted_out = _opt_out_some(params["base_url"], warehouse, OPT_OUTS)
+    after_opt_outs = export_figures(params, warehouse)
     return {
         "members": unchanged["members"],
         "leavers": leavers,
@@ -63,7 +74,25 @@ def history_task(params: Params) -> Figures:
         "unchanged.seconds": unchanged["seconds"],
         "unchanged.sent": unchanged["sent"],
         "reading_leavers_requests": math.ceil(leavers / PAGE_SIZE),
+        "opt_outs": opted_out,
+        "after_opt_outs.requests": after_opt_outs["requests"],
+        "after_opt_outs.opted_out": after_opt_outs["opted_out"],
     }
+
+
+def _opt_out_some(base_url: str, warehouse: Warehouse, count: int) -> int:
+    """`count` current members unsubscribe themselves in ActiveCampaign (the emulator's control)."""
+    members = warehouse.read_frame(MEMBERS_TABLE).filter(pl.col("left_at").is_null()).select("customer_id")
+    emails = (
+        warehouse.read_frame(PROFILES_TABLE)
+        .join(members, on="customer_id")
+        .filter(pl.col("email").str.contains(r"^[^@]+@[^@]+$"))
+        .sort("customer_id")
+        .head(count)["email"]
+    )
+    for email in emails:
+        httpx.post(f"{base_url}/_emulator/optout", json={"email": email, "list": LIST_ID}).raise_for_status()
+    return len(emails)
 
 
 def history_repetition(options: RunOptions, members: int, folder: Path) -> Figures:

@@ -179,6 +179,8 @@ SCENARIOS: dict[str, Scenario] = {
                 Headline("unchanged.requests", "unchanged run: API requests", "", Goal("<=", 10)),
                 Headline("reading_leavers_requests", "reading every leaver instead: requests"),
                 Headline("unchanged.seconds", "unchanged run: wall time", "s"),
+                Headline("after_opt_outs.requests", "run after 10 members opted out: API requests"),
+                Headline("after_opt_outs.opted_out", "of which found opted out"),
             ],
         ),
         Scenario(
