@@ -28,8 +28,9 @@ from ac_export.state.ledger import (
 from ac_export.warehouse import Warehouse, scalar
 
 SEND_OPS = ("remove", "update", "resubscribe", "repair", "add")
-# Ops that put a contact on the list that ActiveCampaign may hold as unsubscribed from it.
-SUBSCRIBING_OPS = ("add", "repair")
+# Ops whose contact ActiveCampaign may hold as unsubscribed when the ledger's view is partial: their
+# payload subscribes it to the list. (A `resubscribe` is one we unsubscribed ourselves.)
+SUBSCRIBING_OPS = ("add", "repair", "update")
 
 
 @dataclass
@@ -233,7 +234,7 @@ def count_plan(con: duckdb.DuckDBPyConnection) -> PlanCounts:
 
 
 def subscribing_emails(con: duckdb.DuckDBPyConnection) -> list[str]:
-    """Emails the plan would put on the list that the ledger does not know as ever unsubscribed."""
+    """Emails the plan would send with a subscription that the ledger does not know as unsubscribed."""
     wanted = ", ".join(f"'{op}'" for op in SUBSCRIBING_OPS)
     rows = con.execute(f"SELECT email FROM plan_ops WHERE op IN ({wanted})").fetchall()
     return [str(row[0]) for row in rows]

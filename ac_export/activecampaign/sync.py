@@ -6,6 +6,7 @@ Dagster; the asset in `assets.py` is a thin shell around `run_export`.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 import uuid
@@ -53,11 +54,17 @@ class ListSync:
     ours: int
     pre_existing: int
     lost: int = 0
+    left_unidentified: int = 0
+
+    @property
+    def shortfall(self) -> int:
+        """Subscribers the ledger has on the list beyond ActiveCampaign's count."""
+        return max(0, self.ours + self.pre_existing - self.activecampaign_subscribed)
 
     @property
     def missing(self) -> int:
-        """Members that should be on the list and are not: ours found lost, and any shortfall in the count."""
-        return self.lost + max(0, self.ours + self.pre_existing - self.activecampaign_subscribed)
+        """Members that should be on the list and are not: ours found lost, and any unexplained shortfall."""
+        return self.lost + self.shortfall - min(self.left_unidentified, self.shortfall)
 
     @property
     def unknown(self) -> int:
@@ -67,7 +74,7 @@ class ListSync:
     @property
     def in_sync(self) -> bool:
         """ActiveCampaign holds exactly the subscribers the ledger has on the list."""
-        return self.missing == 0 and self.unknown == 0
+        return self.missing == 0 and self.unknown == 0 and self.left_unidentified == 0
 
 
 @dataclass
@@ -198,20 +205,20 @@ def run_export(
                 f"list {export.list_id} is left as it is"
             )
             _collect_rejections(con, request.name, since=None)
-            sync = _list_sync(client, con, export.list_id, checked)
+            sync = _list_sync(client, con, export.list_id, checked, sent=False)
             return _result(
                 request, counts, UploadCounts(), client, con, started, created, reconciled, sync, True
             )
         check_removal_guard(request, counts)
         if request.dry_run:
             _collect_rejections(con, request.name, since=None)
-            sync = _list_sync(client, con, export.list_id, checked)
+            sync = _list_sync(client, con, export.list_id, checked, sent=False)
             return _result(request, counts, UploadCounts(), client, con, started, created, reconciled, sync)
         uploaded = _on_existing_list(client, export, lambda: _upload(request, client, con, settings, log))
         uploaded.merge(resumed)
         _collect_rejections(con, request.name, since=opened_at)
         warehouse.write_query(rejections_table(request.name), con, "SELECT * FROM run_rejections")
-        sync = _list_sync(client, con, export.list_id, checked if not uploaded.batches else None)
+        sync = _list_sync(client, con, export.list_id, checked, sent=uploaded.batches > 0)
         return _result(request, counts, uploaded, client, con, started, created, reconciled, sync)
     finally:
         con.close()
@@ -235,9 +242,15 @@ def _verify(
             # A first run on an empty list: the ledger knows all of it (nothing), a full reconcile's worth.
             ledger.write_fact(con, verify.LIST_NAME_FACT, list_name)
             ledger.write_fact(con, verify.LAST_FULL_RECONCILE_FACT, datetime.now(UTC).isoformat())
-        log.info(
-            f"export {request.name}: list {export.list_id} verified in ActiveCampaign ({checked.describe()})"
-        )
+        if checked.in_step:
+            verified = f"list {export.list_id} verified in ActiveCampaign ({checked.describe()})"
+            log.info(f"export {request.name}: {verified}")
+        else:
+            log.warning(
+                f"export {request.name}: {checked.shortfall} contact(s) left list {export.list_id} in "
+                f"ActiveCampaign ({checked.describe()}); finding them all would read the whole list, so the "
+                f"contacts this run sends are looked up first and the next full reconcile names the rest"
+            )
         return checked, None
     done = reconcile.reconcile(client, con, request.name, export.list_id, checked, reason=reason, full=full)
     log.warning(f"export {request.name}: list {export.list_id}: {done.describe()}")
@@ -279,14 +292,15 @@ def _plan(
 
 
 def _list_sync(
-    client: ActiveCampaignClient, con: duckdb.DuckDBPyConnection, list_id: int, unchanged: Verification | None
+    client: ActiveCampaignClient,
+    con: duckdb.DuckDBPyConnection,
+    list_id: int,
+    checked: Verification,
+    *,
+    sent: bool,
 ) -> ListSync:
-    """The list's subscribers as ActiveCampaign counts them now, beside the ledger's."""
-    subscribed = (
-        unchanged.activecampaign.subscribed
-        if unchanged is not None
-        else client.count_list_contacts(list_id, verify.SUBSCRIBED_STATUS)
-    )
+    """The list's subscribers as ActiveCampaign counts them now (counted again if this run sent any)."""
+    now = verify.activecampaign_counts(client, list_id) if sent else checked.activecampaign
     ours, pre_existing, lost = con.execute(
         f"""
         SELECT count(*) FILTER (WHERE status = '{ledger.SUBSCRIBED}'),
@@ -295,7 +309,11 @@ def _list_sync(
         FROM ledger
         """
     ).fetchone() or (0, 0, 0)
-    return ListSync(int(subscribed), int(ours), int(pre_existing), int(lost))
+    sync = ListSync(now.subscribed, int(ours), int(pre_existing), int(lost))
+    if checked.explained_by_unsubscribes:
+        sync = dataclasses.replace(sync, left_unidentified=sync.shortfall)
+    verify.remember_counts(con, now, sync.left_unidentified)
+    return sync
 
 
 def _on_existing_list(

@@ -23,6 +23,10 @@ UNSUBSCRIBED_STATUS = 2
 
 LIST_NAME_FACT = "list_name"
 LAST_FULL_RECONCILE_FACT = "last_full_reconcile"
+# After each run: how many of the list's unsubscribed contacts the ledger did not know (history from
+# before us), and how many of ours had left the list without being identified yet.
+UNKNOWN_UNSUBSCRIBED_FACT = "unknown_unsubscribed"
+LEFT_UNIDENTIFIED_FACT = "left_unidentified"
 
 
 @dataclass(frozen=True)
@@ -41,6 +45,8 @@ class Verification:
     ledger: ListCounts
     list_name: str
     known_list_name: str | None
+    unknown_unsubscribed_before: int | None = None
+    left_unidentified_before: int = 0
 
     @property
     def list_replaced(self) -> bool:
@@ -56,6 +62,28 @@ class Verification:
         contacts about to be subscribed are checked first (see `reconcile.withhold_unsubscribed`).
         """
         return not self.list_replaced and self.activecampaign.subscribed == self.ledger.subscribed
+
+    @property
+    def shortfall(self) -> int:
+        """Subscribers the ledger has on the list beyond ActiveCampaign's count."""
+        return max(0, self.ledger.subscribed - self.activecampaign.subscribed)
+
+    @property
+    def explained_by_unsubscribes(self) -> bool:
+        """Every subscriber short is matched by a new unsubscribe since the last run: people left.
+
+        Then nobody is missing and nothing needs reading now; finding *who* left would cost the
+        list's size / 100 requests, so it waits for the contacts this run sends (looked up one by
+        one) and for the next full reconcile. A reset, a list emptied or restored, or a subscriber
+        added by hand does not look like this and is reconciled at once.
+        """
+        if self.list_replaced or self.unknown_unsubscribed_before is None or self.shortfall == 0:
+            return False
+        if self.activecampaign.subscribed > self.ledger.subscribed:
+            return False
+        unknown_now = self.activecampaign.unsubscribed - self.ledger.unsubscribed
+        new_unsubscribes = unknown_now - self.unknown_unsubscribed_before
+        return self.shortfall <= self.left_unidentified_before + new_unsubscribes
 
     def describe(self) -> str:
         """What differs, in words for the run log."""
@@ -97,7 +125,23 @@ def verify(
         ledger=ledger_counts(con),
         list_name=list_name,
         known_list_name=ledger.read_fact(con, LIST_NAME_FACT),
+        unknown_unsubscribed_before=_int_fact(con, UNKNOWN_UNSUBSCRIBED_FACT),
+        left_unidentified_before=_int_fact(con, LEFT_UNIDENTIFIED_FACT) or 0,
     )
+
+
+def _int_fact(con: duckdb.DuckDBPyConnection, name: str) -> int | None:
+    value = ledger.read_fact(con, name)
+    return None if value is None else int(value)
+
+
+def remember_counts(
+    con: duckdb.DuckDBPyConnection, activecampaign: ListCounts, left_unidentified: int
+) -> None:
+    """After a run: what the next run's verify compares with (see `explained_by_unsubscribes`)."""
+    unknown = activecampaign.unsubscribed - ledger_counts(con).unsubscribed
+    ledger.write_fact(con, UNKNOWN_UNSUBSCRIBED_FACT, str(unknown))
+    ledger.write_fact(con, LEFT_UNIDENTIFIED_FACT, str(left_unidentified))
 
 
 def reconcile_reason(
@@ -119,7 +163,7 @@ def reconcile_reason(
     if due and has_history:
         when = "never" if last is None else last[:19]
         return f"the scheduled full reconcile is due (every {full_every_days:g} days; last: {when})", True
-    if not verification.in_step:
+    if not verification.in_step and not verification.explained_by_unsubscribes:
         return verification.describe(), False
     return None, False
 

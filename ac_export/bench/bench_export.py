@@ -66,7 +66,7 @@ def incremental_task(params: Params) -> Figures:
     }
 
 
-def export_figures(params: Params, warehouse: Warehouse) -> Figures:
+def export_figures(params: Params, warehouse: Warehouse, *, full_reconcile: bool = False) -> Figures:
     """Run one export with the resource configured as the params say; time it and count its work."""
     from ac_export.activecampaign.config import Export, FieldMapping
     from ac_export.activecampaign.sync import ExportRequest, run_export
@@ -92,7 +92,9 @@ def export_figures(params: Params, warehouse: Warehouse) -> Figures:
         ),
         tags=["bench"],
     )
-    request = ExportRequest("bench_export", export, resource.host().host, ATTRIBUTE_TYPES)
+    request = ExportRequest(
+        "bench_export", export, resource.host().host, ATTRIBUTE_TYPES, full_reconcile=full_reconcile
+    )
     log = _PlanClock()
     client = resource.get_client()
     server_before = _server_requests(params["base_url"])

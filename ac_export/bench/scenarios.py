@@ -180,7 +180,8 @@ SCENARIOS: dict[str, Scenario] = {
                 Headline("reading_leavers_requests", "reading every leaver instead: requests"),
                 Headline("unchanged.seconds", "unchanged run: wall time", "s"),
                 Headline("after_opt_outs.requests", "run after 10 members opted out: API requests"),
-                Headline("after_opt_outs.opted_out", "of which found opted out"),
+                Headline("full_reconcile.requests", "then a full reconcile: API requests"),
+                Headline("full_reconcile.opted_out", "members it found opted out"),
             ],
         ),
         Scenario(

@@ -105,7 +105,7 @@ def test_contact_unsubscribed_in_activecampaign_while_ours_is_never_put_back(wor
 
     assert "person2@example.com" not in world.subscribed()
     assert statuses(world)["person2@example.com"] == "opted_out"
-    assert result.reconciliation is not None and result.reconciliation.opted_out == 1
+    assert result.reconciliation is None  # a leaver explains the count; the one sent is looked up
     assert result.counts.opted_out == again.counts.opted_out == 1
     assert again.counts.updated == again.counts.added == 0
 
@@ -170,7 +170,7 @@ def test_unchanged_run_costs_the_same_whatever_the_list_has_seen(world: ExportWo
 
     world.people(3, start=5_000)
     cost, _ = requests_of(world)
-    assert cost <= UNCHANGED_RUN_REQUESTS + 4  # one bulk import, its confirmation, one count after
+    assert cost <= UNCHANGED_RUN_REQUESTS + 5  # a bulk import, its confirmation polls, two counts after
 
 
 def test_history_from_before_us_is_read_at_most_once_and_nobody_in_it_is_subscribed(
@@ -207,7 +207,7 @@ def test_a_few_new_members_on_a_list_with_unknown_history_are_looked_up_one_by_o
     assert "old7@example.com" not in world.subscribed()
     assert "person901@example.com" in world.subscribed()
     assert result.counts.unsubscribed_in_activecampaign == 1  # type: ignore[attr-defined]
-    assert cost <= UNCHANGED_RUN_REQUESTS + 2 + 4  # two lookups instead of three pages
+    assert cost <= UNCHANGED_RUN_REQUESTS + 2 + 5  # two lookups instead of three pages
 
 
 def test_dry_run_reconciles_in_memory_and_leaves_the_ledger_untouched(world: ExportWorld) -> None:
@@ -240,3 +240,40 @@ def test_a_list_id_that_now_names_another_list_is_read_whole(world: ExportWorld)
     assert 'now names "someone else\'s list"' in result.reconciliation.reason
     assert world.subscribed() == world.expected()
     assert (result.counts.repaired, result.counts.added, result.counts.resubscribed) == (9, 1, 0)
+
+
+def test_people_leaving_cost_a_lookup_per_contact_sent_not_a_read_of_the_list(world: ExportWorld) -> None:
+    world.people(1_200)
+    world.run()
+    leavers = [f"person{n}@example.com" for n in (10, 11, 12)]
+    for email in leavers:
+        world.emulator.optout(email, world.list_id)
+    world.profiles["c00010"]["first_name"] = "Changed"  # one of them would be sent an update
+
+    cost, result = requests_of(world)
+
+    assert result.reconciliation is None  # type: ignore[attr-defined]
+    assert cost <= UNCHANGED_RUN_REQUESTS + 1  # one lookup instead of twelve pages of subscribers
+    assert result.counts.opted_out == 1 and result.counts.updated == 0  # type: ignore[attr-defined]
+    assert result.sync.left_unidentified == 2 and result.sync.missing == 0  # type: ignore[attr-defined]
+    cost, quiet = requests_of(world)
+    assert cost == UNCHANGED_RUN_REQUESTS and quiet.reconciliation is None  # type: ignore[attr-defined]
+
+    full = world.run(full_reconcile=True)
+
+    assert full.reconciliation is not None and full.reconciliation.opted_out == 2
+    assert full.sync.in_sync and full.counts.opted_out == 3
+    assert not set(leavers) & world.subscribed()
+
+
+def test_people_leaving_do_not_hide_a_list_that_lost_members(world: ExportWorld) -> None:
+    world.people(30)
+    world.run()
+    world.emulator.empty_list(world.list_id)
+    world.emulator.optout("person1@example.com", world.list_id)  # one new unsubscribe, 30 short
+
+    result = world.run()
+
+    assert result.reconciliation is not None
+    assert world.subscribed() == world.expected() - {"person1@example.com"}
+    assert result.counts.repaired == 29 and result.counts.opted_out == 1
