@@ -29,8 +29,9 @@ from ac_export.warehouse import Warehouse, scalar
 
 SEND_OPS = ("remove", "update", "resubscribe", "repair", "add")
 # Ops whose contact ActiveCampaign may hold as unsubscribed when the ledger's view is partial: their
-# payload subscribes it to the list. (A `resubscribe` is one we unsubscribed ourselves.)
-SUBSCRIBING_OPS = ("add", "repair", "update")
+# payload subscribes it to the list, or (a removal) would record as removed by us someone who left
+# by themselves, and so could be re-subscribed later. (A `resubscribe` is one we unsubscribed.)
+SUBSCRIBING_OPS = ("add", "repair", "update", "remove")
 
 
 @dataclass
