@@ -48,6 +48,16 @@ def rejections_table(export: str) -> str:
     return f"exports/{export}/rejections"
 
 
+def plan_table(export: str) -> str:
+    """The warehouse table of an export's latest dry run: each contact it would change, and why."""
+    return f"exports/{export}/plan"
+
+
+def history_table(export: str) -> str:
+    """The warehouse table of an export's runs: one row of counts per run, oldest first."""
+    return f"exports/{export}/history"
+
+
 @dataclass(frozen=True)
 class ExportCounts:
     """What one export run did, in the order users see it as materialization metadata."""
@@ -58,6 +68,8 @@ class ExportCounts:
     unchanged: int = 0
     removed: int = 0
     resubscribed: int = 0
+    # Members whose email changed: counted in `removed` (old address) and `added` (new one) as well.
+    email_changed: int = 0
     opted_out: int = 0
     rejected_missing_email: int = 0
     rejected_invalid_email: int = 0

@@ -15,7 +15,7 @@ from datetime import datetime
 
 import duckdb
 
-from ac_export.activecampaign import plan
+from ac_export.activecampaign import plan, preview, progress
 from ac_export.activecampaign.api.client import ActiveCampaignClient
 from ac_export.activecampaign.api.errors import ActiveCampaignError, NotFoundError
 from ac_export.activecampaign.api.limits import MAX_CONTACTS_PER_BULK_REQUEST
@@ -52,6 +52,9 @@ class ExportResult:
     list_size: int
     created_fields: list[str]
     dry_run: bool
+    # A dry run's plan table; and what a real run would have stopped on (a dry run never stops).
+    preview: preview.PlanPreview | None = None
+    warnings: list[str] = field(default_factory=list)
 
 
 def preflight(
@@ -174,18 +177,53 @@ def run_export(
             )
             _collect_rejections(con, request.name, since=None)
             return _result(request, counts, UploadCounts(), client, con, started, created, skipped=True)
-        check_removal_guard(request, counts)
         if request.dry_run:
-            _collect_rejections(con, request.name, since=None)
-            return _result(request, counts, UploadCounts(), client, con, started, created)
+            return _dry_run_result(request, counts, client, con, warehouse, field_ids, started, created, log)
+        check_removal_guard(request, counts)
         ledger.mark_opted_out(con, request.name, counts.new_opt_outs)
-        uploaded = _on_existing_list(client, export, lambda: _upload(request, client, con, settings, log))
+        progress.report(progress.Progress(request.name, "planned", counts.to_send))
+        uploaded = _on_existing_list(
+            client, export, lambda: _upload(request, client, con, settings, log, started)
+        )
         uploaded.merge(resumed)
+        preview.remember_sent(con)
+        progress.report(
+            progress.Progress(
+                request.name, "done", counts.to_send, uploaded.confirmed, uploaded.rejected_by_activecampaign
+            )
+        )
         _collect_rejections(con, request.name, since=opened_at)
         warehouse.write_query(rejections_table(request.name), con, "SELECT * FROM run_rejections")
         return _result(request, counts, uploaded, client, con, started, created)
     finally:
         con.close()
+
+
+def _dry_run_result(
+    request: ExportRequest,
+    counts: plan.PlanCounts,
+    client: ActiveCampaignClient,
+    con: duckdb.DuckDBPyConnection,
+    warehouse: Warehouse,
+    field_ids: dict[str, int],
+    started: float,
+    created: list[str],
+    log: logging.Logger,
+) -> ExportResult:
+    """A dry run's counts and plan table; where a real run would stop, a warning instead."""
+    warnings: list[str] = []
+    try:
+        check_removal_guard(request, counts)
+    except ExportStopped as exc:
+        warnings.append(f"a real run would stop: {exc}")
+        log.warning(f"dry run: {warnings[-1]}")
+    _collect_rejections(con, request.name, since=None)
+    shown = preview.write_plan(con, warehouse, request.name, field_ids)
+    log.info(f"dry run: export {request.name}: the plan ({shown.rows} contacts to change) is in {shown.path}")
+    result = _result(request, counts, UploadCounts(), client, con, started, created)
+    result.preview = shown
+    result.warnings = warnings
+    return result
 
 
 def _on_existing_list(
@@ -240,24 +278,35 @@ def _upload(
     con: duckdb.DuckDBPyConnection,
     settings: UploadSettings,
     log: logging.Logger,
+    started: float,
 ) -> UploadCounts:
     """Record the plan's send queue in the ledger, then send and confirm it."""
     ledger.enqueue(con, plan.send_queue_sql(), request.name, request.run_id, MAX_CONTACTS_PER_BULK_REQUEST)
-    started = time.monotonic()
 
-    def progress(done: UploadCounts, total: int) -> None:
-        log.info(_progress_line(request.name, done.done, total, time.monotonic() - started))
+    def report(done: UploadCounts, total: int) -> None:
+        log.info(_progress_line(request.name, done, total, time.monotonic() - started))
+        progress.report(
+            progress.Progress(request.name, "sending", total, done.confirmed, done.rejected_by_activecampaign)
+        )
 
-    return Uploader(client, con, settings, progress).run()
+    return Uploader(client, con, settings, report).run()
 
 
-def _progress_line(name: str, done: int, total: int, elapsed: float) -> str:
-    rate = done / elapsed if elapsed > 0 else 0.0
-    left = (total - done) / rate if rate > 0 else float("nan")
-    share = done / total if total else 1.0
+def contacts_per_s(confirmed: int, seconds: float) -> float:
+    """The one rate users see: contacts ActiveCampaign confirmed per second since the export started."""
+    return round(confirmed / seconds, 1) if seconds > 0 else 0.0
+
+
+def _progress_line(name: str, done: UploadCounts, total: int, elapsed: float) -> str:
+    processed = done.done
+    pace = processed / elapsed if elapsed > 0 else 0.0
+    left = (total - processed) / pace if pace > 0 else float("nan")
+    share = processed / total if total else 1.0
+    refused = f", {done.rejected_by_activecampaign:,} refused" if done.rejected_by_activecampaign else ""
     return (
-        f"export {name}: {done:,} of {total:,} contacts confirmed by ActiveCampaign ({share:.0%}), "
-        f"{rate:,.0f} contacts/s, about {_duration(left)} left"
+        f"export {name}: {done.confirmed:,} of {total:,} contacts confirmed by ActiveCampaign{refused} "
+        f"({share:.0%} processed), {contacts_per_s(done.confirmed, elapsed):,} contacts/s, "
+        f"about {_duration(left)} left"
     )
 
 
@@ -337,7 +386,8 @@ def _result(
         throttled=client.stats.throttled,
         retries=client.stats.retries,
         duration_s=round(duration, 3),
-        contacts_per_s=round(done.sent / duration, 1) if duration > 0 else 0.0,
+        contacts_per_s=contacts_per_s(done.sent, round(duration, 3)),
+        email_changed=0 if skipped else preview.email_changes(con),
     )
     size = scalar(con, f"SELECT count(*) FROM ledger WHERE status = '{ledger.SUBSCRIBED}'")
     # Emails in metadata are masked: the sample must say which rows failed without listing people.

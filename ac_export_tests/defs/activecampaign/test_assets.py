@@ -48,12 +48,16 @@ def project_config(tmp_path: Path, world: ExportWorld, consent: bool = True) -> 
 
 
 def materialize_export(
-    world: ExportWorld, config_dir: Path, run_config: dict | None = None
+    world: ExportWorld,
+    config_dir: Path,
+    run_config: dict | None = None,
+    instance: dg.DagsterInstance | None = None,
+    partition: str = SEGMENT,
 ) -> dg.ExecuteInProcessResult:
     world.write()
     asset = build_export_asset(load_connections_config(config_dir))
-    instance = dg.DagsterInstance.ephemeral()
-    instance.add_dynamic_partitions("segments", [SEGMENT])
+    instance = instance or dg.DagsterInstance.ephemeral()
+    instance.add_dynamic_partitions("segments", [partition])
     resources = {
         "warehouse": WarehouseResource(root=str(world.warehouse.root)),
         "project_config": ProjectConfigResource(config_dir=str(config_dir)),
@@ -62,7 +66,7 @@ def materialize_export(
     config = {"ops": {"activecampaign_list": {"config": run_config}}} if run_config else None
     return dg.materialize(
         [asset],
-        partition_key=SEGMENT,
+        partition_key=partition,
         instance=instance,
         resources=resources,
         run_config=config,
@@ -87,7 +91,14 @@ def test_materialization_reports_exactly_the_promised_counts(
     [materialization] = result.asset_materializations_for_node("activecampaign_list")
     metadata = {key: value.value for key, value in materialization.metadata.items()}
     assert set(ExportCounts.names()) <= set(metadata)
-    assert set(metadata) - set(ExportCounts.names()) == {"dagster/row_count", "exports", "rejections"}
+    assert set(metadata) - set(ExportCounts.names()) == {
+        "dagster/row_count",
+        "exports",
+        "rejections",
+        "rejections_path/test_export",
+        "history",
+        "history_chart/test_export",
+    }
     assert metadata["members"] == metadata["added"] == metadata["dagster/row_count"] == 30
     assert materialization.partition == SEGMENT
     assert loyal_world.subscribed() == loyal_world.expected()

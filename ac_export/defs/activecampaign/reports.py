@@ -1,0 +1,87 @@
+"""What an export run shows in the UI: the plan of a dry run, the rejections, one list's history chart.
+
+Tables are `MetadataValue.table` (first rows only, emails masked) beside the path of the full
+warehouse table; the history is a PNG written beside its table and embedded in markdown.
+"""
+
+from __future__ import annotations
+
+import base64
+
+import dagster as dg
+
+from ac_export.activecampaign.history import RunRecord, record_run
+from ac_export.activecampaign.history_chart import write_chart
+from ac_export.activecampaign.rejections import read_rejections
+from ac_export.activecampaign.sync import ExportResult
+from ac_export.defs.metadata import table
+from ac_export.warehouse import Warehouse
+
+REJECTIONS_SHOWN = 25
+PLAN_COLUMNS = [
+    ("export", "string"),
+    ("customer", "string"),
+    ("email (masked)", "string"),
+    ("action", "string"),
+    ("reason", "string"),
+    ("changed fields", "string"),
+]
+REJECTION_COLUMNS = [
+    ("export", "string"),
+    ("customer", "string"),
+    ("email (masked)", "string"),
+    ("kind", "string"),
+    ("reason", "string"),
+]
+
+Metadata = dict[str, dg.MetadataValue | int | float | bool]
+
+
+def plan_metadata(results: list[ExportResult]) -> Metadata:
+    """A dry run's plan: its first rows as a table and where each export's full plan table is."""
+    rows = [(r.name, *row) for r in results if r.preview for row in r.preview.sample]
+    metadata: Metadata = {"dry_run": True, "plan": table(PLAN_COLUMNS, rows)}
+    for r in results:
+        if r.preview:
+            metadata[f"plan_path/{r.name}"] = dg.MetadataValue.path(str(r.preview.path))
+            metadata[f"plan_rows/{r.name}"] = r.preview.rows
+    warnings = [f"{r.name}: {w}" for r in results for w in r.warnings]
+    if warnings:
+        metadata["would_stop"] = dg.MetadataValue.text("\n".join(warnings))
+    return metadata
+
+
+def rejections_metadata(warehouse: Warehouse, results: list[ExportResult]) -> Metadata:
+    """Every export's rejections (masked) as one table, and the path of each export's full table.
+
+    A real run reads the table it has just written; a dry run writes none, so it shows its sample.
+    """
+    rows: list[tuple[str, ...]] = []
+    metadata: Metadata = {}
+    for r in results:
+        found = None if r.dry_run else read_rejections(warehouse, r.name, limit=REJECTIONS_SHOWN)
+        if found is None:
+            rows += [(r.name, *sample) for sample in r.rejection_sample]
+            continue
+        rows += [(r.name, customer, email, kind, reason) for customer, email, kind, reason, _ in found.rows]
+        metadata[f"rejections_path/{r.name}"] = dg.MetadataValue.path(str(warehouse.path(found.table)))
+    metadata["rejections"] = table(REJECTION_COLUMNS, rows[:REJECTIONS_SHOWN])
+    return metadata
+
+
+def record_history(warehouse: Warehouse, records: list[RunRecord]) -> Metadata:
+    """Append each export's run to its history; the charts as an embedded picture and as files."""
+    parts: list[str] = []
+    metadata: Metadata = {}
+    for record in records:
+        record_run(warehouse, record)
+        drawn = write_chart(warehouse, record.export, record.list_id)
+        if drawn is None:
+            continue
+        path, png = drawn
+        encoded = base64.b64encode(png).decode()
+        parts.append(f"**{record.export}**\n\n![history of {record.export}](data:image/png;base64,{encoded})")
+        metadata[f"history_chart/{record.export}"] = dg.MetadataValue.path(str(path))
+    if parts:
+        metadata["history"] = dg.MetadataValue.md("\n\n".join(parts))
+    return metadata
