@@ -13,7 +13,8 @@ from ac_export.activecampaign.api.hosts import normalize_api_host
 from ac_export.config.loading import ConfigError, StrictModel, load_model
 
 CONNECTIONS_FILE = "connections.yaml"
-EXPORTS_FILE = "exports.yaml"
+EXPORTS_FILE = "exports.yaml"  # contributor-owned
+ADMIN_EXPORTS_FILE = "admin_exports.yaml"  # admin-owned: exports that may use any connection
 NAME_PATTERN = r"^[a-z][a-z0-9_]*$"
 ENV_VAR_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
 PERSTAG_PATTERN = r"^[A-Z][A-Z0-9_]*$"
@@ -32,6 +33,11 @@ class Connection(StrictModel):
     data_privacy_consent: bool = Field(
         default=False,
         description="Consent to send personal data to ActiveCampaign; without it nothing is exported.",
+    )
+    usable_by: Literal["admins", "contributors"] = Field(
+        default="admins",
+        description="Who may export through it: admins (exports in admin_exports.yaml only) or "
+        "contributors too (exports.yaml as well).",
     )
 
     @model_validator(mode="after")
@@ -160,10 +166,54 @@ def load_exports_config(
     """Load `exports.yaml` and check it against connections, segments and the attribute catalogue."""
     exports = load_model(config_dir / EXPORTS_FILE, ExportsConfig, optional=True)
     problems = list(_reference_problems(exports, connections, segment_names, attribute_types))
+    problems += contributor_problems(exports, connections)
     if problems:
         path = config_dir / EXPORTS_FILE
         raise ConfigError(f"{path}: {len(problems)} problem(s):\n" + "\n".join(f"  - {p}" for p in problems))
-    return exports
+    return with_admin_exports(config_dir, exports, connections, segment_names, attribute_types)
+
+
+def contributor_problems(exports: ExportsConfig, connections: ConnectionsConfig) -> list[str]:
+    """Exports in the contributor-owned file that use a connection only admins may use."""
+    problems = []
+    for name, export in exports.exports.items():
+        connection = connections.connections.get(export.connection)
+        if connection is not None and connection.usable_by == "admins":
+            problems.append(
+                f"exports.{name}.connection: connection {export.connection!r} may be used only by admins "
+                f"({CONNECTIONS_FILE} sets usable_by: admins, the default); move this export to "
+                f"{ADMIN_EXPORTS_FILE}, which admins own, or have an admin set usable_by: contributors for "
+                f"{export.connection!r} in {CONNECTIONS_FILE}"
+            )
+    return problems
+
+
+def with_admin_exports(
+    config_dir: Path,
+    contributed: ExportsConfig,
+    connections: ConnectionsConfig,
+    segment_names: set[str],
+    attribute_types: Mapping[str, str],
+) -> ExportsConfig:
+    """The contributors' exports plus those of the admin-owned file (absent means none)."""
+    path = config_dir / ADMIN_EXPORTS_FILE
+    admin = load_model(path, ExportsConfig, optional=True)
+    problems = list(_reference_problems(admin, connections, segment_names, attribute_types))
+    targets = {(e.connection, e.list_id): name for name, e in contributed.exports.items()}
+    for name, export in admin.exports.items():
+        if name in contributed.exports:
+            problems.append(f"exports.{name}: {EXPORTS_FILE} defines an export of the same name; rename one")
+        other = targets.get((export.connection, export.list_id))
+        if other is not None:
+            problems.append(
+                f"exports.{name}.list_id: list {export.list_id} of connection {export.connection!r} is "
+                f"already the target of export {other!r} in {EXPORTS_FILE}; one list has one export"
+            )
+    if problems:
+        raise ConfigError(f"{path}: {len(problems)} problem(s):\n" + "\n".join(f"  - {p}" for p in problems))
+    if not admin.exports:
+        return contributed
+    return ExportsConfig(exports={**contributed.exports, **admin.exports})
 
 
 def _reference_problems(

@@ -35,6 +35,7 @@ def project_config(tmp_path: Path, world: ExportWorld, consent: bool = True) -> 
         "connections": {"test": {"display_name": "t", "api_host": "127.0.0.1", "api_key_env": "K"}}
     }
     connections["connections"]["test"]["data_privacy_consent"] = consent
+    connections["connections"]["test"]["usable_by"] = "contributors"
     (config_dir / "connections.yaml").write_text(yaml.safe_dump(connections))
     export = {
         "segment": SEGMENT,
