@@ -63,6 +63,12 @@ def build_export_asset(connections: ConnectionsConfig) -> dg.AssetsDefinition:
         """Keeps each ActiveCampaign list of this segment in step with it, confirmed by ActiveCampaign."""
         project = _load(context.resources.project_config)
         segment = context.partition_key
+        if context.run.tags.get(DRY_RUN_TAG) == "true" and not config.dry_run:
+            # A run launched as a preview (preview_segment) stays one, whatever its run config says:
+            # a launch with an empty config does not get the job's default `dry_run: true`.
+            config = ExportRunConfig(
+                dry_run=True, allow_large_removal=config.allow_large_removal, approve=config.approve
+            )
         require_segment(segment, project.segments.segments)
         tag_segment_run(context, {DRY_RUN_TAG: "true"} if config.dry_run else {})
         exports = project.exports.for_segment(segment)

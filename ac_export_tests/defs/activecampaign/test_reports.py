@@ -8,7 +8,11 @@ import dagster as dg
 import pytest
 import yaml
 
+from ac_export.activecampaign.config import load_connections_config
 from ac_export.automation.tags import DRY_RUN_TAG, SEGMENT_TAG
+from ac_export.defs.activecampaign.assets import build_export_asset
+from ac_export.defs.activecampaign.resources import resource_key
+from ac_export.defs.resources import ProjectConfigResource, WarehouseResource
 from ac_export_tests.activecampaign.conftest import SEGMENT, ExportWorld
 from ac_export_tests.defs.activecampaign.test_assets import materialize_export, project_config
 
@@ -101,3 +105,26 @@ def test_a_partition_that_is_not_a_segment_fails_with_the_fix(world: ExportWorld
     failure = next(e for e in result.all_events if e.is_step_failure)
     description = failure.step_failure_data.user_failure_data.description
     assert "'typo_segment' is not a segment in segments.yaml" in description
+
+
+def test_a_run_tagged_as_a_dry_run_sends_nothing_whatever_its_config(
+    world: ExportWorld, tmp_path: Path
+) -> None:
+    _people(world, 2)
+    config_dir = project_config(tmp_path, world)
+    world.write()
+    asset = build_export_asset(load_connections_config(config_dir))
+    instance = dg.DagsterInstance.ephemeral()
+    instance.add_dynamic_partitions("segments", [SEGMENT])
+    resources = {
+        "warehouse": WarehouseResource(root=str(world.warehouse.root)),
+        "project_config": ProjectConfigResource(config_dir=str(config_dir)),
+        resource_key("test"): world.resource(),
+    }
+
+    result = dg.materialize(
+        [asset], partition_key=SEGMENT, instance=instance, resources=resources, tags={DRY_RUN_TAG: "true"}
+    )
+
+    assert result.success and result.asset_materializations_for_node("activecampaign_list") == []
+    assert world.emulator.stats()["bulk_import_requests"] == 0
