@@ -77,16 +77,18 @@ def build_export_asset(connections: ConnectionsConfig) -> dg.AssetsDefinition:
         results = [_run_one(context, project, name, export, config) for name, export in exports.items()]
         warehouse = context.resources.warehouse.get()
         summary = _summary(results)
-        summary.update(reports.rejections_metadata(warehouse, results))
         if config.dry_run:
             summary.update(reports.plan_metadata(results))
             yield dg.AssetObservation(
                 asset_key=EXPORT_ASSET_KEY,
                 partition=segment,
-                metadata=summary,
+                # The UI shows a partition's latest observation beside its latest materialization,
+                # the observation's entries over same-named ones: a preview's must not pass for real.
+                metadata={f"{reports.PREVIEW_PREFIX}{key}": value for key, value in summary.items()},
                 description="Dry run (preview): nothing was sent; the plan table shows who would change.",
             )
             return
+        summary.update(reports.rejections_metadata(warehouse, results))
         records = [
             RunRecord(r.name, segment, exports[r.name].list_id, context.run.run_id, r.counts, r.list_size)
             for r in results

@@ -18,6 +18,7 @@ from ac_export.defs.metadata import table
 from ac_export.warehouse import Warehouse
 
 REJECTIONS_SHOWN = 25
+PREVIEW_PREFIX = "preview/"  # every metadata key of a dry run's observation
 PLAN_COLUMNS = [
     ("export", "string"),
     ("customer", "string"),
@@ -38,7 +39,7 @@ Metadata = dict[str, dg.MetadataValue | int | float | bool]
 
 
 def plan_metadata(results: list[ExportResult]) -> Metadata:
-    """A dry run's plan: its first rows as a table and where each export's full plan table is."""
+    """A dry run's plan: its first rows as a table (rejections included) and where the full table is."""
     rows = [(r.name, *row) for r in results if r.preview for row in r.preview.sample]
     metadata: Metadata = {"dry_run": True, "plan": table(PLAN_COLUMNS, rows)}
     for r in results:

@@ -121,7 +121,7 @@ def test_dry_run_is_an_observation_not_a_materialization(loyal_world: ExportWorl
     assert result.asset_materializations_for_node("activecampaign_list") == []
     observations = [e for e in result.all_events if e.event_type_value == "ASSET_OBSERVATION"]
     assert observations[0].event_specific_data.asset_observation.asset_key == EXPORT_ASSET_KEY
-    assert observations[0].event_specific_data.asset_observation.metadata["added"].value == 30
+    assert observations[0].event_specific_data.asset_observation.metadata["preview/added"].value == 30
     assert loyal_world.emulator.stats()["bulk_import_requests"] == 0
 
 

@@ -43,14 +43,15 @@ def test_a_dry_run_shows_its_plan_and_is_tagged_as_one(world: ExportWorld, tmp_p
     result = materialize_export(world, project_config(tmp_path, world), {"dry_run": True}, instance)
 
     metadata = _event_metadata(result, "ASSET_OBSERVATION")
-    plan = metadata["plan"]
+    assert "added" not in metadata  # a preview's counts must not pass for a real run's in the UI
+    plan = metadata["preview/plan"]
     assert isinstance(plan, dg.TableMetadataValue)
     actions = sorted(record.data["action"] for record in plan.records)
     assert actions == ["add", "add", "add", "reject"]
     assert all("***@" in str(r.data["email (masked)"]) for r in plan.records if r.data["action"] == "add")
-    path = metadata["plan_path/test_export"]
+    path = metadata["preview/plan_path/test_export"]
     assert isinstance(path, dg.PathMetadataValue) and Path(path.path).exists()
-    assert metadata["plan_rows/test_export"].value == 4  # type: ignore[attr-defined]
+    assert metadata["preview/plan_rows/test_export"].value == 4  # type: ignore[attr-defined]
     tags = instance.get_run_by_id(result.run_id).tags  # type: ignore[union-attr]
     assert (tags[SEGMENT_TAG], tags[DRY_RUN_TAG]) == (SEGMENT, "true")
 
