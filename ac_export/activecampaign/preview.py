@@ -15,6 +15,7 @@ import duckdb
 
 from ac_export.activecampaign.masking import mask_email_sql
 from ac_export.contracts import plan_table
+from ac_export.state.ledger import REFUSED
 from ac_export.warehouse import Warehouse, scalar
 
 PREVIEW_SAMPLE_ROWS = 20
@@ -112,6 +113,9 @@ def plan_rows_sql(con: duckdb.DuckDBPyConnection, export_name: str, field_ids: d
                             || 'the old address is unsubscribed'
                     WHEN mi.customer_id IS NOT NULL
                         THEN 'email changed from ' || {mask_email_sql("mi.old_email")}
+                    WHEN o.op = 'add' AND lg.status = '{REFUSED}'
+                        THEN 'sent again: ActiveCampaign refused it last time ('
+                            || coalesce(lg.reason, '?') || ')'
                     WHEN o.op = 'update' AND s.payload IS NULL
                         THEN 'fields changed since the last export (earlier values not recorded)'
                     ELSE {reason} ELSE replace(o.op, '_', ' ') END
@@ -119,6 +123,7 @@ def plan_rows_sql(con: duckdb.DuckDBPyConnection, export_name: str, field_ids: d
                 CASE WHEN o.op = 'update' AND s.payload IS NOT NULL THEN {changed} END AS changed_fields,
                 {order} AS rank
             FROM plan_ops o {previous}
+            LEFT JOIN ledger lg ON o.op = 'add' AND lg.email = o.email
             LEFT JOIN moves mo ON o.op = 'remove' AND mo.old_email = o.email
             LEFT JOIN moves mi ON o.op IN ('add', 'resubscribe') AND mi.new_email = o.email
             LEFT JOIN (SELECT DISTINCT customer_id FROM plan_contacts WHERE rejection IS NOT NULL) rj

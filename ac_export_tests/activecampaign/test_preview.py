@@ -95,6 +95,10 @@ def test_progress_counts_refusals_apart_from_confirmations(
     rejections = read_rejections(world.warehouse, "test_export")
     assert rejections is not None and rejections.by_kind == {"rejected_by_activecampaign": 1}
     assert rejections.rows[0][1].startswith("pe***@")
+    again = world.run(dry_run=True)
+    assert again.preview is not None
+    [(_, _, action, reason, _)] = again.preview.sample
+    assert (action, reason[:50]) == ("add", "sent again: ActiveCampaign refused it last time (r")
 
 
 def test_history_keeps_one_row_per_run_with_every_count(world: ExportWorld) -> None:

@@ -85,12 +85,13 @@ VIEW_RULES = [{"attribute": "state", "operator": "equals", "value": "California"
 
 
 def _screenshot(page: Any, name: str, element: Any = None) -> Path:
-    """Save the page (and the element in view, if given) as test artefacts."""
+    """Save the page as a test artefact (and again with `element` at the top, if given)."""
     ARTEFACTS.mkdir(parents=True, exist_ok=True)
     path = ARTEFACTS / f"{name}.png"
     page.screenshot(path=str(path))
     if element is not None:
-        element.screenshot(path=str(ARTEFACTS / f"{name}-table.png"))
+        element.evaluate("row => row.scrollIntoView({block: 'start'})")
+        page.screenshot(path=str(ARTEFACTS / f"{name}-table.png"))
     return path
 
 

@@ -19,20 +19,21 @@ from ac_export.warehouse import Warehouse
 
 REJECTIONS_SHOWN = 25
 PREVIEW_PREFIX = "preview/"  # every metadata key of a dry run's observation
+# What matters first (the UI cuts wide tables on the right): what happens, why, to whom.
 PLAN_COLUMNS = [
-    ("export", "string"),
-    ("customer", "string"),
-    ("email (masked)", "string"),
     ("action", "string"),
     ("reason", "string"),
     ("changed fields", "string"),
+    ("email (masked)", "string"),
+    ("customer", "string"),
+    ("export", "string"),
 ]
 REJECTION_COLUMNS = [
-    ("export", "string"),
-    ("customer", "string"),
-    ("email (masked)", "string"),
     ("kind", "string"),
     ("reason", "string"),
+    ("email (masked)", "string"),
+    ("customer", "string"),
+    ("export", "string"),
 ]
 
 Metadata = dict[str, dg.MetadataValue | int | float | bool]
@@ -40,7 +41,12 @@ Metadata = dict[str, dg.MetadataValue | int | float | bool]
 
 def plan_metadata(results: list[ExportResult]) -> Metadata:
     """A dry run's plan: its first rows as a table (rejections included) and where the full table is."""
-    rows = [(r.name, *row) for r in results if r.preview for row in r.preview.sample]
+    rows = [
+        (action, reason, changed, email, customer, r.name)
+        for r in results
+        if r.preview
+        for customer, email, action, reason, changed in r.preview.sample
+    ]
     metadata: Metadata = {"dry_run": True, "plan": table(PLAN_COLUMNS, rows)}
     for r in results:
         if r.preview:
@@ -62,9 +68,9 @@ def rejections_metadata(warehouse: Warehouse, results: list[ExportResult]) -> Me
     for r in results:
         found = None if r.dry_run else read_rejections(warehouse, r.name, limit=REJECTIONS_SHOWN)
         if found is None:
-            rows += [(r.name, *sample) for sample in r.rejection_sample]
+            rows += [(k, why, email, customer, r.name) for customer, email, k, why in r.rejection_sample]
             continue
-        rows += [(r.name, customer, email, kind, reason) for customer, email, kind, reason, _ in found.rows]
+        rows += [(kind, why, email, customer, r.name) for customer, email, kind, why, _ in found.rows]
         metadata[f"rejections_path/{r.name}"] = dg.MetadataValue.path(str(warehouse.path(found.table)))
     metadata["rejections"] = table(REJECTION_COLUMNS, rows[:REJECTIONS_SHOWN])
     return metadata
