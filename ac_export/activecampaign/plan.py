@@ -1,7 +1,8 @@
 """The export plan: segment members → mapped contacts → validated → diffed against the ledger.
 
 Everything here is set-based SQL in the ledger's DuckDB connection; the plan lives in TEMP tables
-(`plan_contacts`, `plan_ops`, `plan_rejections`) so a dry run writes nothing anywhere.
+(`plan_contacts`, `plan_ops`, `plan_rejections`) so a dry run writes nothing but its own plan table
+(`preview.py`).
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from ac_export.warehouse import Warehouse, scalar
 SEND_OPS = ("remove", "update", "resubscribe", "repair", "add")
 # Ops whose contact ActiveCampaign may hold as unsubscribed when the ledger's view is partial: their
 # payload subscribes it to the list. (A `resubscribe` is one we unsubscribed ourselves.)
-SUBSCRIBING_OPS = ("add", "repair", "update")
+SUBSCRIBING_OPS = ("add", "repair", "update", "remove")
 
 
 @dataclass
