@@ -6,6 +6,7 @@ Dagster; the asset in `assets.py` is a thin shell around `run_export`.
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 import uuid
@@ -24,6 +25,9 @@ from ac_export.activecampaign.errors import ExportStopped
 from ac_export.activecampaign.upload import UploadCounts, Uploader, UploadSettings
 from ac_export.contracts import ExportCounts, rejections_table
 from ac_export.state import ledger
+from ac_export.state.backend import StateBackend, StateConfigError
+from ac_export.state.postgres.connection import StateDatabaseError
+from ac_export.state.store import LedgerStore
 from ac_export.warehouse import Warehouse, scalar
 
 REJECTION_SAMPLE_ROWS = 10
@@ -148,22 +152,21 @@ def run_export(
     warehouse: Warehouse,
     settings: UploadSettings,
     log: logging.Logger | None = None,
+    state: StateBackend | None = None,
 ) -> ExportResult:
     """Run one export end to end and return its counts; raises ExportStopped or ActiveCampaignError."""
     log = log or logging.getLogger(__name__)
     started = time.monotonic()
     export = request.export
     field_ids, created = preflight(client, export, dry_run=request.dry_run)
-    path = ledger.ledger_path(warehouse.root, request.account_host, export.list_id)
-    try:
-        con = ledger.open_ledger(path, read_only=request.dry_run)
-    except ledger.LedgerInUse as exc:
-        raise ExportStopped(str(exc)) from None
+    store = _open_ledger(request, warehouse, state or StateBackend.from_environment())
+    con = store.con
     opened_at = scalar(con, "SELECT now()::TIMESTAMP")
     try:
         resumed = UploadCounts()
         if not request.dry_run:
-            resumed = _on_existing_list(client, export, lambda: _resume(request, client, con, settings, log))
+            resume = functools.partial(_resume, request, client, store, settings, log)
+            resumed = _on_existing_list(client, export, resume)
         unsubscribed = unsubscribed_emails(client, export.list_id)
         counts = plan.build_plan(con, warehouse, export, request.attribute_types, field_ids, unsubscribed)
         log.info(_plan_line(request, counts))
@@ -178,14 +181,25 @@ def run_export(
         if request.dry_run:
             _collect_rejections(con, request.name, since=None)
             return _result(request, counts, UploadCounts(), client, con, started, created)
-        ledger.mark_opted_out(con, request.name, counts.new_opt_outs)
-        uploaded = _on_existing_list(client, export, lambda: _upload(request, client, con, settings, log))
+        store.mark_opted_out(request.name, counts.new_opt_outs)
+        uploaded = _on_existing_list(client, export, lambda: _upload(request, client, store, settings, log))
         uploaded.merge(resumed)
+        store.sync()
         _collect_rejections(con, request.name, since=opened_at)
         warehouse.write_query(rejections_table(request.name), con, "SELECT * FROM run_rejections")
         return _result(request, counts, uploaded, client, con, started, created)
     finally:
-        con.close()
+        store.close()
+
+
+def _open_ledger(request: ExportRequest, warehouse: Warehouse, state: StateBackend) -> LedgerStore:
+    """The export's list ledger from the state backend; a busy or unreachable one stops the export."""
+    try:
+        return state.open_ledger(
+            warehouse.ledger_root, request.account_host, request.export.list_id, read_only=request.dry_run
+        )
+    except (ledger.LedgerInUse, StateConfigError, StateDatabaseError) as exc:
+        raise ExportStopped(str(exc)) from None
 
 
 def _on_existing_list(
@@ -223,12 +237,12 @@ def _stop_if_list_deleted(client: ActiveCampaignClient, list_id: int) -> None:
 def _resume(
     request: ExportRequest,
     client: ActiveCampaignClient,
-    con: duckdb.DuckDBPyConnection,
+    store: LedgerStore,
     settings: UploadSettings,
     log: logging.Logger,
 ) -> UploadCounts:
     """Finish what an earlier run left in flight, before planning anew."""
-    counts = Uploader(client, con, settings).run()
+    counts = Uploader(client, store, settings).run()
     if counts.batches:
         log.info(f"export {request.name}: resumed {counts.done} contacts an earlier run left in flight")
     return counts
@@ -237,18 +251,18 @@ def _resume(
 def _upload(
     request: ExportRequest,
     client: ActiveCampaignClient,
-    con: duckdb.DuckDBPyConnection,
+    store: LedgerStore,
     settings: UploadSettings,
     log: logging.Logger,
 ) -> UploadCounts:
     """Record the plan's send queue in the ledger, then send and confirm it."""
-    ledger.enqueue(con, plan.send_queue_sql(), request.name, request.run_id, MAX_CONTACTS_PER_BULK_REQUEST)
+    store.enqueue(plan.send_queue_sql(), request.name, request.run_id, MAX_CONTACTS_PER_BULK_REQUEST)
     started = time.monotonic()
 
     def progress(done: UploadCounts, total: int) -> None:
         log.info(_progress_line(request.name, done.done, total, time.monotonic() - started))
 
-    return Uploader(client, con, settings, progress).run()
+    return Uploader(client, store, settings, progress).run()
 
 
 def _progress_line(name: str, done: int, total: int, elapsed: float) -> str:

@@ -13,6 +13,7 @@ import pytest
 from ac_export.activecampaign.config import Export, FieldMapping
 from ac_export.activecampaign.sync import ExportRequest, ExportResult, run_export
 from ac_export.defs.activecampaign.resources import ActiveCampaignResource
+from ac_export.state.backend import StateBackend
 from ac_export.warehouse import Warehouse
 from ac_export_tests.support.emulator import READINGS, EmulatorHandle
 
@@ -98,9 +99,13 @@ class ExportWorld:
         return ActiveCampaignResource(**fields)  # type: ignore[arg-type]
 
     def run(
-        self, export: Export | None = None, resource: ActiveCampaignResource | None = None, **request: object
+        self,
+        export: Export | None = None,
+        resource: ActiveCampaignResource | None = None,
+        state: StateBackend | None = None,
+        **request: object,
     ) -> ExportResult:
-        """Write the tables and run the export once; returns its result."""
+        """Write the tables and run the export once (state: embedded unless given); returns its result."""
         self.write()
         export = export or self.export()
         resource = resource or self.resource()
@@ -111,6 +116,7 @@ class ExportWorld:
                 self.warehouse,
                 resource.upload_settings(export.run_automations),
                 logging.getLogger("test-export"),
+                state=state or StateBackend(),
             )
 
     def subscribed(self) -> set[str]:

@@ -34,7 +34,7 @@ class ExportRunConfig(dg.Config):
 
 def build_export_asset(connections: ConnectionsConfig) -> dg.AssetsDefinition:
     """The export asset, requiring the resource of every configured connection."""
-    keys = {"warehouse", "project_config", *(resource_key(name) for name in connections.connections)}
+    keys = {"warehouse", "project_config", "state", *(resource_key(name) for name in connections.connections)}
 
     @dg.asset(
         key=EXPORT_ASSET_KEY,
@@ -82,6 +82,7 @@ def _run_one(
     _require_consent(export.connection, connection)
     resource: ActiveCampaignResource = getattr(context.resources, resource_key(export.connection))
     warehouse = context.resources.warehouse.get()
+    state = context.resources.state.get()
     request = ExportRequest(
         name=name,
         export=export,
@@ -91,11 +92,10 @@ def _run_one(
         allow_large_removal=config.allow_large_removal,
         run_id=context.run.run_id,
     )
-    with resource.get_client() as client:
+    with resource.get_client(state) as client:
         try:
-            return run_export(
-                request, client, warehouse, resource.upload_settings(export.run_automations), context.log
-            )
+            settings = resource.upload_settings(export.run_automations)
+            return run_export(request, client, warehouse, settings, context.log, state=state)
         except (ExportStopped, ActiveCampaignError) as exc:
             raise dg.Failure(
                 description=f"export {name} (segment {export.segment} → list {export.list_id}): {exc}",
