@@ -1,4 +1,4 @@
-"""A local S3-compatible server for tests: moto's server mode on a free 127.0.0.1 port, one bucket per test."""
+"""A local S3-compatible server for tests: moto's server mode on a free 127.0.0.1 port, a bucket per test."""
 
 from __future__ import annotations
 
@@ -33,7 +33,10 @@ class S3Server:
 
         name = f"wh-{uuid.uuid4().hex[:12]}"
         boto3.client(
-            "s3", endpoint_url=self.endpoint, region_name=REGION, aws_access_key_id="testing",
+            "s3",
+            endpoint_url=self.endpoint,
+            region_name=REGION,
+            aws_access_key_id="testing",
             aws_secret_access_key="testing",
         ).create_bucket(Bucket=name)
         return name

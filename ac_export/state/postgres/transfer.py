@@ -56,9 +56,11 @@ def push(
     path = scratch / f"push_{target}.csv"
     con.execute(f"COPY ({select_sql}) TO '{_literal(path)}' (FORMAT csv, HEADER false, NULLSTR '\\N')")
     try:
-        with conn.cursor() as cursor, cursor.copy(
-            f"COPY {target} FROM STDIN (FORMAT csv, NULL '\\N')"
-        ) as copy, path.open("rb") as source:
+        with (
+            conn.cursor() as cursor,
+            cursor.copy(f"COPY {target} FROM STDIN (FORMAT csv, NULL '\\N')") as copy,
+            path.open("rb") as source,
+        ):
             while chunk := source.read(CHUNK_BYTES):
                 copy.write(chunk)
     finally:
