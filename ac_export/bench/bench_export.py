@@ -71,8 +71,10 @@ def _export(params: Params, warehouse: Warehouse) -> Figures:
     from ac_export.activecampaign.config import Export, FieldMapping
     from ac_export.activecampaign.sync import ExportRequest, run_export
     from ac_export.defs.activecampaign.resources import ActiveCampaignResource
+    from ac_export.state.backend import StateBackend
 
     scale = float(params["time_scale"])
+    list_id = int(params.get("list_id", LIST_ID))
     resource = ActiveCampaignResource(
         api_host=params["base_url"],
         api_key=API_KEY,
@@ -83,7 +85,7 @@ def _export(params: Params, warehouse: Warehouse) -> Figures:
     export = Export(
         segment=SEGMENT,
         connection="bench",
-        list_id=LIST_ID,
+        list_id=list_id,
         fields=FieldMapping(
             first_name="first_name",
             last_name="last_name",
@@ -92,12 +94,14 @@ def _export(params: Params, warehouse: Warehouse) -> Figures:
         ),
         tags=["bench"],
     )
-    request = ExportRequest("bench_export", export, resource.host().host, ATTRIBUTE_TYPES)
+    name = "bench_export" if list_id == LIST_ID else f"bench_export_{list_id}"
+    request = ExportRequest(name, export, resource.host().host, ATTRIBUTE_TYPES)
     log = _PlanClock()
-    client = resource.get_client()
+    state = StateBackend("postgres", params["state_dsn"]) if params.get("state_dsn") else StateBackend()
+    client = resource.get_client(state)
     server_before = _server_requests(params["base_url"])
-    started, cpu_started = time.perf_counter(), cpu_seconds()
-    result = run_export(request, client, warehouse, resource.upload_settings(False), log.logger)
+    started_at, started, cpu_started = time.time(), time.perf_counter(), cpu_seconds()
+    result = run_export(request, client, warehouse, resource.upload_settings(False), log.logger, state=state)
     seconds, cpu = time.perf_counter() - started, cpu_seconds() - cpu_started
     client.close()
     sent = result.counts.sent
@@ -105,6 +109,8 @@ def _export(params: Params, warehouse: Warehouse) -> Figures:
         **result.counts.as_dict(),
         # The bench's own clock, around the whole run, replaces the export's duration and rate.
         "seconds": seconds,
+        "started_at": started_at,
+        "ended_at": started_at + seconds,
         "plan_seconds": (log.planned_at or started) - started,
         "export_cpu_seconds": cpu,
         "sent": sent,

@@ -30,6 +30,7 @@ TASKS: dict[str, str] = {
     "segments": "ac_export.bench.bench_segments:segments_task",
     "export": "ac_export.bench.bench_export:export_task",
     "export_incremental": "ac_export.bench.bench_export:incremental_task",
+    "pacer_overhead": "ac_export.bench.bench_shared:pacer_overhead_task",
 }
 
 
