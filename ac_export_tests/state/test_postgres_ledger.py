@@ -8,6 +8,7 @@ import time
 import psycopg
 import pytest
 
+from ac_export.state import ledger
 from ac_export.state.backend import StateBackend, StateConfigError
 from ac_export.state.ledger import LedgerInUse
 from ac_export.state.postgres.ledger import PostgresLedger
@@ -86,6 +87,16 @@ def test_statuses_and_empty_values_pass_through_unchanged(postgres_dsn: str) -> 
         ("a@x.org", "opted_out"),
         ("b@x.org", "a_status_added_later"),
     ]
+
+
+def test_a_direct_change_in_the_planning_connection_reaches_postgres_on_sync(postgres_dsn: str) -> None:
+    store = PostgresLedger.open_list(postgres_dsn, "h.example", 2)
+    try:
+        ledger.mark_opted_out(store.con, "e", ["direct@x.org"])  # a ledger function, not a store method
+        store.sync()
+    finally:
+        store.close()
+    assert rows(postgres_dsn, "SELECT email, status FROM ac_export_ledger") == [("direct@x.org", "opted_out")]
 
 
 def test_a_second_writer_of_the_list_waits_then_is_told_the_list_is_in_use(postgres_dsn: str) -> None:

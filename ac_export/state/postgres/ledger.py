@@ -78,6 +78,7 @@ class PostgresLedger(LedgerStore):
         self._conn = conn
         self._key = (host, list_id)
         self._scratch = scratch
+        self._pushed_until = datetime.min
 
     @classmethod
     def open_list(
@@ -94,6 +95,7 @@ class PostgresLedger(LedgerStore):
             con.execute(ledger.SCHEMA)
             store = cls(con, conn, host, list_id, scratch)
             store._load()
+            store._pushed_until = scalar(con, "SELECT now()::TIMESTAMP")
         except BaseException:
             conn.close()
             raise
@@ -113,11 +115,16 @@ class PostgresLedger(LedgerStore):
 
     @contextmanager
     def _change(self) -> Iterator[psycopg.Connection]:
-        """A PostgreSQL transaction that also carries the ledger rows changed meanwhile in DuckDB."""
-        since: datetime = scalar(self.con, "SELECT now()::TIMESTAMP")
+        """A PostgreSQL transaction that also carries every ledger row changed in DuckDB since the last one.
+
+        Rows are found by `updated_at` at or after the last push's mark, so a change made directly
+        in `con` (by a ledger function called on it) goes out with the next change, or `sync()`.
+        """
         with self._conn.transaction():
             yield self._conn
-            self._push_ledger(since)
+            mark: datetime = scalar(self.con, "SELECT now()::TIMESTAMP")
+            self._push_ledger(self._pushed_until)
+        self._pushed_until = mark
 
     def _push_ledger(self, since: datetime) -> None:
         self._conn.execute(_temp_table("push_ledger", LEDGER_TYPES))
@@ -214,7 +221,7 @@ class PostgresLedger(LedgerStore):
             super().mark_opted_out(export, emails)
 
     def sync(self) -> None:
-        """Write through ledger rows changed directly in `con` (by a ledger function called on it)."""
+        """Write through ledger rows changed directly in `con` since the last change went out."""
         with self._change():
             pass
 
