@@ -106,7 +106,7 @@ def connect(dsn: str, *, autocommit: bool = True) -> psycopg.Connection:
     except psycopg.Error as exc:
         raise StateDatabaseError(
             f"cannot connect to the state database {describe(dsn)} (AC_EXPORT_STATE_DSN): "
-            f"{_masked(str(exc).strip(), dsn)}"
+            f"{_masked(' '.join(str(exc).split()), dsn)}"
         ) from None
     _ensure_schema(conn, dsn)
     return conn
