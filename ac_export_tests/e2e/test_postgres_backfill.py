@@ -23,6 +23,7 @@ import pytest
 import yaml
 
 from ac_export.definitions import build_definitions
+from ac_export.defs.activecampaign.assets import POOL
 from ac_export.settings import PROJECT_ROOT
 from ac_export.warehouse import Warehouse
 from ac_export_tests.e2e.stack import running_stack
@@ -123,6 +124,9 @@ def shared(
         _build_upstream(config)
         with dg.DagsterInstance.from_config(str(home)) as instance:  # migrates the PostgreSQL storage once
             instance.add_dynamic_partitions("segments", list(SEGMENTS))
+            # As a deployment does once (`dagster instance concurrency set activecampaign 2`): left to
+            # the pool's default, the first runs race to create its row and one fails (seen here).
+            instance.event_log_storage.set_concurrency_slots(POOL, 2)
         (root / "logs").mkdir()
         # The runs cache the versions they read in their own folder, as a container would.
         stack_env = {**os.environ, "AC_EXPORT_WAREHOUSE_CACHE": str(root / "cache-of-the-runs")}
