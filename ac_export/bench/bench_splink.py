@@ -67,15 +67,19 @@ def splink_task(params: Params) -> Figures:
 
 
 def create_splink_input(con: duckdb.DuckDBPyConnection, config: UnifyConfig) -> KeyColumns:
-    """`splink_input(rid, source, n0, n1, ...)`: each normalised value the rules compare, once.
+    """`splink_input(rid, source, n0, n1, ...)`: each normalised value the rules compare, once."""
+    return splink_input(con, [c for _, rule in config.rules() for c in rule.conditions])
+
+
+def splink_input(con: duckdb.DuckDBPyConnection, conditions: list[Condition]) -> KeyColumns:
+    """`splink_input(rid, source, n0, n1, ...)`: each normalised value of the conditions, once.
 
     Text normalisers are our SQL expressions; phone numbers are looked up in the phone map, as our
     linker does.
     """
     columns: KeyColumns = {}
-    for _, rule in config.rules():
-        for condition in rule.conditions:
-            columns.setdefault(_key(condition), f"n{len(columns)}")
+    for condition in conditions:
+        columns.setdefault(_key(condition), f"n{len(columns)}")
     selected, joins = [], []
     for (attribute, normalisers), name in columns.items():
         if "phone_e164" in normalisers:

@@ -13,6 +13,7 @@ from pathlib import Path
 import polars as pl
 
 from ac_export.bench.agreement import cluster_agreement
+from ac_export.bench.bench_probabilistic import write_model_config
 from ac_export.bench.generate import TRUTH_FILE
 from ac_export.bench.linking import load_link_records
 from ac_export.bench.run_options import RunOptions
@@ -98,6 +99,23 @@ def unify_repetition(options: RunOptions, data_dir: Path, folder: Path) -> Figur
     figures |= _prefixed("splink", _quality(pairwise_quality(splink_clusters, truth)))
     figures |= _prefixed("agreement", cluster_agreement(ours_clusters, splink_clusters))
     figures["splink_time_ratio"] = splink["link_seconds"] / ours_link["link_seconds"]
+    figures["ours_link.f1"] = _quality(pairwise_quality(ours_clusters, truth))["f1"]
+    return figures | probabilistic_race(options, base, folder, truth)
+
+
+def probabilistic_race(options: RunOptions, base: Params, folder: Path, truth: pl.DataFrame) -> Figures:
+    """Our probabilistic model and Splink's, same records and model (`bench_probabilistic`)."""
+    config = write_model_config(options.config_dir, folder / "probabilistic_config")
+    params = {**base, "config_dir": str(config)}
+    figures: Figures = {}
+    clusters = {}
+    for task, prefix in (("link_ours_probabilistic", "ours_fs"), ("link_splink_probabilistic", "splink_fs")):
+        path = folder / f"{prefix}_clusters.parquet"
+        figures |= _prefixed(prefix, options.task(task, {**params, "clusters": str(path)}, folder))
+        clusters[prefix] = _as_profiles(pl.read_parquet(path))
+        figures |= _prefixed(prefix, _quality(pairwise_quality(clusters[prefix], truth)))
+    figures |= _prefixed("fs_agreement", cluster_agreement(clusters["ours_fs"], clusters["splink_fs"]))
+    figures["fs_time_ratio"] = figures["splink_fs.link_seconds"] / figures["ours_fs.link_seconds"]
     return figures
 
 

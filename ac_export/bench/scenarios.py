@@ -77,6 +77,21 @@ SPLINK_HEADLINES = [
     Headline("agreement.adjusted_rand", "clusters agree: adjusted Rand index"),
     Headline("agreement.first_links_in_second", "share of our links Splink also makes"),
     Headline("agreement.second_links_in_first", "share of Splink's links we also make"),
+    Headline("ours_link.f1", "our rules: pairwise F1"),
+    Headline("ours_link.peak_rss_bytes", "our linking: peak resident memory", "bytes"),
+    Headline("splink_link.peak_rss_bytes", "Splink deterministic: peak resident memory", "bytes"),
+    Headline("ours_fs.link_seconds", "our probabilistic model (u, EM, score, cluster)", "s"),
+    Headline("splink_fs.link_seconds", "Splink probabilistic (u, prior, EM, predict, cluster)", "s"),
+    Headline("fs_time_ratio", "Splink probabilistic time / ours", "x"),
+    Headline("ours_fs.precision", "our probabilistic: pairwise precision"),
+    Headline("ours_fs.recall", "our probabilistic: pairwise recall"),
+    Headline("ours_fs.f1", "our probabilistic: pairwise F1"),
+    Headline("splink_fs.precision", "Splink probabilistic: pairwise precision"),
+    Headline("splink_fs.recall", "Splink probabilistic: pairwise recall"),
+    Headline("splink_fs.f1", "Splink probabilistic: pairwise F1"),
+    Headline("ours_fs.peak_rss_bytes", "our probabilistic: peak resident memory", "bytes"),
+    Headline("splink_fs.peak_rss_bytes", "Splink probabilistic: peak resident memory", "bytes"),
+    Headline("fs_agreement.adjusted_rand", "probabilistic clusters agree: adjusted Rand index"),
 ]
 
 SCENARIOS: dict[str, Scenario] = {

@@ -30,6 +30,8 @@ from ac_export.profiles.reading import quote_ident, quote_literal
 KeyColumns = dict[tuple[str, tuple[Normaliser, ...]], str]
 # Probabilities are kept off 0 and 1: a level never seen would otherwise weigh ±infinity.
 _FLOOR = 1e-9
+# Pairs of different values a fuzzy comparison is computed on when estimating u.
+_FUZZY_PAIRS = 250_000
 
 
 @dataclass(frozen=True)
@@ -160,11 +162,14 @@ def _levels_sql(comparisons: list[Comparison], columns: list[str]) -> str:
 
 def _level_sql(comparison: Comparison, left: str, right: str) -> str:
     cases = [f"WHEN {left} IS NULL OR {right} IS NULL THEN 0"]
-    cases += [f"WHEN {_holds(level, left, right)} THEN {n}" for n, level in enumerate(comparison.levels, 1)]
+    cases += [
+        f"WHEN {level_sql(level, left, right)} THEN {n}" for n, level in enumerate(comparison.levels, 1)
+    ]
     return f"CASE {' '.join(cases)} ELSE {len(comparison.levels) + 1} END"
 
 
-def _holds(level: Level, left: str, right: str) -> str:
+def level_sql(level: Level, left: str, right: str) -> str:
+    """SQL that holds when two values are at least at this level (exact, or similar enough)."""
     if level.compare == "exact":
         return f"{left} = {right}"
     # Fuzzy levels compare the text form, so dates and numbers can have "one digit off" bands.
@@ -187,24 +192,44 @@ def _estimate_u(
     """)
     u, pairs = [], 0
     for comparison, column in zip(model.comparisons, columns, strict=True):
-        level = _level_sql(comparison, "x.v", "y.v")
-        # Ordered pairs of distinct records: all value pairs, less each record paired with itself.
-        rows = con.execute(f"""
-            WITH v AS (SELECT source, {column} AS v, count(*) AS n FROM fs_sample
-                       WHERE {column} IS NOT NULL GROUP BY ALL)
-            SELECT g, sum(w) FROM (
-                SELECT {level} AS g,
-                       x.n * y.n - CASE WHEN x.source = y.source AND x.v = y.v THEN x.n ELSE 0 END AS w
-                FROM v x JOIN v y ON {_scope_sql(model)}
-            ) GROUP BY g
-        """).fetchall()
-        seen = np.zeros(len(comparison.levels) + 2)
-        for g, w in rows:
-            seen[int(g)] += float(w)
+        seen = _random_pair_levels(con, model, comparison, column)
         pairs = max(pairs, int(seen.sum() // 2))
         # Add-one smoothing: a level no random pair shows is rare, not impossible.
         u.append(np.concatenate([[1.0], (seen[1:] + 1) / (seen[1:].sum() + len(seen) - 1)]))
     return u, pairs
+
+
+def _random_pair_levels(
+    con: duckdb.DuckDBPyConnection, model: ProbabilisticConfig, comparison: Comparison, column: str
+) -> np.ndarray:
+    """How many ordered pairs of sampled records fall at each level of one comparison.
+
+    Pairs of equal values are all at the first level and are counted exactly. Pairs of different
+    values are compared only for fuzzy levels, on a hashed share of at most `_FUZZY_PAIRS` value
+    pairs, scaled back up: similarity functions (Levenshtein above all) cost microseconds a pair.
+    """
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE fs_values AS
+        SELECT source, {column} AS v, count(*) AS n FROM fs_sample WHERE {column} IS NOT NULL GROUP BY ALL
+    """)
+    distinct = _count(con, "fs_values")
+    fuzzy = any(level.compare == "fuzzy" for level in comparison.levels)
+    share = min(1.0, _FUZZY_PAIRS / max(distinct * distinct, 1)) if fuzzy else 1.0
+    level = _level_sql(comparison, "x.v", "y.v") if fuzzy else str(len(comparison.levels) + 1)
+    sampled = f"AND hash(x.v, y.v) % 1000000 < {round(share * 1_000_000)}" if share < 1 else ""
+    rows = con.execute(f"""
+        SELECT g, sum(w) FROM (
+            SELECT 1 AS g, x.n * y.n - CASE WHEN x.source = y.source THEN x.n ELSE 0 END AS w
+            FROM fs_values x JOIN fs_values y ON x.v = y.v AND {_scope_sql(model)}
+            UNION ALL
+            SELECT {level} AS g, x.n * y.n / {share!r} AS w
+            FROM fs_values x JOIN fs_values y ON x.v <> y.v AND {_scope_sql(model)} {sampled}
+        ) GROUP BY g
+    """).fetchall()
+    seen = np.zeros(len(comparison.levels) + 2)
+    for g, w in rows:
+        seen[int(g)] += float(w)
+    return seen
 
 
 def _patterns(con: duckdb.DuckDBPyConnection, table: str, width: int) -> tuple[np.ndarray, np.ndarray]:
