@@ -144,14 +144,15 @@ _COSTLY = frozenset({"symbols", "whitespace", "name_order", "accents"})
 def _stage_records(
     con: duckdb.DuckDBPyConnection, rule: Rule, sources: SourcesConfig, key_columns: KeyColumns, table: str
 ) -> str:
-    """`table(rid, source, k0.., f0..)`: records a rule compares, exact keys and fuzzy values non-NULL."""
+    """View `table(rid, source, k0.., f0..)`: the records a rule compares, keys non-NULL."""
     exact = [key_columns[_key(c)] for c in rule.exact_conditions()]
     fuzzy = [key_columns[_key(c)] for c in rule.fuzzy_conditions()]
     columns = [f"{n} AS k{i}" for i, n in enumerate(exact)] + [f"{n} AS f{i}" for i, n in enumerate(fuzzy)]
     present = " AND ".join(f"{n} IS NOT NULL" for n in [*exact, *fuzzy])
     listed = ", ".join(quote_literal(s) for s in rule_sources(rule, sources)) or "NULL"
+    # A view: a rule reads its records once or twice, and copying them cost more than the filter.
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT rid, source, {', '.join(columns)} "
+        f"CREATE OR REPLACE TEMP VIEW {table} AS SELECT rid, source, {', '.join(columns)} "
         f"FROM match_keys WHERE source IN ({listed}) AND {present}"
     )
     return table
