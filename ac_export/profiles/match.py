@@ -83,7 +83,7 @@ def link_all(
         skipped.append(_skipped(con, rule, config.max_block_size))
     outcome = None
     if model is not None:
-        outcome = link_probabilistically(con, model, key_columns, config.max_block_size, len(rules))
+        outcome = link_probabilistically(con, model, key_columns, config.max_block_size, len(rules), records)
         skipped.append((outcome.skipped_blocks, outcome.skipped_records))
     _components(con, records)
     return _outcomes(con, rules, skipped, outcome is not None), outcome

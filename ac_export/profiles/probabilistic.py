@@ -5,7 +5,8 @@
 2. **Comparison levels**: each pair gets, per comparison, the number of the first level that holds
    (0 when either value is NULL, n+1 "else" when none does), in SQL.
 3. **u** (chance of each level among non-matches) from all pairs among records drawn at random
-   (seeded, so runs repeat): random pairs are nearly all non-matches.
+   (by a seeded hash of their names, so the same data gives the same model): random pairs are
+   nearly all non-matches.
 4. **m** (chance of each level among matches) and the prior (share of candidate pairs that match)
    by expectation maximisation with u fixed, over the distinct level patterns and their counts —
    a few hundred rows, whatever the number of pairs.
@@ -67,8 +68,12 @@ def link_probabilistically(
     key_columns: KeyColumns,
     max_block_size: int,
     rule_index: int,
+    records: str,
 ) -> ModelOutcome:
-    """Score candidate pairs of `match_keys`, keep links in `fs_links` and add them to `edges`."""
+    """Score candidate pairs of `match_keys`, keep links in `fs_links` and add them to `edges`.
+
+    `records(rid, source, source_key)` names the records: the u sample is drawn by their names.
+    """
     skipped = _candidate_pairs(con, model, key_columns, max_block_size)
     columns = [key_columns[(c.attribute, tuple(sorted(c.normalize)))] for c in model.comparisons]
     levels = _levels_sql(model.comparisons, columns)
@@ -77,7 +82,7 @@ def link_probabilistically(
         SELECT p.a, p.b, p.blocked_by, {levels}
         FROM fs_pairs p JOIN match_keys x ON x.rid = p.a JOIN match_keys y ON y.rid = p.b
     """)
-    u, u_pairs = _estimate_u(con, model, columns)
+    u, u_pairs = _estimate_u(con, model, columns, records)
     patterns, counts = _patterns(con, "fs_gammas", len(columns))
     m, share, iterations, converged = _estimate_m(patterns, counts, u, model)
     # Scores use the chance that two records drawn at random match (the prior over all pairs, as u is
@@ -178,17 +183,21 @@ def level_sql(level: Level, left: str, right: str) -> str:
 
 
 def _estimate_u(
-    con: duckdb.DuckDBPyConnection, model: ProbabilisticConfig, columns: list[str]
+    con: duckdb.DuckDBPyConnection, model: ProbabilisticConfig, columns: list[str], records: str
 ) -> tuple[list[np.ndarray], int]:
     """u per comparison (index = level; 0 unused) from all pairs among records sampled at random.
 
     Each comparison is computed on the sample's distinct values, each pair of values weighted by how
     many record pairs show it: names and states repeat, so this is far fewer comparisons than pairs.
     """
-    records = max(2, math.ceil(math.sqrt(2 * model.u_sample_pairs)))
+    sample = max(2, math.ceil(math.sqrt(2 * model.u_sample_pairs)))
+    # Drawn by a seeded hash of each record's name, not by row position: rows arrive in a different
+    # order from run to run (parallel reads), and the same data must give the same model.
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE fs_sample AS
-        SELECT * FROM match_keys USING SAMPLE reservoir({records} ROWS) REPEATABLE ({model.seed})
+        SELECT m.* FROM match_keys m JOIN (
+            SELECT rid FROM {records} ORDER BY hash(source, source_key, {model.seed}) LIMIT {sample}
+        ) USING (rid)
     """)
     u, pairs = [], 0
     for comparison, column in zip(model.comparisons, columns, strict=True):

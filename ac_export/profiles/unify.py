@@ -69,6 +69,8 @@ def unify(warehouse: Warehouse, sources: SourcesConfig, config: UnifyConfig) -> 
             explained = explained_links_sql(config.probabilistic, model, "records", "record_ids")
             warehouse.write_query(PROFILE_LINKS_TABLE, con, explained)
             warehouse.write_query(MATCH_MODEL_TABLE, con, model_sql(model))
+        else:
+            _empty_model_tables(con, warehouse)
         stats = con.execute(f"""
             SELECT count(*), count(*) FILTER (WHERE len(sources) > 1), coalesce(max(record_count), 0),
                    coalesce(sum(record_count), 0)
@@ -132,6 +134,13 @@ def _phone_attributes(config: UnifyConfig, attributes: list[str]) -> list[str]:
         keys = [k for b in model.blocking for k in b.keys] + list(model.comparisons)
         named |= {k.attribute for k in keys if "phone_e164" in k.normalize}
     return [a for a in attributes if a in named or a == "phone"]
+
+
+def _empty_model_tables(con: duckdb.DuckDBPyConnection, warehouse: Warehouse) -> None:
+    """Without a model, an earlier run's links and model would explain links no longer made: empty them."""
+    for table in (PROFILE_LINKS_TABLE, MATCH_MODEL_TABLE):
+        if warehouse.exists(table):
+            warehouse.write_query(table, con, f"SELECT * FROM {warehouse.scan(table)} LIMIT 0")
 
 
 def _previous_links(con: duckdb.DuckDBPyConnection, warehouse: Warehouse) -> str | None:
