@@ -292,18 +292,6 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
     con.execute("COMMIT")
 
 
-def mark_opted_out(con: duckdb.DuckDBPyConnection, export: str, emails: list[str]) -> None:
-    """Record contacts that unsubscribed themselves so no later run re-subscribes them."""
-    _upsert(
-        con,
-        f"""
-        SELECT email, NULL, NULL, '{OPTED_OUT}', 'unsubscribed themselves in ActiveCampaign', NULL, ?, now()
-        FROM (SELECT unnest(?::VARCHAR[]) AS email)
-        """,
-        [export, emails],
-    )
-
-
 def pending_batches(con: duckdb.DuckDBPyConnection) -> list[tuple[int, str | None, int]]:
     """Batches recorded as in flight by an earlier run that stopped: (batch_no, batch_id, contacts)."""
     rows = con.execute(
