@@ -48,6 +48,16 @@ def rejections_table(export: str) -> str:
     return f"exports/{export}/rejections"
 
 
+def plan_table(export: str) -> str:
+    """The warehouse table of an export's latest dry run: each contact it would change, and why."""
+    return f"exports/{export}/plan"
+
+
+def history_table(export: str) -> str:
+    """The warehouse table of an export's runs: one row of counts per run, oldest first."""
+    return f"exports/{export}/history"
+
+
 @dataclass(frozen=True)
 class ExportCounts:
     """What one export run did, in the order users see it as materialization metadata."""
@@ -60,6 +70,8 @@ class ExportCounts:
     resubscribed: int = 0
     repaired: int = 0
     pre_existing: int = 0
+    # Members whose email changed: counted in `removed` (old address) and `added` (new one) as well.
+    email_changed: int = 0
     opted_out: int = 0
     unsubscribed_in_activecampaign: int = 0
     rejected_missing_email: int = 0

@@ -26,13 +26,14 @@ from urllib.parse import quote, unquote, unquote_plus
 import dagster as dg
 import psutil
 import pytest
+import rich.console
 
 import ac_export
 from ac_export.activecampaign.api.client import ActiveCampaignClient
 from ac_export.activecampaign.api.errors import ActiveCampaignError, AuthenticationError
 from ac_export.definitions import build_definitions
 from ac_export.defs.activecampaign.resources import ActiveCampaignResource
-from ac_export.demo.run import run_pipeline
+from ac_export.demo.run import DemoOutput, run_pipeline
 from ac_export.emulator.commands import API_KEYS_ENV
 from ac_export.emulator.process import EmulatorProcess
 from ac_export.project import load_project_config
@@ -120,7 +121,10 @@ def test_the_key_appears_nowhere_after_the_whole_pipeline_and_a_refused_run(
     defs = build_definitions(project.config_dir)
     texts: dict[str, str] = {}
     with dg.DagsterInstance.get() as instance:
-        assert run_pipeline(defs, instance, load_project_config(project.config_dir)) == []
+        # Verbose: Dagster's events reach the captured terminal as well as the log file, both checked.
+        output = DemoOutput(rich.console.Console(), tmp_path / "logs" / "demo.log", verbose=True)
+        output.log_file.parent.mkdir()
+        assert run_pipeline(defs, instance, load_project_config(project.config_dir), output) == []
         texts["check-connection"] = run_cli("check-connection", "test")
         account.revoke(secret)
         refused = dg.materialize(

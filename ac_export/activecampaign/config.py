@@ -14,7 +14,8 @@ from ac_export.activecampaign.api.hosts import account_key, normalize_api_host
 from ac_export.config.loading import ConfigError, StrictModel, load_model
 
 CONNECTIONS_FILE = "connections.yaml"
-EXPORTS_FILE = "exports.yaml"
+EXPORTS_FILE = "exports.yaml"  # contributor-owned
+ADMIN_EXPORTS_FILE = "admin_exports.yaml"  # admin-owned: exports that may use any connection
 NAME_PATTERN = r"^[a-z][a-z0-9_]*$"
 ENV_VAR_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
 PERSTAG_PATTERN = r"^[A-Z][A-Z0-9_]*$"
@@ -33,6 +34,11 @@ class Connection(StrictModel):
     data_privacy_consent: bool = Field(
         default=False,
         description="Consent to send personal data to ActiveCampaign; without it nothing is exported.",
+    )
+    usable_by: Literal["admins", "contributors"] = Field(
+        default="admins",
+        description="Who may export through it: admins (exports in admin_exports.yaml only) or "
+        "contributors too (exports.yaml as well).",
     )
 
     def account(self) -> str:
@@ -180,10 +186,70 @@ def load_exports_config(
     """Load `exports.yaml` and check it against connections, segments and the attribute catalogue."""
     exports = load_model(config_dir / EXPORTS_FILE, ExportsConfig, optional=True)
     problems = list(_reference_problems(exports, connections, segment_names, attribute_types))
+    problems += contributor_problems(exports, connections)
     if problems:
         path = config_dir / EXPORTS_FILE
         raise ConfigError(f"{path}: {len(problems)} problem(s):\n" + "\n".join(f"  - {p}" for p in problems))
-    return exports
+    return with_admin_exports(config_dir, exports, connections, segment_names, attribute_types)
+
+
+def contributor_problems(exports: ExportsConfig, connections: ConnectionsConfig) -> list[str]:
+    """Exports in the contributor-owned file that use a connection only admins may use."""
+    problems = []
+    for name, export in exports.exports.items():
+        connection = connections.connections.get(export.connection)
+        if connection is not None and connection.usable_by == "admins":
+            problems.append(
+                f"exports.{name}.connection: connection {export.connection!r} may be used only by admins "
+                f"({CONNECTIONS_FILE} sets usable_by: admins, the default); move this export to "
+                f"{ADMIN_EXPORTS_FILE}, which admins own, or have an admin set usable_by: contributors for "
+                f"{export.connection!r} in {CONNECTIONS_FILE}"
+            )
+    return problems
+
+
+def with_admin_exports(
+    config_dir: Path,
+    contributed: ExportsConfig,
+    connections: ConnectionsConfig,
+    segment_names: set[str],
+    attribute_types: Mapping[str, str],
+) -> ExportsConfig:
+    """The contributors' exports plus those of the admin-owned file (absent means none)."""
+    path = config_dir / ADMIN_EXPORTS_FILE
+    admin = load_model(path, ExportsConfig, optional=True)
+    problems = list(_reference_problems(admin, connections, segment_names, attribute_types))
+    targets = _list_targets(contributed, connections)
+    for name, export in admin.exports.items():
+        if name in contributed.exports:
+            problems.append(f"exports.{name}: {EXPORTS_FILE} defines an export of the same name; rename one")
+        account = _account_of(connections, export.connection)
+        other = targets.get((account, export.list_id))
+        if other is not None:
+            problems.append(
+                f"exports.{name}.list_id: list {export.list_id} of {account} (connection "
+                f"{export.connection!r}) is already the target of export {other!r} in {EXPORTS_FILE}; one "
+                f"list has one export, so that neither removes the other's members"
+            )
+    if problems:
+        raise ConfigError(f"{path}: {len(problems)} problem(s):\n" + "\n".join(f"  - {p}" for p in problems))
+    if not admin.exports:
+        return contributed
+    return ExportsConfig(exports={**contributed.exports, **admin.exports})
+
+
+def _account_of(connections: ConnectionsConfig, name: str) -> str:
+    """The account a connection reaches (see `Connection.account`), or the connection's own name."""
+    connection = connections.connections.get(name)
+    return connection.account() if connection is not None else f"connection {name}"
+
+
+def _list_targets(exports: ExportsConfig, connections: ConnectionsConfig) -> dict[tuple[str, int], str]:
+    """(account, list id) → the first export that targets it."""
+    targets: dict[tuple[str, int], str] = {}
+    for name, export in exports.exports.items():
+        targets.setdefault((_account_of(connections, export.connection), export.list_id), name)
+    return targets
 
 
 def _reference_problems(
@@ -194,7 +260,6 @@ def _reference_problems(
 ) -> list[str]:
     problems: list[str] = []
     targets: dict[tuple[str, int], str] = {}
-    accounts = {name: connection.account() for name, connection in connections.connections.items()}
     for name, export in exports.exports.items():
         where = f"exports.{name}"
         if export.connection not in connections.connections:
@@ -205,7 +270,7 @@ def _reference_problems(
             problems.append(f"{where}.segment: unknown segment {export.segment!r} (known: {known_segments})")
         problems.extend(_mapping_problems(where, export.fields, attribute_types))
         # Keyed on the account, not the connection: two connections can reach one account.
-        account = accounts.get(export.connection, f"connection {export.connection}")
+        account = _account_of(connections, export.connection)
         target = (account, export.list_id)
         if target in targets:
             other = targets[target]

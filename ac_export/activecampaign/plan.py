@@ -1,7 +1,8 @@
 """The export plan: segment members → mapped contacts → validated → diffed against the ledger.
 
 Everything here is set-based SQL in the ledger's DuckDB connection; the plan lives in TEMP tables
-(`plan_contacts`, `plan_ops`, `plan_rejections`) so a dry run writes nothing anywhere.
+(`plan_contacts`, `plan_ops`, `plan_rejections`) so a dry run writes nothing but its own plan table
+(`preview.py`).
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 
 import duckdb
 
-from ac_export.activecampaign import plan, reconcile, verify
+from ac_export.activecampaign import plan, preview, progress, reconcile, verify
 from ac_export.activecampaign.api.client import ActiveCampaignClient
 from ac_export.activecampaign.api.errors import ActiveCampaignError, NotFoundError
 from ac_export.activecampaign.api.limits import MAX_CONTACTS_PER_BULK_REQUEST
@@ -89,6 +89,9 @@ class ExportResult:
     dry_run: bool
     sync: ListSync
     reconciliation: Reconciliation | None = None
+    # A dry run's plan table; and what a real run would have stopped on (a dry run never stops).
+    preview: preview.PlanPreview | None = None
+    warnings: list[str] = field(default_factory=list)
 
 
 def preflight(
@@ -209,19 +212,52 @@ def run_export(
             return _result(
                 request, counts, UploadCounts(), client, con, started, created, reconciled, sync, True
             )
-        check_removal_guard(request, counts)
         if request.dry_run:
             _collect_rejections(con, request.name, since=None)
             sync = _list_sync(client, con, export.list_id, checked, sent=False)
-            return _result(request, counts, UploadCounts(), client, con, started, created, reconciled, sync)
-        uploaded = _on_existing_list(client, export, lambda: _upload(request, client, con, settings, log))
+            unsent = _result(request, counts, UploadCounts(), client, con, started, created, reconciled, sync)
+            return _dry_run_result(request, counts, unsent, con, warehouse, field_ids, log)
+        check_removal_guard(request, counts)
+        progress.report(progress.Progress(request.name, "planned", counts.to_send))
+        uploaded = _on_existing_list(
+            client, export, lambda: _upload(request, client, con, settings, log, started)
+        )
         uploaded.merge(resumed)
+        preview.remember_sent(con)
+        progress.report(
+            progress.Progress(
+                request.name, "done", counts.to_send, uploaded.confirmed, uploaded.rejected_by_activecampaign
+            )
+        )
         _collect_rejections(con, request.name, since=opened_at)
         warehouse.write_query(rejections_table(request.name), con, "SELECT * FROM run_rejections")
         sync = _list_sync(client, con, export.list_id, checked, sent=uploaded.batches > 0)
         return _result(request, counts, uploaded, client, con, started, created, reconciled, sync)
     finally:
         con.close()
+
+
+def _dry_run_result(
+    request: ExportRequest,
+    counts: plan.PlanCounts,
+    result: ExportResult,
+    con: duckdb.DuckDBPyConnection,
+    warehouse: Warehouse,
+    field_ids: dict[str, int],
+    log: logging.Logger,
+) -> ExportResult:
+    """A dry run's counts and plan table; where a real run would stop, a warning instead."""
+    warnings: list[str] = []
+    try:
+        check_removal_guard(request, counts)
+    except ExportStopped as exc:
+        warnings.append(f"a real run would stop: {exc}")
+        log.warning(f"dry run: {warnings[-1]}")
+    shown = preview.write_plan(con, warehouse, request.name, field_ids)
+    log.info(f"dry run: export {request.name}: the plan ({shown.rows} contacts to change) is in {shown.path}")
+    result.preview = shown
+    result.warnings = warnings
+    return result
 
 
 def _verify(
@@ -368,24 +404,35 @@ def _upload(
     con: duckdb.DuckDBPyConnection,
     settings: UploadSettings,
     log: logging.Logger,
+    started: float,
 ) -> UploadCounts:
     """Record the plan's send queue in the ledger, then send and confirm it."""
     ledger.enqueue(con, plan.send_queue_sql(), request.name, request.run_id, MAX_CONTACTS_PER_BULK_REQUEST)
-    started = time.monotonic()
 
-    def progress(done: UploadCounts, total: int) -> None:
-        log.info(_progress_line(request.name, done.done, total, time.monotonic() - started))
+    def report(done: UploadCounts, total: int) -> None:
+        log.info(_progress_line(request.name, done, total, time.monotonic() - started))
+        progress.report(
+            progress.Progress(request.name, "sending", total, done.confirmed, done.rejected_by_activecampaign)
+        )
 
-    return Uploader(client, con, settings, progress).run()
+    return Uploader(client, con, settings, report).run()
 
 
-def _progress_line(name: str, done: int, total: int, elapsed: float) -> str:
-    rate = done / elapsed if elapsed > 0 else 0.0
-    left = (total - done) / rate if rate > 0 else float("nan")
-    share = done / total if total else 1.0
+def contacts_per_s(confirmed: int, seconds: float) -> float:
+    """The one rate users see: contacts ActiveCampaign confirmed per second since the export started."""
+    return round(confirmed / seconds, 1) if seconds > 0 else 0.0
+
+
+def _progress_line(name: str, done: UploadCounts, total: int, elapsed: float) -> str:
+    processed = done.done
+    pace = processed / elapsed if elapsed > 0 else 0.0
+    left = (total - processed) / pace if pace > 0 else float("nan")
+    share = processed / total if total else 1.0
+    refused = f", {done.rejected_by_activecampaign:,} refused" if done.rejected_by_activecampaign else ""
     return (
-        f"export {name}: {done:,} of {total:,} contacts confirmed by ActiveCampaign ({share:.0%}), "
-        f"{rate:,.0f} contacts/s, about {_duration(left)} left"
+        f"export {name}: {done.confirmed:,} of {total:,} contacts confirmed by ActiveCampaign{refused} "
+        f"({share:.0%} processed), {contacts_per_s(done.confirmed, elapsed):,} contacts/s, "
+        f"about {_duration(left)} left"
     )
 
 
@@ -474,7 +521,8 @@ def _result(
         throttled=client.stats.throttled,
         retries=client.stats.retries,
         duration_s=round(duration, 3),
-        contacts_per_s=round(done.sent / duration, 1) if duration > 0 else 0.0,
+        contacts_per_s=contacts_per_s(done.sent, round(duration, 3)),
+        email_changed=0 if skipped else preview.email_changes(con),
     )
     size = scalar(con, f"SELECT count(*) FROM ledger WHERE status = '{ledger.SUBSCRIBED}'")
     # Emails in metadata are masked: the sample must say which rows failed without listing people.

@@ -114,12 +114,24 @@ class FailureAlerts(StrictModel):
     )
 
 
+class Approval(StrictModel):
+    """Exports that wait for a person: a run that would remove many contacts stops with its preview."""
+
+    removals_above: int | None = Field(
+        default=None,
+        ge=0,
+        description="A run of an export that would remove more contacts than this stops before sending, "
+        "showing its plan, until it is run with `approve: true`; null (the default) never waits.",
+    )
+
+
 class AutomationConfig(StrictModel):
     """All of `automation.yaml`."""
 
     refresh: RefreshSchedule = Field(default_factory=RefreshSchedule)
     source_files: SourceFilesSensor = Field(default_factory=SourceFilesSensor)
     alerts: FailureAlerts = Field(default_factory=FailureAlerts)
+    approval: Approval = Field(default_factory=Approval)
 
 
 def load_automation_config(config_dir: Path) -> AutomationConfig:

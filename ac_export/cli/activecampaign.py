@@ -6,7 +6,11 @@ import argparse
 import logging
 import os
 import sys
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING
+
+import rich.console
 
 from ac_export import settings
 from ac_export.activecampaign.account import AccountOptions, open_client
@@ -64,16 +68,23 @@ def _check_connection(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
-    """Run (or dry-run) one segment's exports outside Dagster, printing the plan and counts."""
-    from ac_export.activecampaign.sync import ExportRequest, run_export
+    """Run (or dry-run) one segment's exports outside Dagster: a progress bar each, then their counts."""
+    from ac_export.activecampaign.history import RunRecord, record_run
+    from ac_export.activecampaign.history_chart import write_chart
+    from ac_export.activecampaign.sync import ExportRequest, ExportResult, run_export
+    from ac_export.terminal.progress_bars import export_progress
+    from ac_export.terminal.tables import counts_table, plan_table
     from ac_export.warehouse import Warehouse
 
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
-    logging.getLogger("httpx").setLevel(logging.WARNING)
     project = _load_project()
     exports = project.exports.for_segment(args.segment)
     if not exports:
         raise UsageError(f"segment {args.segment!r} has no export in exports.yaml")
+    console = rich.console.Console()
+    log_file = export_log(args.segment, verbose=args.verbose)
+    console.print(f"Log: {log_file}" + ("" if args.verbose else " (--verbose shows it here)"))
+    warehouse = Warehouse()
+    results: list[ExportResult] = []
     for name, export in exports.items():
         connection, host, key = resolve_connection(project, export.connection)
         if not connection.data_privacy_consent and not args.dry_run:
@@ -90,10 +101,38 @@ def _export(args: argparse.Namespace) -> int:
             allow_large_removal=args.allow_large_removal,
             full_reconcile=args.full_reconcile,
         )
-        with open_client(host, key, options) as client:
-            result = run_export(request, client, Warehouse(), options.upload_settings(export.run_automations))
-        print(" ".join(f"{k}={v}" for k, v in result.counts.as_dict().items()))
+        with open_client(host, key, options) as client, export_progress(console):
+            result = run_export(request, client, warehouse, options.upload_settings(export.run_automations))
+        if not args.dry_run:
+            record = RunRecord(
+                name, export.segment, export.list_id, request.run_id, result.counts, result.list_size
+            )
+            record_run(warehouse, record)
+            write_chart(warehouse, name, export.list_id)
+        results.append(result)
+    title = f"dry run of segment {args.segment}: nothing was sent" if args.dry_run else None
+    console.print(counts_table([(r.name, r.counts) for r in results], title=title))
+    for result in results:
+        for warning in result.warnings:
+            console.print(f"[yellow]warning[/yellow] {result.name}: {warning}")
+        if result.preview is not None:
+            console.print(plan_table(result.name, result.preview))
     return 0
+
+
+def export_log(segment: str, *, verbose: bool) -> Path:
+    """Send the engine's log lines to a file under the warehouse (and to stderr too when `verbose`)."""
+    folder = settings.warehouse_dir() / "logs"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"export-{segment}-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.log"
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handlers: list[logging.Handler] = [handler]
+    if verbose:
+        handlers.append(logging.StreamHandler(sys.stderr))
+    logging.basicConfig(level=logging.INFO, handlers=handlers, force=True)
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    return path
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -116,4 +155,5 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         action="store_true",
         help="read the whole list from ActiveCampaign first and rebuild the ledger's view of it",
     )
+    export.add_argument("--verbose", action="store_true", help="print the log lines too (always in a file)")
     export.set_defaults(handler=guarded("error")(_export))

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import warnings
 
 
 def _demo(args: argparse.Namespace) -> int:
+    if not args.verbose:
+        # Dagster's notes on its own beta parameters are for developers, not for the demo's reader.
+        warnings.filterwarnings("ignore", message=".*is currently in beta")
     from ac_export.demo.run import run_demo
 
-    return run_demo()
+    return run_demo(verbose=args.verbose)
 
 
 def _dev(args: argparse.Namespace) -> int:
@@ -20,6 +24,9 @@ def _dev(args: argparse.Namespace) -> int:
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add `demo` and `dev`."""
     demo = subparsers.add_parser("demo", help="run the whole pipeline on data/ against the local emulator")
+    demo.add_argument(
+        "--verbose", action="store_true", help="print Dagster's run events (always in a log file)"
+    )
     demo.set_defaults(handler=_demo)
     dev = subparsers.add_parser("dev", help="the Dagster UI on 127.0.0.1 with the local emulator")
     dev.add_argument("--port", type=int, default=3000, help="Dagster UI port (default 3000)")

@@ -30,8 +30,10 @@ from ac_export.contracts import SEGMENTS_PARTITIONS, ExportCounts
 from ac_export.definitions import build_definitions
 from ac_export.defs.automation.jobs import EXPORT_SEGMENT_JOB, REFRESH_JOB
 from ac_export.defs.keys import EXPORT_ASSET_KEY, SEGMENT_MEMBERS_KEY, UNIFIED_PROFILES_KEY
+from ac_export.demo.run_log import QUIET_RUN_CONFIG, append_run_events, new_log_file
 from ac_export.emulator.process import EmulatorProcess, EmulatorStartError
 from ac_export.project import ProjectConfig, load_project_config
+from ac_export.terminal.progress_bars import export_progress
 
 DEMO_EMULATOR_PORT = 8787
 
@@ -97,10 +99,33 @@ def _latest_metadata(instance: dg.DagsterInstance, key: dg.AssetKey, partition: 
     return {k: v.value for k, v in records[0].asset_materialization.metadata.items()}
 
 
-def run_pipeline(defs: dg.Definitions, instance: dg.DagsterInstance, project: ProjectConfig) -> list[str]:
+@dataclass(frozen=True)
+class DemoOutput:
+    """Where the demo's Dagster events go: the terminal (verbose) or only the log file."""
+
+    console: rich.console.Console
+    log_file: Path
+    verbose: bool
+
+    def run_config(self) -> dict[str, Any] | None:
+        """Run config for every demo run: Dagster's console logger silenced unless verbose."""
+        return None if self.verbose else QUIET_RUN_CONFIG
+
+    def record(self, instance: dg.DagsterInstance, result: dg.ExecuteInProcessResult) -> None:
+        """Keep a finished run's events in the log file."""
+        append_run_events(instance, result.run_id, self.log_file)
+
+
+def run_pipeline(
+    defs: dg.Definitions, instance: dg.DagsterInstance, project: ProjectConfig, output: DemoOutput
+) -> list[str]:
     """Run `refresh`, then `export_segment` once per segment, as the sensors would; returns failures."""
     started = time.monotonic()
-    result = defs.resolve_job_def(REFRESH_JOB).execute_in_process(instance=instance, raise_on_error=False)
+    refresh = defs.resolve_job_def(REFRESH_JOB)
+    result = refresh.execute_in_process(
+        instance=instance, raise_on_error=False, run_config=output.run_config()
+    )
+    output.record(instance, result)
     if not result.success:
         return [f"profiles and measures: {_failure_text(result)}"]
     _echo(f"  sources, profiles and measures built in {time.monotonic() - started:.1f} s")
@@ -109,13 +134,15 @@ def run_pipeline(defs: dg.Definitions, instance: dg.DagsterInstance, project: Pr
     instance.add_dynamic_partitions(SEGMENTS_PARTITIONS, [s for s in segments if s not in known])
     export_job = defs.resolve_job_def(EXPORT_SEGMENT_JOB)
     failures = []
-    for segment in segments:
-        started = time.monotonic()
-        result = export_job.execute_in_process(instance=instance, partition_key=segment, raise_on_error=False)
-        status = "ok" if result.success else "FAILED"
-        _echo(f"  segment {segment}: {status} in {time.monotonic() - started:.1f} s")
-        if not result.success:
-            failures.append(f"{segment}: {_failure_text(result)}")
+    with export_progress(output.console):
+        for segment in segments:
+            result = export_job.execute_in_process(
+                instance=instance, partition_key=segment, raise_on_error=False, run_config=output.run_config()
+            )
+            output.record(instance, result)
+            if not result.success:
+                output.console.print(f"  segment {segment}: [red]FAILED[/red] (see below)")
+                failures.append(f"{segment}: {_failure_text(result)}")
     return failures
 
 
@@ -164,7 +191,7 @@ def _cell(value: int | None) -> str:
     return "-" if value is None else str(value)
 
 
-def run_demo() -> int:
+def run_demo(verbose: bool = False) -> int:
     """Run the whole demo; returns the process exit code."""
     config_dir = settings.config_dir()
     try:
@@ -174,8 +201,12 @@ def run_demo() -> int:
         return 2
     state_file = settings.warehouse_dir() / "emulator-state.json"
     _echo(f"Starting the local ActiveCampaign emulator (state: {state_file}) …")
+    log_file = new_log_file(settings.warehouse_dir() / "logs")
+    hint = "" if verbose else "; --verbose prints them here too"
+    _echo(f"Dagster's run events go to {log_file}{hint}")
+    output = DemoOutput(rich.console.Console(), log_file, verbose)
     try:
-        return _run_against_emulator(config_dir, project, state_file)
+        return _run_against_emulator(config_dir, project, state_file, output)
     except EmulatorStartError:
         print(
             f"error: the emulator could not listen on 127.0.0.1:{DEMO_EMULATOR_PORT}; if `make dev` is "
@@ -185,7 +216,9 @@ def run_demo() -> int:
         return 2
 
 
-def _run_against_emulator(config_dir: Path, project: ProjectConfig, state_file: Path) -> int:
+def _run_against_emulator(
+    config_dir: Path, project: ProjectConfig, state_file: Path, output: DemoOutput
+) -> int:
     # A fixed port keeps the account's host, and with it the export ledgers, the same across demo
     # runs, so a second `make demo` sends only what changed.
     with demo_emulator(state_file, port=DEMO_EMULATOR_PORT) as (emulator, api_key):
@@ -197,7 +230,7 @@ def _run_against_emulator(config_dir: Path, project: ProjectConfig, state_file: 
         defs = build_definitions(config_dir)
         with dg.DagsterInstance.get() as instance:
             _echo("Running the pipeline through Dagster …")
-            failures = run_pipeline(defs, instance, project)
+            failures = run_pipeline(defs, instance, project, output)
             list_ids = sorted({e.list_id for e in project.exports.exports.values()})
             sizes = {list_id: client.count_list_contacts(list_id) for list_id in list_ids}
             profiles = _latest_metadata(instance, UNIFIED_PROFILES_KEY, None)

@@ -61,7 +61,8 @@ def connections(folder: Path) -> ConnectionsConfig:
         folder,
         "connections.yaml",
         "connections:\n  main:\n    display_name: Main\n"
-        "    api_host: acme.api-us1.com\n    api_key_env: AC_KEY\n    data_privacy_consent: true\n",
+        "    api_host: acme.api-us1.com\n    api_key_env: AC_KEY\n    data_privacy_consent: true\n"
+        "    usable_by: contributors\n",
     )
     return load_connections_config(folder)
 
@@ -122,8 +123,8 @@ def test_one_list_one_export_is_checked_by_account_not_by_connection(
         tmp_path,
         "connections.yaml",
         "connections:\n"
-        f"  marketing: {{display_name: M, {first}, api_key_env: K1}}\n"
-        f"  sales: {{display_name: S, {second}, api_key_env: K2}}\n",
+        f"  marketing: {{display_name: M, {first}, api_key_env: K1, usable_by: contributors}}\n"
+        f"  sales: {{display_name: S, {second}, api_key_env: K2, usable_by: contributors}}\n",
     )
     write(
         tmp_path,
@@ -144,8 +145,8 @@ def test_two_accounts_may_each_have_a_list_with_the_same_id(tmp_path: Path) -> N
         tmp_path,
         "connections.yaml",
         "connections:\n"
-        "  marketing: {display_name: M, api_host: acme.api-us1.com, api_key_env: K1}\n"
-        "  sales: {display_name: S, api_host: other.api-us1.com, api_key_env: K2}\n",
+        "  marketing: {display_name: M, api_host: acme.api-us1.com, api_key_env: K1, usable_by: contributors}\n"
+        "  sales: {display_name: S, api_host: other.api-us1.com, api_key_env: K2, usable_by: contributors}\n",
     )
     write(
         tmp_path,
@@ -203,3 +204,46 @@ def test_host_with_credentials_is_refused_without_echoing_them(tmp_path: Path) -
     with pytest.raises(ConfigError) as caught:
         load_connections_config(tmp_path)
     assert "no credentials in the host" in str(caught.value) and "hunter2" not in str(caught.value)
+
+
+def _admin_only(folder: Path) -> ConnectionsConfig:
+    write(
+        folder,
+        "connections.yaml",
+        "connections:\n  prod: {display_name: Prod, api_host: acme.api-us1.com, api_key_env: K}\n",
+    )
+    return load_connections_config(folder)
+
+
+def test_a_connection_is_for_admins_unless_it_says_contributors(tmp_path: Path) -> None:
+    connections = _admin_only(tmp_path)
+    write(tmp_path, "exports.yaml", "exports:\n  a: {segment: one, connection: prod, list_id: 1}\n")
+
+    with pytest.raises(ConfigError) as refused:
+        load_exports_config(tmp_path, connections, {"one"}, ATTRIBUTES)
+
+    message = str(refused.value)
+    assert "exports.yaml" in message
+    assert "exports.a.connection: connection 'prod' may be used only by admins" in message
+    assert "move this export to admin_exports.yaml" in message and "usable_by: contributors" in message
+
+
+def test_admin_exports_may_use_admin_connections_and_join_the_contributors(tmp_path: Path) -> None:
+    connections = _admin_only(tmp_path)
+    write(tmp_path, "admin_exports.yaml", "exports:\n  b: {segment: one, connection: prod, list_id: 2}\n")
+
+    exports = load_exports_config(tmp_path, connections, {"one"}, ATTRIBUTES).exports
+
+    assert list(exports) == ["b"] and exports["b"].list_id == 2
+
+
+def test_one_list_has_one_export_across_both_files(tmp_path: Path) -> None:
+    contributors = connections(tmp_path)
+    write(tmp_path, "exports.yaml", "exports:\n  a: {segment: one, connection: main, list_id: 1}\n")
+    write(tmp_path, "admin_exports.yaml", "exports:\n  b: {segment: one, connection: main, list_id: 1}\n")
+
+    with pytest.raises(ConfigError) as refused:
+        load_exports_config(tmp_path, contributors, {"one"}, ATTRIBUTES)
+
+    assert "admin_exports.yaml" in str(refused.value)
+    assert "already the target of export 'a' in exports.yaml" in str(refused.value)

@@ -33,6 +33,7 @@ def config_folder(tmp_path: Path, consent: bool = True) -> Path:
         (folder / name).write_text((DATA_CONFIG / name).read_text())
     connection = {"display_name": "Emulated", "api_host_env": "T_HOST", "api_key_env": "T_KEY"}
     connection["data_privacy_consent"] = consent
+    connection["usable_by"] = "contributors"
     (folder / "connections.yaml").write_text(yaml.safe_dump({"connections": {"emu": connection}}))
     return folder
 

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from ac_export.automation.tags import SEGMENT_TAG
 from ac_export_tests.e2e.conftest import RUN_TIMEOUT_S, World
 from ac_export_tests.e2e.stack import LOCATION, REPOSITORY
 from ac_export_tests.e2e.world import GOOD_SEGMENTS, expected_list
@@ -103,9 +104,18 @@ def test_the_backfill_is_an_asset_backfill_over_the_two_segments(world: World, l
     ]
 
 
-def test_the_backfill_runs_one_run_per_segment(launched: Launched) -> None:
+def launched_ids(launched: Launched) -> set[str]:
+    """The ids of the backfill's runs."""
+    return {run["runId"] for run in launched.backfill_runs}
+
+
+def test_the_backfill_runs_one_run_per_segment(world: World, launched: Launched) -> None:
     ranges = [(run["tags"][RANGE_START], run["tags"][RANGE_END]) for run in launched.backfill_runs]
     assert sorted(ranges) == sorted((segment, segment) for segment in BACKFILL_SEGMENTS)
+    # Backfill runs carry no partition tag; the segment tag (added as they run) finds them by segment.
+    for segment in BACKFILL_SEGMENTS:
+        [run] = [r for r in world.stack.runs({SEGMENT_TAG: segment}) if r["runId"] in launched_ids(launched)]
+        assert run["tags"][RANGE_START] == segment
     assert [run["status"] for run in launched.backfill_runs] == ["SUCCESS"] * len(BACKFILL_SEGMENTS)
 
 

@@ -1,6 +1,8 @@
-"""End to end in a real headless browser: the export asset's latest counts, as the Dagster UI shows them.
+"""End to end in a real headless browser: what the Dagster UI shows of exports.
 
-Uses Debian's chromium (never a downloaded browser). Without it the test is skipped, unless
+The latest counts of a segment, a dry run's plan table, a list's history picture and the rejections
+table; each view is saved as a screenshot in `test-artefacts/browser/` (or $AC_EXPORT_TEST_ARTEFACTS).
+Uses Debian's chromium (never a downloaded browser). Without it the tests are skipped, unless
 AC_EXPORT_REQUIRE_BROWSER=1 (set by .ci/run, which installs chromium) makes that a failure.
 """
 
@@ -13,8 +15,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
-from ac_export_tests.e2e.conftest import World
+from ac_export.automation.tags import DRY_RUN_TAG, SEGMENT_TAG
+from ac_export.settings import PROJECT_ROOT
+from ac_export_tests.e2e.conftest import RUN_TIMEOUT_S, World
+from ac_export_tests.e2e.stack import LOCATION, REPOSITORY
+from ac_export_tests.e2e.world import export_name
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser, pytest.mark.timeout(900)]
 
@@ -70,6 +77,122 @@ def page(tmp_path: Path) -> Iterator[Any]:
             shutil.rmtree(tmp_path / "profile", ignore_errors=True)
 
 
+ARTEFACTS = Path(os.environ.get("AC_EXPORT_TEST_ARTEFACTS", PROJECT_ROOT / "test-artefacts")) / "browser"
+# A segment of its own (so no other test's list changes): Californians, one of them on the account's
+# exclusion list, so that ActiveCampaign refuses them and the export has a rejection to show.
+VIEW_SEGMENT = "browser_view"
+VIEW_RULES = [{"attribute": "state", "operator": "equals", "value": "California"}]
+
+
+def _screenshot(page: Any, name: str, element: Any = None) -> Path:
+    """Save the page as a test artefact (and again with `element` at the top, if given)."""
+    ARTEFACTS.mkdir(parents=True, exist_ok=True)
+    path = ARTEFACTS / f"{name}.png"
+    page.screenshot(path=str(path))
+    if element is not None:
+        element.evaluate("row => row.scrollIntoView({block: 'start'})")
+        page.screenshot(path=str(ARTEFACTS / f"{name}-table.png"))
+    return path
+
+
+def _add_view_segment(world: World) -> str:
+    """Add VIEW_SEGMENT and its export to a new list, with one member excluded; returns that email."""
+    list_id = world.emulator.create_list(VIEW_SEGMENT)
+    profiles = world.warehouse.read_frame("profiles/unified_profiles")
+    excluded = sorted(
+        str(e).strip().lower() for e in profiles.filter(profiles["state"] == "California")["email"]
+    )
+    world.emulator.exclude(excluded[0])
+    config = world.root / "data" / "config"
+    segments = yaml.safe_load((config / "segments.yaml").read_text())
+    segments["segments"][VIEW_SEGMENT] = {"description": "the browser test's own", "rules": VIEW_RULES}
+    exports = yaml.safe_load((config / "exports.yaml").read_text())
+    exports["exports"][export_name(VIEW_SEGMENT)] = {
+        "segment": VIEW_SEGMENT,
+        "list_id": list_id,
+        "tags": ["contoso", VIEW_SEGMENT],
+    }
+    # Exports first: a segment without its export would be run (and exported) without it.
+    (config / "exports.yaml").write_text(yaml.safe_dump(exports, sort_keys=False))
+    (config / "segments.yaml").write_text(yaml.safe_dump(segments, sort_keys=False))
+    return excluded[0]
+
+
+def _preview_with_a_new_tag(world: World) -> str:
+    """Give the view's export one more tag (every contact changes), then preview it; returns the run id."""
+    path = world.root / "data" / "config" / "exports.yaml"
+    exports = yaml.safe_load(path.read_text())
+    exports["exports"][export_name(VIEW_SEGMENT)]["tags"].append("previewed")
+    path.write_text(yaml.safe_dump(exports, sort_keys=False))
+    return world.stack.client().submit_job_execution(
+        "preview_segment",
+        repository_location_name=LOCATION,
+        repository_name=REPOSITORY,
+        tags={"dagster/partition": VIEW_SEGMENT},
+    )
+
+
+@pytest.fixture(scope="module")
+def views(world: World) -> dict[str, str]:
+    """The view segment's first run (by the new-segment sensor) and a preview after it."""
+    excluded = _add_view_segment(world)
+    [first] = world.stack.wait_for_runs(1, RUN_TIMEOUT_S, tags={SEGMENT_TAG: VIEW_SEGMENT})
+    assert first["status"] == "SUCCESS", world.stack.logs()[-4000:]
+    preview_id = _preview_with_a_new_tag(world)
+    runs = world.stack.wait_for_runs(1, RUN_TIMEOUT_S, tags={SEGMENT_TAG: VIEW_SEGMENT, DRY_RUN_TAG: "true"})
+    assert [(r["runId"], r["status"]) for r in runs] == [(preview_id, "SUCCESS")]
+    return {"excluded": excluded, "preview": preview_id, "first": first["runId"]}
+
+
+def _open_partition(world: World, page: Any, segment: str) -> None:
+    page.set_default_timeout(UI_TIMEOUT_MS)
+    page.goto(f"{world.stack.url}/assets/activecampaign_list?view=partitions")
+    page.get_by_text(segment, exact=True).first.click()
+    page.get_by_text("Latest materialization", exact=True).wait_for()
+
+
+def _metadata_row(page: Any, label: str, showing: str | None = None) -> Any:
+    """The metadata row `label` (the one showing `showing`: a partition shows several events' rows)."""
+    rows = page.locator("tr", has=page.get_by_text(label, exact=True))
+    row = (rows.filter(has_text=showing) if showing else rows).last
+    row.wait_for()
+    row.scroll_into_view_if_needed()
+    return row
+
+
+def test_a_dry_run_shows_who_would_change_and_why(world: World, views: dict[str, str], page: Any) -> None:
+    page.set_default_timeout(UI_TIMEOUT_MS)
+    page.goto(f"{world.stack.url}/assets/activecampaign_list?view=events&partition={VIEW_SEGMENT}")
+    page.get_by_text("Dry run (preview)", exact=False).first.wait_for()
+    plan = _metadata_row(page, "preview/plan", showing="fields changed since the last export")
+    text = plan.inner_text()
+    _screenshot(page, "dry_run_plan", plan)
+    assert "update" in text and "tags" in text
+    assert "***@" in text and views["excluded"] not in text
+    assert "/plan.v" in _metadata_row(page, f"preview/plan_path/{export_name(VIEW_SEGMENT)}").inner_text()
+
+
+def test_a_list_history_is_a_picture(world: World, views: dict[str, str], page: Any) -> None:
+    _open_partition(world, page, VIEW_SEGMENT)
+    _metadata_row(page, "history").get_by_text("Show Markdown").click()
+    picture = page.locator(f"img[alt='history of {export_name(VIEW_SEGMENT)}']")
+    picture.wait_for()
+    page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=picture.element_handle())
+    _screenshot(page, "list_history")
+    assert (picture.get_attribute("src") or "").startswith("data:image/png;base64,")
+
+
+def test_rejections_are_a_table_two_clicks_away(world: World, views: dict[str, str], page: Any) -> None:
+    _open_partition(world, page, VIEW_SEGMENT)
+    rejections = _metadata_row(page, "rejections", showing="rejected_by_activecampaign")
+    text = rejections.inner_text()
+    _screenshot(page, "rejections", rejections)
+    masked = views["excluded"][:2] + "***@" + views["excluded"].split("@")[1]
+    assert masked in text and views["excluded"] not in text
+    path = _metadata_row(page, f"rejections_path/{export_name(VIEW_SEGMENT)}").inner_text()
+    assert "/rejections.v" in path
+
+
 def _latest_counts(world: World) -> tuple[str, dict[str, int]]:
     asset = world.stack.graphql(LATEST, {"partition": SEGMENT})["assetOrError"]
     [latest] = asset["assetMaterializations"]
@@ -87,6 +210,6 @@ def test_the_ui_shows_the_latest_export_counts_of_a_segment(world: World, page: 
     for label in SHOWN_COUNTS:
         row = page.locator("tr", has=page.get_by_text(label, exact=True))
         shown[label] = int(row.locator("td").nth(1).inner_text().strip())
-    page.screenshot(path=str(tmp_path / "activecampaign_list.png"), full_page=True)
+    _screenshot(page, "latest_counts")
     assert shown == {label: counts[label] for label in SHOWN_COUNTS}
     assert shown["members"] > 0

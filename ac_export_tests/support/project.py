@@ -53,6 +53,7 @@ CONNECTIONS: dict[str, Any] = {
             "api_host_env": HOST_ENV,
             "api_key_env": KEY_ENV,
             "data_privacy_consent": True,
+            "usable_by": "contributors",
         }
     }
 }

@@ -2,21 +2,28 @@
 
 # No `from __future__ import annotations`: Dagster reads the `config` annotation at runtime.
 
+from dataclasses import replace
+
 import dagster as dg
 from pydantic import Field
 
+from ac_export.activecampaign.api.client import ActiveCampaignClient
 from ac_export.activecampaign.api.errors import ActiveCampaignError
 from ac_export.activecampaign.config import Connection, ConnectionsConfig, Export
+from ac_export.activecampaign.history import RunRecord
 from ac_export.activecampaign.sync import ExportRequest, ExportResult, ExportStopped, run_export
+from ac_export.automation.tags import DRY_RUN_TAG
 from ac_export.config.loading import ConfigError
 from ac_export.contracts import ExportCounts
+from ac_export.defs.activecampaign import reports
 from ac_export.defs.activecampaign.checks import LIST_IN_SYNC_CHECK, list_in_sync_result
 from ac_export.defs.activecampaign.resources import ActiveCampaignResource, resource_key
 from ac_export.defs.keys import EXPORT_ASSET_KEY, SEGMENT_MEMBERS_KEY
 from ac_export.defs.metadata import table
-from ac_export.defs.partitions import segments_partitions
+from ac_export.defs.partitions import require_segment, segments_partitions, tag_segment_run
 from ac_export.defs.resources import ProjectConfigResource
 from ac_export.project import ProjectConfig, load_project_config
+from ac_export.warehouse import Warehouse
 
 POOL = "activecampaign"
 
@@ -29,7 +36,12 @@ class ExportRunConfig(dg.Config):
     )
     dry_run: bool = Field(
         default=False,
-        description="Plan and count, writing nothing; recorded as an observation, not a materialization.",
+        description="Preview: plan and count without sending anything; the plan (who would be added, "
+        "updated, removed or rejected, and why) is a warehouse table shown in the run's observation.",
+    )
+    approve: bool = Field(
+        default=False,
+        description="Approve a run that automation.yaml's approval.removals_above would otherwise stop.",
     )
     full_reconcile: bool = Field(
         default=False,
@@ -58,16 +70,40 @@ def build_export_asset(connections: ConnectionsConfig) -> dg.AssetsDefinition:
         """Keeps each ActiveCampaign list of this segment in step with it, confirmed by ActiveCampaign."""
         project = _load(context.resources.project_config)
         segment = context.partition_key
+        if context.run.tags.get(DRY_RUN_TAG) == "true" and not config.dry_run:
+            # A run launched as a preview (preview_segment) stays one, whatever its run config says:
+            # a launch with an empty config does not get the job's default `dry_run: true`.
+            config = ExportRunConfig(
+                dry_run=True, allow_large_removal=config.allow_large_removal, approve=config.approve
+            )
+        require_segment(segment, project.segments.segments)
+        tag_segment_run(context, {DRY_RUN_TAG: "true"} if config.dry_run else {})
         exports = project.exports.for_segment(segment)
         if not exports:
             context.log.info(f"segment {segment!r} has no exports in exports.yaml; nothing was sent")
         results = [_run_one(context, project, name, export, config) for name, export in exports.items()]
+        warehouse = context.resources.warehouse.get()
         summary = _summary(results)
         if config.dry_run:
-            yield dg.AssetObservation(asset_key=EXPORT_ASSET_KEY, partition=segment, metadata=summary)
-        else:
-            yield dg.MaterializeResult(metadata=summary)
-        yield list_in_sync_result(results, dry_run=config.dry_run)
+            summary.update(reports.plan_metadata(results))
+            yield dg.AssetObservation(
+                asset_key=EXPORT_ASSET_KEY,
+                partition=segment,
+                # The UI shows a partition's latest observation beside its latest materialization,
+                # the observation's entries over same-named ones: a preview's must not pass for real.
+                metadata={f"{reports.PREVIEW_PREFIX}{key}": value for key, value in summary.items()},
+                description="Dry run (preview): nothing was sent; the plan table shows who would change.",
+            )
+            yield list_in_sync_result(results, dry_run=True)
+            return
+        summary.update(reports.rejections_metadata(warehouse, results))
+        records = [
+            RunRecord(r.name, segment, exports[r.name].list_id, context.run.run_id, r.counts, r.list_size)
+            for r in results
+        ]
+        summary.update(reports.record_history(warehouse, records))
+        yield dg.MaterializeResult(metadata=summary)
+        yield list_in_sync_result(results)
 
     return activecampaign_list
 
@@ -102,6 +138,7 @@ def _run_one(
     )
     with resource.get_client() as client:
         try:
+            _await_approval(context, project, request, client, warehouse, resource, config)
             return run_export(
                 request, client, warehouse, resource.upload_settings(export.run_automations), context.log
             )
@@ -110,6 +147,33 @@ def _run_one(
                 description=f"export {name} (segment {export.segment} → list {export.list_id}): {exc}",
                 metadata={"export": name, "list_id": export.list_id, "requests": client.stats.requests},
             ) from None
+
+
+def _await_approval(
+    context: dg.AssetExecutionContext,
+    project: ProjectConfig,
+    request: ExportRequest,
+    client: ActiveCampaignClient,
+    warehouse: Warehouse,
+    resource: ActiveCampaignResource,
+    config: ExportRunConfig,
+) -> None:
+    """Stop, showing the plan, when automation.yaml wants removals this large approved first."""
+    limit = project.automation.approval.removals_above
+    if limit is None or config.approve or config.dry_run:
+        return
+    settings = resource.upload_settings(request.export.run_automations)
+    preview = run_export(replace(request, dry_run=True), client, warehouse, settings, context.log)
+    if preview.counts.removed <= limit:
+        return
+    raise dg.Failure(
+        description=f"export {request.name} would remove {preview.counts.removed} contacts from list "
+        f"{request.export.list_id}, more than approval.removals_above ({limit}) in automation.yaml allows "
+        f"without approval; nothing was sent. Review the plan below (or `ac-export export "
+        f"{request.export.segment} --dry-run`), then launch this segment again with `approve: true` in the "
+        f"launchpad config of activecampaign_list.",
+        metadata=reports.plan_metadata([preview]),
+    )
 
 
 def _require_consent(name: str, connection: Connection) -> None:
@@ -123,14 +187,13 @@ def _require_consent(name: str, connection: Connection) -> None:
         )
 
 
-def _summary(results: list[ExportResult]) -> dict[str, dg.MetadataValue | int | float]:
-    """Counts summed over the segment's exports, plus a small sample of rejections (never member lists)."""
-    metadata: dict[str, dg.MetadataValue | int | float] = {}
+def _summary(results: list[ExportResult]) -> reports.Metadata:
+    """Counts summed over the segment's exports and one row per export (never member lists)."""
+    metadata: reports.Metadata = {}
     metadata.update(ExportCounts.total(r.counts for r in results).as_dict())
     metadata["dagster/row_count"] = sum(result.list_size for result in results)
     metadata["exports"] = _exports_table(results)
     metadata["reconciled"] = dg.MetadataValue.md(_reconciled(results))
-    metadata["rejections"] = dg.MetadataValue.md(_rejections_sample(results))
     return metadata
 
 
@@ -161,20 +224,3 @@ def _reconciled(results: list[ExportResult]) -> str:
     verified = "list verified in step, no reconcile"
     lines = [f"- {r.name}: {r.reconciliation.describe() if r.reconciliation else verified}" for r in results]
     return "\n".join(lines) or "No exports."
-
-
-def _rejections_sample(results: list[ExportResult]) -> str:
-    rows = [(r.name, *row) for r in results for row in r.rejection_sample]
-    if not rows:
-        return "No rejections."
-    lines = [
-        "A sample; the full list is the warehouse table `exports/<export>/rejections`.",
-        "",
-        "| export | customer | email (masked) | kind | reason |",
-        "|---|---|---|---|---|",
-    ]
-    lines += [
-        f"| {name} | {customer} | {email or '—'} | {kind} | {reason.replace('|', '/')} |"
-        for name, customer, email, kind, reason in rows
-    ]
-    return "\n".join(lines)

@@ -6,7 +6,7 @@ import dagster as dg
 
 from ac_export.activecampaign.config import ConnectionsConfig
 from ac_export.automation.config import AutomationConfig
-from ac_export.defs.automation.jobs import export_segment_job, refresh_job
+from ac_export.defs.automation.jobs import export_segment_job, preview_segment_job, refresh_job
 from ac_export.defs.automation.schedules import build_refresh_schedule
 from ac_export.defs.automation.sensors import (
     build_run_failure_sensor,
@@ -19,7 +19,7 @@ def build_defs(automation: AutomationConfig, connections: ConnectionsConfig) -> 
     """Jobs, schedule and sensors as automation.yaml sets them; alerts mask every connection's key."""
     api_key_env_vars = [connection.api_key_env for connection in connections.connections.values()]
     return dg.Definitions(
-        jobs=[refresh_job, export_segment_job],
+        jobs=[refresh_job, export_segment_job, preview_segment_job],
         schedules=[build_refresh_schedule(automation.refresh)],
         sensors=[
             segment_refresh_sensor,

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import dagster as dg
 
-from ac_export.automation.tags import REFRESH_TAG
+from ac_export.automation.tags import DRY_RUN_TAG, REFRESH_TAG
 from ac_export.defs.keys import EXPORT_ASSET_KEY, SEGMENT_MEMBERS_KEY
 
 SEGMENT_ASSETS = dg.AssetSelection.assets(SEGMENT_MEMBERS_KEY, EXPORT_ASSET_KEY)
 
 REFRESH_JOB = "refresh"
 EXPORT_SEGMENT_JOB = "export_segment"
+PREVIEW_SEGMENT_JOB = "preview_segment"
 
 refresh_job = dg.define_asset_job(
     name=REFRESH_JOB,
@@ -29,4 +30,14 @@ export_segment_job = dg.define_asset_job(
     selection=SEGMENT_ASSETS,
     description="One segment (the `segments` partition): its members, then every export of it in "
     "exports.yaml.",
+)
+
+preview_segment_job = dg.define_asset_job(
+    name=PREVIEW_SEGMENT_JOB,
+    selection=dg.AssetSelection.assets(EXPORT_ASSET_KEY),
+    config={"ops": {EXPORT_ASSET_KEY.path[-1]: {"config": {"dry_run": True}}}},
+    tags={DRY_RUN_TAG: "true"},
+    description="Preview one segment's exports (a dry run): who would be added, updated, removed, left "
+    "alone or rejected, and why, against the segment's current members. Nothing is sent; the plan is the "
+    "warehouse table exports/<export>/plan and a table in the run's observation of activecampaign_list.",
 )

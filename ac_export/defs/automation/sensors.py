@@ -16,7 +16,7 @@ from ac_export.automation.alerts import FailureAlert, StepFailure, post_alert, r
 from ac_export.automation.config import FailureAlerts, SourceFilesSensor
 from ac_export.automation.fingerprints import compare, decode_cursor, encode_cursor, fingerprint_files
 from ac_export.automation.segment_runs import plan_segment_runs
-from ac_export.automation.tags import CHANGED_FILES_TAG, REFRESH_RUN_TAG, TRIGGER_TAG, segment_of
+from ac_export.automation.tags import CHANGED_FILES_TAG, REFRESH_RUN_TAG, SEGMENT_TAG, TRIGGER_TAG, segment_of
 from ac_export.config.loading import ConfigError
 from ac_export.contracts import SEGMENTS_PARTITIONS
 from ac_export.defs.automation.jobs import export_segment_job, refresh_job
@@ -109,7 +109,10 @@ def segment_refresh_sensor(
             f"{', '.join(plan.waiting)}"
         )
     tags = {TRIGGER_TAG: "refresh", REFRESH_RUN_TAG: refresh_run_id}
-    return [dg.RunRequest(run_key=run.run_key, partition_key=run.segment, tags=tags) for run in plan.runs]
+    return [
+        dg.RunRequest(run_key=run.run_key, partition_key=run.segment, tags={**tags, SEGMENT_TAG: run.segment})
+        for run in plan.runs
+    ]
 
 
 def _failure_sensor_description(url_env: str | None) -> str:

@@ -16,7 +16,7 @@ import dagster as dg
 from ac_export.config.loading import ConfigError
 from ac_export.contracts import MEASURES_TABLE, PROFILE_SOURCES_TABLE, PROFILES_TABLE, activity_table
 from ac_export.defs.keys import CUSTOMER_MEASURES_KEY, SEGMENT_MEMBERS_KEY, UNIFIED_PROFILES_KEY, activity_key
-from ac_export.defs.partitions import segments_partitions
+from ac_export.defs.partitions import require_segment, segments_partitions, tag_segment_run
 from ac_export.defs.resources import ProjectConfigResource, WarehouseResource
 from ac_export.profiles.sources_config import SourcesConfig
 from ac_export.segments.config import SegmentsConfig
@@ -107,11 +107,8 @@ def segment_members(
     """A segment's members and the history of who joined and left, guarded against sudden swings."""
     segment = context.partition_key
     config = _load_config(project_config)
-    if segment not in config.segments:
-        raise dg.Failure(
-            description=f"segment {segment!r} is not in segments.yaml (removed or renamed?); "
-            "the segment_partitions_sensor retires its partition on its next tick"
-        )
+    require_segment(segment, config.segments)
+    tag_segment_run(context)
     store = warehouse.get()
     _require_tables(store, [PROFILES_TABLE, MEASURES_TABLE])
     query = compile_segment(config, segment, store.scan(PROFILES_TABLE), store.scan(MEASURES_TABLE))
@@ -129,7 +126,9 @@ def segment_members(
     context.log.info(f"segment {segment!r}: {change.members} members, +{change.joined} / -{change.left}")
     yield dg.MaterializeResult(
         metadata={
-            "dagster/row_count": rows,
+            # The current members; `rows` also counts the spells of those who left (the history).
+            "dagster/row_count": change.members,
+            "spells": rows,
             "members": change.members,
             "joined": change.joined,
             "left": change.left,

@@ -13,9 +13,10 @@ from dataclasses import dataclass
 
 import dagster as dg
 
+from ac_export.automation.tags import SEGMENT_TAG, TRIGGER_TAG, segment_of
 from ac_export.config.loading import ConfigError
 from ac_export.contracts import MEASURES_TABLE, PROFILES_TABLE, SEGMENTS_PARTITIONS
-from ac_export.defs.keys import EXPORT_ASSET_KEY, SEGMENT_MEMBERS_KEY
+from ac_export.defs.automation.jobs import export_segment_job
 from ac_export.defs.partitions import segments_partitions
 from ac_export.defs.resources import ProjectConfigResource, WarehouseResource
 from ac_export.segments.loading import load_project_segments
@@ -41,8 +42,9 @@ def reconcile_partitions(configured: Iterable[str], existing: Iterable[str]) -> 
 @dg.sensor(
     name="segment_partitions_sensor",
     description="Adds a partition (and a first run) for each new segment in segments.yaml and retires "
-    "the partitions of removed segments, keeping their membership history in the warehouse.",
-    target=[SEGMENT_MEMBERS_KEY, EXPORT_ASSET_KEY],
+    "the partitions of removed segments (and of partitions that are not segments, once no run of them "
+    "is queued or running), keeping their membership history in the warehouse.",
+    job=export_segment_job,
     default_status=dg.DefaultSensorStatus.RUNNING,
     minimum_interval_seconds=30,
 )
@@ -57,6 +59,12 @@ def segment_partitions_sensor(
         return dg.SkipReason(f"Partitions left unchanged: the configuration is invalid.\n{exc}")
     existing = context.instance.get_dynamic_partitions(SEGMENTS_PARTITIONS)
     changes = reconcile_partitions(config.segments, existing)
+    busy = _with_active_runs(context.instance, changes.retire)
+    if busy:
+        # Deleting the partition of a queued or running run fails that run with an internal error;
+        # its own step fails instead with "not a segment in segments.yaml", then it is retired.
+        context.log.info(f"not retiring yet (a run of them is queued or running): {', '.join(busy)}")
+        changes = PartitionChanges(add=changes.add, retire=[k for k in changes.retire if k not in busy])
     if not changes.add and not changes.retire:
         return dg.SkipReason(f"The partitions match the {len(config.segments)} segments in segments.yaml.")
     requests: list[dg.AddDynamicPartitionsRequest | dg.DeleteDynamicPartitionsRequest] = []
@@ -71,6 +79,23 @@ def segment_partitions_sensor(
     )
 
 
+ACTIVE_STATUSES = [
+    dg.DagsterRunStatus.QUEUED,
+    dg.DagsterRunStatus.NOT_STARTED,
+    dg.DagsterRunStatus.STARTING,
+    dg.DagsterRunStatus.STARTED,
+]
+
+
+def _with_active_runs(instance: dg.DagsterInstance, keys: list[str]) -> list[str]:
+    """The partition keys among `keys` that a queued or running run is for."""
+    if not keys:
+        return []
+    runs = instance.get_run_records(dg.RunsFilter(statuses=ACTIVE_STATUSES))
+    active = {segment_of(record.dagster_run.tags) for record in runs}
+    return [key for key in keys if key in active]
+
+
 def _first_runs(
     context: dg.SensorEvaluationContext, warehouse: WarehouseResource, segments: list[str]
 ) -> list[dg.RunRequest]:
@@ -79,5 +104,7 @@ def _first_runs(
         # Before the first full refresh there is nothing to evaluate; that refresh runs every segment.
         context.log.info("profiles or measures not materialized yet; new segments wait for the next refresh")
         return []
-    selection = [SEGMENT_MEMBERS_KEY, EXPORT_ASSET_KEY]
-    return [dg.RunRequest(partition_key=name, asset_selection=selection) for name in segments]
+    return [
+        dg.RunRequest(partition_key=name, tags={SEGMENT_TAG: name, TRIGGER_TAG: "new_segment"})
+        for name in segments
+    ]

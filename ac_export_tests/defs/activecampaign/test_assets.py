@@ -35,6 +35,7 @@ def project_config(tmp_path: Path, world: ExportWorld, consent: bool = True) -> 
         "connections": {"test": {"display_name": "t", "api_host": "127.0.0.1", "api_key_env": "K"}}
     }
     connections["connections"]["test"]["data_privacy_consent"] = consent
+    connections["connections"]["test"]["usable_by"] = "contributors"
     (config_dir / "connections.yaml").write_text(yaml.safe_dump(connections))
     export = {
         "segment": SEGMENT,
@@ -48,12 +49,16 @@ def project_config(tmp_path: Path, world: ExportWorld, consent: bool = True) -> 
 
 
 def materialize_export(
-    world: ExportWorld, config_dir: Path, run_config: dict | None = None
+    world: ExportWorld,
+    config_dir: Path,
+    run_config: dict | None = None,
+    instance: dg.DagsterInstance | None = None,
+    partition: str = SEGMENT,
 ) -> dg.ExecuteInProcessResult:
     world.write()
     asset = build_export_asset(load_connections_config(config_dir))
-    instance = dg.DagsterInstance.ephemeral()
-    instance.add_dynamic_partitions("segments", [SEGMENT])
+    instance = instance or dg.DagsterInstance.ephemeral()
+    instance.add_dynamic_partitions("segments", [partition])
     resources = {
         "warehouse": WarehouseResource(root=str(world.warehouse.root)),
         "project_config": ProjectConfigResource(config_dir=str(config_dir)),
@@ -62,7 +67,7 @@ def materialize_export(
     config = {"ops": {"activecampaign_list": {"config": run_config}}} if run_config else None
     return dg.materialize(
         [asset],
-        partition_key=SEGMENT,
+        partition_key=partition,
         instance=instance,
         resources=resources,
         run_config=config,
@@ -92,6 +97,9 @@ def test_materialization_reports_exactly_the_promised_counts(
         "exports",
         "rejections",
         "reconciled",
+        "rejections_path/test_export",
+        "history",
+        "history_chart/test_export",
     }
     assert metadata["members"] == metadata["added"] == metadata["dagster/row_count"] == 30
     assert materialization.partition == SEGMENT
@@ -114,7 +122,7 @@ def test_dry_run_is_an_observation_not_a_materialization(loyal_world: ExportWorl
     assert result.asset_materializations_for_node("activecampaign_list") == []
     observations = [e for e in result.all_events if e.event_type_value == "ASSET_OBSERVATION"]
     assert observations[0].event_specific_data.asset_observation.asset_key == EXPORT_ASSET_KEY
-    assert observations[0].event_specific_data.asset_observation.metadata["added"].value == 30
+    assert observations[0].event_specific_data.asset_observation.metadata["preview/added"].value == 30
     assert loyal_world.emulator.stats()["bulk_import_requests"] == 0
 
 

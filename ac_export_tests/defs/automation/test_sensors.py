@@ -9,7 +9,7 @@ import dagster as dg
 import pytest
 
 from ac_export.automation.config import FailureAlerts, SourceFilesSensor
-from ac_export.automation.tags import CHANGED_FILES_TAG, REFRESH_RUN_TAG, TRIGGER_TAG
+from ac_export.automation.tags import CHANGED_FILES_TAG, REFRESH_RUN_TAG, SEGMENT_TAG, TRIGGER_TAG
 from ac_export.defs.automation.sensors import (
     RUN_FAILURE_SENSOR,
     SEGMENT_REFRESH_SENSOR,
@@ -150,7 +150,11 @@ def test_a_successful_refresh_requests_one_run_per_configured_segment(
     run_id = result.run_id
     assert isinstance(requests, list)
     assert [(r.partition_key, r.run_key, r.tags) for r in requests] == [
-        (segment, f"{run_id}:{segment}", {TRIGGER_TAG: "refresh", REFRESH_RUN_TAG: run_id})
+        (
+            segment,
+            f"{run_id}:{segment}",
+            {TRIGGER_TAG: "refresh", REFRESH_RUN_TAG: run_id, SEGMENT_TAG: segment},
+        )
         for segment in ("loyalty_members", "win_back")
     ]
     assert segment_refresh_sensor.job_name == "export_segment"

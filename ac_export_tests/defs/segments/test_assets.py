@@ -113,6 +113,7 @@ def test_measures_then_segments_with_metadata(project: Project) -> None:
     assert result.success
     assert metadata(result) == {
         "dagster/row_count": 3,
+        "spells": 3,
         "members": 3,
         "joined": 3,
         "left": 0,
@@ -138,8 +139,9 @@ def test_second_run_records_who_left(project: Project) -> None:
         "members": 2,
         "joined": 0,
         "left": 1,
-        "dagster/row_count": 3,
+        "dagster/row_count": 2,
     }
+    assert metadata(result)["spells"] == 3  # the leaver's spell stays, as history
     assert project.current_members("west") == ["c1", "c4"]
     history = project.warehouse.read_frame(members_table("west"))
     (leaver,) = history.filter(pl.col("left_at").is_not_null()).rows(named=True)
@@ -201,7 +203,7 @@ def test_partition_of_a_removed_segment_fails_clearly(project: Project) -> None:
     project.configure({"other": segment([rule("state", "equals", "Texas")])})
     result = project.segment("gone")
     assert not result.success
-    assert "segment 'gone' is not in segments.yaml" in failure_message(result)
+    assert "'gone' is not a segment in segments.yaml" in failure_message(result)
 
 
 def test_missing_upstream_tables_fail_clearly(project: Project) -> None:

@@ -8,6 +8,7 @@ import dagster as dg
 import polars as pl
 import pytest
 
+from ac_export.automation.tags import SEGMENT_TAG
 from ac_export.contracts import members_table
 from ac_export.defs.keys import EXPORT_ASSET_KEY as EXPORT
 from ac_export.defs.keys import SEGMENT_MEMBERS_KEY as SEGMENT_MEMBERS
@@ -83,9 +84,9 @@ def test_new_segments_get_partitions_and_a_first_run(tick: Tick) -> None:
     result = tick()
     assert isinstance(result, dg.SensorResult)
     assert tick.partitions() == ["loyal", "texans"]
-    assert [(run.partition_key, run.asset_selection) for run in result.run_requests or []] == [
-        ("texans", [SEGMENT_MEMBERS, EXPORT]),
-        ("loyal", [SEGMENT_MEMBERS, EXPORT]),
+    assert [(run.partition_key, run.tags[SEGMENT_TAG]) for run in result.run_requests or []] == [
+        ("texans", "texans"),
+        ("loyal", "loyal"),
     ]
     assert isinstance(tick(), dg.SkipReason)
 
@@ -147,3 +148,19 @@ def test_sensor_definition_runs_by_default_and_targets_both_assets(tmp_path: Pat
     assert sensor.default_status == dg.DefaultSensorStatus.RUNNING
     job = defs.resolve_job_def(sensor.job_name)
     assert job.asset_layer.selected_asset_keys == {SEGMENT_MEMBERS, EXPORT}
+
+
+def test_a_partition_that_is_not_a_segment_waits_for_its_run_before_it_is_retired(tick: Tick) -> None:
+    write_config(tick.config_dir, {"texans": SEGMENT})
+    tick()
+    tick.instance.add_dynamic_partitions("segments", ["typo"])  # as "Add partition" in the UI does
+    job = dg.GraphDefinition("export_segment").to_job()
+    run = tick.instance.create_run_for_job(
+        job, tags={"dagster/partition": "typo"}, status=dg.DagsterRunStatus.STARTED
+    )
+
+    tick()
+    assert tick.partitions() == ["texans", "typo"]
+    tick.instance.report_run_failed(run)
+    tick()
+    assert tick.partitions() == ["texans"]

@@ -1,0 +1,158 @@
+"""The plan as rows: each contact an export would add, update, remove, re-subscribe, leave or reject, and why.
+
+It reads the plan's TEMP tables (`plan_ops`, `plan_contacts`) on the ledger's connection, so it
+works for any run, dry or not. Changed fields are named by comparing a contact's new payload with
+the one last confirmed for it, which `remember_sent` keeps in the ledger file's `sent_payloads`
+table (a table of its own: the ledger's schema stays the ledger's).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from ac_export.activecampaign.masking import mask_email_sql
+from ac_export.contracts import plan_table
+from ac_export.state.ledger import REFUSED
+from ac_export.warehouse import Warehouse, scalar
+
+PREVIEW_SAMPLE_ROWS = 20
+SENT_PAYLOADS = "sent_payloads"
+STANDARD_FIELDS = ("email", "first_name", "last_name", "phone", "tags")
+# (plan op, action shown, reason shown), in the order a preview lists them.
+ACTIONS = (
+    ("add", "add", "new in the segment"),
+    ("update", "update", "fields changed since the last export"),
+    ("resubscribe", "resubscribe", "back in the segment after this project removed it"),
+    ("remove", "remove", "left the segment; this project subscribed it"),
+    ("opted_out", "leave", "unsubscribed themselves from the list: never re-subscribed"),
+    ("left_opted_out", "leave", "left the segment after unsubscribing themselves: nothing to do"),
+)
+PLAN_COLUMNS = ("export", "customer_id", "email", "action", "reason", "changed_fields")
+
+
+@dataclass(frozen=True)
+class PlanPreview:
+    """Where an export's plan table is, how many rows it has, and its first rows (emails masked)."""
+
+    table: str
+    path: Path
+    rows: int
+    sample: list[tuple[str, str, str, str, str]]
+
+
+def remember_sent(con: duckdb.DuckDBPyConnection) -> None:
+    """Keep the payload of every contact this run sent and ActiveCampaign confirmed (for changed fields)."""
+    con.execute(f"CREATE TABLE IF NOT EXISTS {SENT_PAYLOADS} (email VARCHAR PRIMARY KEY, payload VARCHAR)")
+    con.execute(
+        f"""
+        INSERT OR REPLACE INTO {SENT_PAYLOADS}
+        SELECT o.email, o.payload FROM plan_ops o JOIN ledger l USING (email)
+        WHERE o.op IN ('add', 'update', 'resubscribe') AND l.content_hash = o.content_hash
+        """
+    )
+
+
+def email_changes(con: duckdb.DuckDBPyConnection) -> int:
+    """Members whose email changed: the plan removes their old address and adds their new one."""
+    return int(scalar(con, f"SELECT count(DISTINCT customer_id) FROM ({_moves_sql()})") or 0)
+
+
+def _moves_sql() -> str:
+    return """
+        SELECT r.customer_id, r.email AS old_email, a.email AS new_email
+        FROM plan_ops r JOIN plan_ops a ON a.customer_id = r.customer_id
+        WHERE r.op = 'remove' AND a.op IN ('add', 'resubscribe')
+    """
+
+
+def _has_sent_payloads(con: duckdb.DuckDBPyConnection) -> bool:
+    return bool(scalar(con, "SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [SENT_PAYLOADS]))
+
+
+def _changed_fields_sql(new: str, old: str, field_ids: dict[str, int]) -> str:
+    """The names of the fields whose value differs between payloads `new` and `old`, comma-separated."""
+    values = {name: f"json_extract({{0}}, '$.{name}')" for name in STANDARD_FIELDS}
+    for perstag, field_id in field_ids.items():
+        values[perstag] = (
+            "list_filter(CAST(json_extract({0}, '$.fields') AS STRUCT(id BIGINT, value VARCHAR)[]), "
+            f"lambda f: f.id = {int(field_id)})[1].value"
+        )
+    checks = [
+        f"CASE WHEN {value.format(new)} IS DISTINCT FROM {value.format(old)} THEN '{name}' END"
+        for name, value in values.items()
+    ]
+    return f"array_to_string(list_filter([{', '.join(checks)}], lambda x: x IS NOT NULL), ', ')"
+
+
+def plan_rows_sql(con: duckdb.DuckDBPyConnection, export_name: str, field_ids: dict[str, int]) -> str:
+    """The plan's rows (PLAN_COLUMNS): every contact not left unchanged, in ACTIONS order, then rejections."""
+    name = export_name.replace("'", "''")
+    order = "CASE o.op " + " ".join(f"WHEN '{op}' THEN {i}" for i, (op, _, _) in enumerate(ACTIONS)) + " END"
+    action = "CASE o.op " + " ".join(f"WHEN '{op}' THEN '{shown}'" for op, shown, _ in ACTIONS)
+    reason = "CASE o.op " + " ".join(f"WHEN '{op}' THEN '{why}'" for op, _, why in ACTIONS)
+    previous = (
+        f"LEFT JOIN {SENT_PAYLOADS} s ON s.email = o.email"
+        if _has_sent_payloads(con)
+        else "LEFT JOIN (SELECT NULL::VARCHAR AS email, NULL::VARCHAR AS payload) s ON s.email = o.email"
+    )
+    changed = _changed_fields_sql("o.payload", "s.payload", field_ids)
+    return f"""
+        WITH moves AS ({_moves_sql()})
+        SELECT export, customer_id, email, action, reason, changed_fields FROM (
+            SELECT '{name}' AS export, o.customer_id, o.email,
+                {action} ELSE o.op END AS action,
+                CASE
+                    WHEN o.op = 'remove' AND mo.customer_id IS NOT NULL
+                        THEN 'email changed to ' || {mask_email_sql("mo.new_email")}
+                            || ': the old address is unsubscribed, the person stays a member'
+                    WHEN o.op = 'remove' AND rj.customer_id IS NOT NULL
+                        THEN 'still a member, but the profile''s email is now unusable (see its rejection); '
+                            || 'the old address is unsubscribed'
+                    WHEN mi.customer_id IS NOT NULL
+                        THEN 'email changed from ' || {mask_email_sql("mi.old_email")}
+                    WHEN o.op = 'add' AND lg.status = '{REFUSED}'
+                        THEN 'sent again: ActiveCampaign refused it last time ('
+                            || coalesce(lg.reason, '?') || ')'
+                    WHEN o.op = 'update' AND s.payload IS NULL
+                        THEN 'fields changed since the last export (earlier values not recorded)'
+                    ELSE {reason} ELSE replace(o.op, '_', ' ') END
+                END AS reason,
+                CASE WHEN o.op = 'update' AND s.payload IS NOT NULL THEN {changed} END AS changed_fields,
+                {order} AS rank
+            FROM plan_ops o {previous}
+            LEFT JOIN ledger lg ON o.op = 'add' AND lg.email = o.email
+            LEFT JOIN moves mo ON o.op = 'remove' AND mo.old_email = o.email
+            LEFT JOIN moves mi ON o.op IN ('add', 'resubscribe') AND mi.new_email = o.email
+            LEFT JOIN (SELECT DISTINCT customer_id FROM plan_contacts WHERE rejection IS NOT NULL) rj
+                ON o.op = 'remove' AND rj.customer_id = o.customer_id
+            WHERE o.op <> 'unchanged'
+            UNION ALL
+            SELECT '{name}', customer_id, coalesce(ac_email, email), 'reject', reason, NULL, 99
+            FROM plan_contacts WHERE rejection IS NOT NULL
+        ) ORDER BY rank NULLS LAST, email NULLS FIRST, customer_id
+    """
+
+
+def write_plan(
+    con: duckdb.DuckDBPyConnection,
+    warehouse: Warehouse,
+    export_name: str,
+    field_ids: dict[str, int],
+    sample_rows: int = PREVIEW_SAMPLE_ROWS,
+) -> PlanPreview:
+    """Write the plan table of `export_name` to the warehouse; returns where it is and its first rows."""
+    table = plan_table(export_name)
+    sql = plan_rows_sql(con, export_name, field_ids)
+    rows = warehouse.write_query(table, con, sql)
+    sample = con.execute(
+        f"""
+        SELECT coalesce(customer_id, ''), {mask_email_sql("email")}, action, reason,
+               coalesce(changed_fields, '')
+        FROM {warehouse.scan(table)} LIMIT {int(sample_rows)}
+        """
+    ).fetchall()
+    shown = [(str(a), str(b), str(c), str(d), str(e)) for a, b, c, d, e in sample]
+    return PlanPreview(table, warehouse.path(table), rows, shown)

@@ -1,0 +1,94 @@
+"""What an export run shows in the UI: the plan of a dry run, the rejections, one list's history chart.
+
+Tables are `MetadataValue.table` (first rows only, emails masked) beside the path of the full
+warehouse table; the history is a PNG written beside its table and embedded in markdown.
+"""
+
+from __future__ import annotations
+
+import base64
+
+import dagster as dg
+
+from ac_export.activecampaign.history import RunRecord, record_run
+from ac_export.activecampaign.history_chart import write_chart
+from ac_export.activecampaign.rejections import read_rejections
+from ac_export.activecampaign.sync import ExportResult
+from ac_export.defs.metadata import table
+from ac_export.warehouse import Warehouse
+
+REJECTIONS_SHOWN = 25
+PREVIEW_PREFIX = "preview/"  # every metadata key of a dry run's observation
+# What matters first (the UI cuts wide tables on the right): what happens, why, to whom.
+PLAN_COLUMNS = [
+    ("action", "string"),
+    ("reason", "string"),
+    ("changed fields", "string"),
+    ("email (masked)", "string"),
+    ("customer", "string"),
+    ("export", "string"),
+]
+REJECTION_COLUMNS = [
+    ("kind", "string"),
+    ("reason", "string"),
+    ("email (masked)", "string"),
+    ("customer", "string"),
+    ("export", "string"),
+]
+
+Metadata = dict[str, dg.MetadataValue | int | float | bool]
+
+
+def plan_metadata(results: list[ExportResult]) -> Metadata:
+    """A dry run's plan: its first rows as a table (rejections included) and where the full table is."""
+    rows = [
+        (action, reason, changed, email, customer, r.name)
+        for r in results
+        if r.preview
+        for customer, email, action, reason, changed in r.preview.sample
+    ]
+    metadata: Metadata = {"dry_run": True, "plan": table(PLAN_COLUMNS, rows)}
+    for r in results:
+        if r.preview:
+            metadata[f"plan_path/{r.name}"] = dg.MetadataValue.path(str(r.preview.path))
+            metadata[f"plan_rows/{r.name}"] = r.preview.rows
+    warnings = [f"{r.name}: {w}" for r in results for w in r.warnings]
+    if warnings:
+        metadata["would_stop"] = dg.MetadataValue.text("\n".join(warnings))
+    return metadata
+
+
+def rejections_metadata(warehouse: Warehouse, results: list[ExportResult]) -> Metadata:
+    """Every export's rejections (masked) as one table, and the path of each export's full table.
+
+    A real run reads the table it has just written; a dry run writes none, so it shows its sample.
+    """
+    rows: list[tuple[str, ...]] = []
+    metadata: Metadata = {}
+    for r in results:
+        found = None if r.dry_run else read_rejections(warehouse, r.name, limit=REJECTIONS_SHOWN)
+        if found is None:
+            rows += [(k, why, email, customer, r.name) for customer, email, k, why in r.rejection_sample]
+            continue
+        rows += [(kind, why, email, customer, r.name) for customer, email, kind, why, _ in found.rows]
+        metadata[f"rejections_path/{r.name}"] = dg.MetadataValue.path(str(warehouse.path(found.table)))
+    metadata["rejections"] = table(REJECTION_COLUMNS, rows[:REJECTIONS_SHOWN])
+    return metadata
+
+
+def record_history(warehouse: Warehouse, records: list[RunRecord]) -> Metadata:
+    """Append each export's run to its history; the charts as an embedded picture and as files."""
+    parts: list[str] = []
+    metadata: Metadata = {}
+    for record in records:
+        record_run(warehouse, record)
+        drawn = write_chart(warehouse, record.export, record.list_id)
+        if drawn is None:
+            continue
+        path, png = drawn
+        encoded = base64.b64encode(png).decode()
+        parts.append(f"**{record.export}**\n\n![history of {record.export}](data:image/png;base64,{encoded})")
+        metadata[f"history_chart/{record.export}"] = dg.MetadataValue.path(str(path))
+    if parts:
+        metadata["history"] = dg.MetadataValue.md("\n\n".join(parts))
+    return metadata

@@ -1,0 +1,113 @@
+"""A dry run's plan table: who would be added, updated, removed or rejected, why, and which fields changed."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from ac_export.activecampaign import progress
+from ac_export.activecampaign.history import RunRecord, read_history, record_run
+from ac_export.activecampaign.rejections import read_rejections
+from ac_export.contracts import ExportCounts, plan_table
+from ac_export_tests.activecampaign.conftest import ExportWorld
+
+
+@pytest.fixture
+def reading() -> str:
+    """One reading is enough: the plan table reads the plan, which no reading changes."""
+    return "documented"
+
+
+def _plan(world: ExportWorld) -> list[tuple[str, str, str, str | None]]:
+    frame = world.warehouse.read_frame(plan_table("test_export"))
+    return [
+        (row["customer_id"], row["action"], row["reason"], row["changed_fields"])
+        for row in frame.iter_rows(named=True)
+    ]
+
+
+def test_a_dry_run_writes_who_changes_and_why(world: ExportWorld) -> None:
+    world.people(10)
+    world.run()
+    world.members.discard("c00000")
+    world.people(1, start=50)
+    world.profiles["c00003"]["tier"] = "platinum"
+    world.profiles["c00004"]["email"] = "Moved4@example.com"
+    world.profiles["c00005"]["email"] = None
+    before = world.emulator.stats()["bulk_import_requests"]
+
+    result = world.run(dry_run=True)
+
+    new_in, changed, left = "new in the segment", "fields changed since the last export", "left the segment"
+    moved_in = "email changed from pe***@example.com"
+    moved_out = (
+        "email changed to mo***@example.com: the old address is unsubscribed, the person stays a member"
+    )
+    unusable = (
+        "still a member, but the profile's email is now unusable (see its rejection); "
+        "the old address is unsubscribed"
+    )
+    assert [row[:3] for row in _plan(world)] == [
+        ("c00004", "add", moved_in),
+        ("c00050", "add", new_in),
+        ("c00003", "update", changed),
+        ("c00000", "remove", f"{left}; this project subscribed it"),
+        ("c00004", "remove", moved_out),
+        ("c00005", "remove", unusable),
+        ("c00005", "reject", "no email address in the profile"),
+    ]
+    assert _plan(world)[2][3] == "TIER"
+    assert result.counts.email_changed == 1
+    assert result.preview is not None and result.preview.rows == 7
+    assert all("***@" in email for _, email, action, *_ in result.preview.sample if action != "reject")
+    assert world.emulator.stats()["bulk_import_requests"] == before
+
+
+def test_a_dry_run_over_the_removal_guard_previews_and_warns(world: ExportWorld) -> None:
+    world.people(10)
+    world.run()
+    world.members.clear()
+    world.people(1, start=50)
+
+    result = world.run(world.export(removal_guard=0.2), dry_run=True)
+
+    assert result.counts.removed == 10
+    assert result.warnings and "removal_guard" in result.warnings[0]
+    assert result.preview is not None and result.preview.rows == 11
+
+
+def test_progress_counts_refusals_apart_from_confirmations(
+    world: ExportWorld, caplog: pytest.LogCaptureFixture
+) -> None:
+    world.people(3)
+    world.emulator.exclude(str(world.profiles["c00001"]["email"]).lower())
+    seen: list[progress.Progress] = []
+
+    with progress.listening(seen.append), caplog.at_level(logging.INFO, logger="test-export"):
+        result = world.run()
+
+    done = seen[-1]
+    assert (done.stage, done.total, done.confirmed, done.refused) == ("done", 3, 2, 1)
+    lines = [r.getMessage() for r in caplog.records if "confirmed by ActiveCampaign" in r.getMessage()]
+    assert lines and "2 of 3 contacts confirmed by ActiveCampaign, 1 refused" in lines[-1]
+    assert result.counts.contacts_per_s == round(2 / result.counts.duration_s, 1)
+    rejections = read_rejections(world.warehouse, "test_export")
+    assert rejections is not None and rejections.by_kind == {"rejected_by_activecampaign": 1}
+    assert rejections.rows[0][1].startswith("pe***@")
+    again = world.run(dry_run=True)
+    assert again.preview is not None
+    [(_, _, action, reason, _)] = again.preview.sample
+    assert (action, reason[:50]) == ("add", "sent again: ActiveCampaign refused it last time (r")
+
+
+def test_history_keeps_one_row_per_run_with_every_count(world: ExportWorld) -> None:
+    for run_id, added in (("r1", 3), ("r2", 1), ("r1", 4)):
+        counts = ExportCounts(members=5, added=added)
+        record_run(world.warehouse, RunRecord("test_export", "testers", 1, run_id, counts, 5))
+
+    history = read_history(world.warehouse, "test_export")
+
+    assert history["run_id"].to_list() == ["r2", "r1"]
+    assert history["added"].to_list() == [1, 4]
+    assert set(ExportCounts.names()) <= set(history.columns)
