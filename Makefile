@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 
-.PHONY: setup demo test lint dev bench clean
+.PHONY: setup demo test lint dev bench febrl clean
 
 setup: $(STAMP)
 
@@ -37,6 +37,12 @@ dev: setup
 bench: setup
 	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 	$(BIN)/ac-export bench
+
+# The FEBRL benchmark files scored by the probabilistic model (examples/febrl/README.md).
+febrl: setup
+	$(BIN)/python examples/febrl/write_data.py
+	$(BIN)/ac-export unify-quality --config-dir examples/febrl/febrl3/config --truth-file examples/febrl/febrl3/truth.csv
+	$(BIN)/ac-export unify-quality --config-dir examples/febrl/febrl4/config --truth-file examples/febrl/febrl4/truth.csv
 
 clean:
 	rm -rf data/warehouse bench_out .pytest_cache

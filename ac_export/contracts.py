@@ -25,6 +25,10 @@ SEGMENTS_PARTITIONS = "segments"
 # Warehouse tables (paths under the warehouse root).
 PROFILES_TABLE = "profiles/unified_profiles"
 PROFILE_SOURCES_TABLE = "profiles/profile_sources"
+# Written when unify.yaml has a `probabilistic` model: each link with its levels and weights, and
+# the model's estimated probabilities.
+PROFILE_LINKS_TABLE = "profiles/profile_links"
+MATCH_MODEL_TABLE = "profiles/match_model"
 MEASURES_TABLE = "segments/customer_measures"
 
 

@@ -13,11 +13,12 @@ from pathlib import Path
 import polars as pl
 
 from ac_export.bench.agreement import cluster_agreement
+from ac_export.bench.bench_probabilistic import write_model_config
 from ac_export.bench.generate import TRUTH_FILE
 from ac_export.bench.linking import load_link_records
 from ac_export.bench.run_options import RunOptions
 from ac_export.bench.truth import read_truth, truth_table
-from ac_export.bench.worker import Figures, Params, peak_rss_bytes
+from ac_export.bench.worker import Figures, Params, cpu_seconds, peak_rss_bytes
 from ac_export.contracts import PROFILE_SOURCES_TABLE
 from ac_export.profiles.ingest import open_connection
 from ac_export.profiles.match import link_records
@@ -55,9 +56,9 @@ def link_task(params: Params) -> Figures:
     with open_connection() as con:
         started = time.perf_counter()
         records = load_link_records(con, warehouse, sources, config)
-        loaded = time.perf_counter()
+        loaded, cpu_loaded = time.perf_counter(), cpu_seconds()
         link_records(con, "records", config, sources)
-        linked = time.perf_counter()
+        linked, cpu_linked = time.perf_counter(), cpu_seconds()
         peak = peak_rss_bytes()
         edges = int(con.execute("SELECT count(*) FROM edges").fetchall()[0][0])
         con.execute(
@@ -68,6 +69,8 @@ def link_task(params: Params) -> Figures:
         "records": records,
         "load_seconds": loaded - started,
         "link_seconds": linked - loaded,
+        # CPU time of the linking alone (DuckDB threads included): what the load does not inflate.
+        "link_cpu_seconds": cpu_linked - cpu_loaded,
         "edges": edges,
         "peak_rss_bytes": peak,
     }
@@ -98,6 +101,27 @@ def unify_repetition(options: RunOptions, data_dir: Path, folder: Path) -> Figur
     figures |= _prefixed("splink", _quality(pairwise_quality(splink_clusters, truth)))
     figures |= _prefixed("agreement", cluster_agreement(ours_clusters, splink_clusters))
     figures["splink_time_ratio"] = splink["link_seconds"] / ours_link["link_seconds"]
+    figures["splink_cpu_ratio"] = splink["link_cpu_seconds"] / max(ours_link["link_cpu_seconds"], 1e-9)
+    figures["ours_link.f1"] = _quality(pairwise_quality(ours_clusters, truth))["f1"]
+    return figures | probabilistic_race(options, base, folder, truth)
+
+
+def probabilistic_race(options: RunOptions, base: Params, folder: Path, truth: pl.DataFrame) -> Figures:
+    """Our probabilistic model and Splink's, same records and model (`bench_probabilistic`)."""
+    config = write_model_config(options.config_dir, folder / "probabilistic_config")
+    params = {**base, "config_dir": str(config)}
+    figures: Figures = {}
+    clusters = {}
+    for task, prefix in (("link_ours_probabilistic", "ours_fs"), ("link_splink_probabilistic", "splink_fs")):
+        path = folder / f"{prefix}_clusters.parquet"
+        figures |= _prefixed(prefix, options.task(task, {**params, "clusters": str(path)}, folder))
+        clusters[prefix] = _as_profiles(pl.read_parquet(path))
+        figures |= _prefixed(prefix, _quality(pairwise_quality(clusters[prefix], truth)))
+    figures |= _prefixed("fs_agreement", cluster_agreement(clusters["ours_fs"], clusters["splink_fs"]))
+    figures["fs_time_ratio"] = figures["splink_fs.link_seconds"] / figures["ours_fs.link_seconds"]
+    figures["fs_cpu_ratio"] = figures["splink_fs.link_cpu_seconds"] / max(
+        figures["ours_fs.link_cpu_seconds"], 1e-9
+    )
     return figures
 
 

@@ -27,6 +27,8 @@ TASKS: dict[str, str] = {
     "unify": "ac_export.bench.bench_unify:unify_task",
     "link_ours": "ac_export.bench.bench_unify:link_task",
     "link_splink": "ac_export.bench.bench_splink:splink_task",
+    "link_ours_probabilistic": "ac_export.bench.bench_probabilistic:ours_task",
+    "link_splink_probabilistic": "ac_export.bench.bench_probabilistic:splink_task",
     "segments": "ac_export.bench.bench_segments:segments_task",
     "export": "ac_export.bench.bench_export:export_task",
     "export_incremental": "ac_export.bench.bench_export:incremental_task",

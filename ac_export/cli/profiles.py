@@ -16,10 +16,12 @@ from ac_export.contracts import PROFILE_SOURCES_TABLE
 from ac_export.profiles.pipeline import build_profiles
 from ac_export.profiles.quality import (
     PairwiseQuality,
+    TruthColumnError,
     TruthFileError,
     pairwise_quality,
     read_truth_file,
     truth_from_columns,
+    truth_problem,
 )
 from ac_export.profiles.reading import SourceFileError
 from ac_export.profiles.sources_config import SourcesConfig, load_sources_config
@@ -108,7 +110,13 @@ def _quality_report(args: argparse.Namespace) -> list[str]:
             for r in report.rules
         ]
     truth = _truth(sources, config_dir.parent, truth_columns, args.truth_file)
-    return lines + _scores(pairwise_quality(links, truth))
+    quality = pairwise_quality(links, truth)
+    problem = truth_problem(quality, truth)
+    if problem:
+        given = [f"--truth {s}={c}" for s, c in truth_columns.items()]
+        given += [f"--truth-file {args.truth_file}"] if args.truth_file is not None else []
+        raise UsageError(f"{' '.join(given)}: the truth cannot score links: {problem}")
+    return lines + _scores(quality)
 
 
 def _parse_truth(items: list[str], known: list[str]) -> dict[str, str]:
@@ -126,7 +134,10 @@ def _parse_truth(items: list[str], known: list[str]) -> dict[str, str]:
 def _truth(
     sources: SourcesConfig, data_dir: Path, columns: dict[str, str], truth_file: Path | None
 ) -> pl.DataFrame:
-    parts = [truth_from_columns(sources, data_dir, columns)] if columns else []
+    try:
+        parts = [truth_from_columns(sources, data_dir, columns)] if columns else []
+    except TruthColumnError as exc:
+        raise UsageError(f"--truth {exc.source}={exc.column}: {exc}") from None
     if truth_file is not None:
         if not truth_file.exists():
             raise UsageError(f"--truth-file {truth_file}: file not found")

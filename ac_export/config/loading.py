@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import difflib
 import re
+import types
+import typing
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -55,16 +58,69 @@ def format_location(loc: tuple[int | str, ...]) -> str:
     return text or "(top level)"
 
 
-def describe_validation_error(path: Path, error: pydantic.ValidationError) -> str:
+def describe_validation_error(
+    path: Path, error: pydantic.ValidationError, model: type[pydantic.BaseModel] | None = None
+) -> str:
     """One message listing every problem in a file, each with its field and what is wrong."""
     lines = [f"{path}: {error.error_count()} problem(s):"]
     for item in error.errors(include_url=False):
-        field = format_location(tuple(part for part in item["loc"] if not _is_union_tag(part)))
+        loc = tuple(part for part in item["loc"] if not _is_union_tag(part))
+        field = format_location(loc)
         message = item["msg"].removeprefix("Value error, ")
+        if item["type"] == "extra_forbidden" and model is not None:
+            message = _unknown_key_message(model, loc)
         got = item.get("input")
         shown = f" (got {got!r})" if _is_scalar(got) and _may_echo(item) else ""
         lines.append(f"  - {field}: {message}{shown}")
     return "\n".join(lines)
+
+
+def _unknown_key_message(model: type[pydantic.BaseModel], loc: tuple[int | str, ...]) -> str:
+    """`unknown key; did you mean 'dedup'?` — the closest keys the model allows at that place."""
+    allowed = _keys_at(model, loc[:-1])
+    if not allowed:
+        return "unknown key; remove it"
+    close = difflib.get_close_matches(str(loc[-1]), allowed, n=1, cutoff=0.6)
+    hint = f"did you mean {close[0]!r}? " if close else ""
+    return f"unknown key; {hint}known keys here: {', '.join(allowed)}"
+
+
+def _keys_at(model: type[pydantic.BaseModel], loc: tuple[int | str, ...]) -> list[str]:
+    """The keys the model allows at a location, walking fields, list items and mapping values."""
+    current: Any = model
+    for part in loc:
+        current = _step(current, part)
+        if current is None:
+            return []
+    models = _models_in(current)
+    return sorted({name for m in models for name in m.model_fields})
+
+
+def _step(annotation: Any, part: int | str) -> Any:
+    for candidate in _unwrapped(annotation):
+        if isinstance(candidate, type) and issubclass(candidate, pydantic.BaseModel):
+            if isinstance(part, str) and part in candidate.model_fields:
+                return candidate.model_fields[part].annotation
+            continue
+        origin, args = typing.get_origin(candidate), typing.get_args(candidate)
+        if origin is list and isinstance(part, int) and args:
+            return args[0]
+        if origin is dict and isinstance(part, str) and len(args) == 2:
+            return args[1]
+    return None
+
+
+def _unwrapped(annotation: Any) -> list[Any]:
+    """The alternatives of a union (X | None), or the annotation alone."""
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        return [a for a in typing.get_args(annotation) if a is not type(None)]
+    return [annotation]
+
+
+def _models_in(annotation: Any) -> list[type[pydantic.BaseModel]]:
+    return [
+        a for a in _unwrapped(annotation) if isinstance(a, type) and issubclass(a, pydantic.BaseModel)
+    ]
 
 
 def _may_echo(item: Any) -> bool:
@@ -119,4 +175,4 @@ def load_model(path: Path, model: type[ModelT], *, optional: bool = False) -> Mo
     try:
         return model.model_validate(data, context={STRICT_SCALARS: True})
     except pydantic.ValidationError as exc:
-        raise ConfigError(describe_validation_error(path, exc)) from None
+        raise ConfigError(describe_validation_error(path, exc, model)) from None

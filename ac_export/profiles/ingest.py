@@ -91,7 +91,7 @@ def ingest_activity_source(
 
 def _stage(con: duckdb.DuckDBPyConnection, source: FileSource, path: Path, link_column: str | None) -> None:
     """Read the file into `raw`, type its standing records into `typed`, list the others in `rejected`."""
-    wanted = [source.primary_key, *([link_column] if link_column else []), *source.columns]
+    wanted = [source.primary_key, *([link_column] if link_column else []), *source.read_columns()]
     raw = read_raw(con, source, path, wanted, "raw")
     link = text_sql(link_column, source) if link_column else "NULL"
     # Keys are judged on a narrow table; the wide records are joined once, to be typed.
@@ -141,24 +141,31 @@ def _key_reason(source: FileSource, link_column: str | None) -> str:
 
 def _typed_columns(con: duckdb.DuckDBPyConnection, source: FileSource) -> str:
     raw_types = column_types(con, "raw")
-    return ", ".join(
+    typed = [
         f"{typed_sql(column, m.resolved_type(), source, raw_types[column])} AS {quote_ident(m.attribute)}"
-        for column, m in source.columns.items()
-    )
+        for column, m in source.mappings()
+    ]
+    for attribute, combination in source.combine.items():
+        parts = ", ".join(text_sql(column, source) for column in combination.concat)
+        joined = f"concat_ws({quote_literal(combination.separator)}, {parts})"
+        typed.append(f"NULLIF({joined}, '') AS {quote_ident(attribute)}")
+    return ", ".join(typed)
 
 
 def _attribute_list(source: FileSource) -> str:
-    return ", ".join(quote_ident(m.attribute) for m in source.columns.values())
+    return ", ".join(quote_ident(a) for a in source.attributes())
 
 
 def _invalid_values_sql(con: duckdb.DuckDBPyConnection, source: FileSource) -> str:
     """Values that did not parse: the raw text is there, the typed value is not (text never fails)."""
     raw_types = column_types(con, "raw")
-    parts = []
-    for column, m in source.columns.items():
+    parts, listed = [], set()
+    for column, m in source.mappings():
         kind = m.resolved_type()
-        if kind == "string" and raw_types[column] == "VARCHAR":
+        # A column feeding several typed attributes lists each of its invalid values once.
+        if (kind == "string" and raw_types[column] == "VARCHAR") or column in listed:
             continue
+        listed.add(column)
         reason = problem_sql(column, kind, source, raw_types[column], "_parsed")
         given = given_sql(column, source, raw_types[column])
         parts.append(

@@ -24,9 +24,17 @@ from scipy.sparse.csgraph import connected_components
 
 from ac_export.profiles.normalize import normalised_sql
 from ac_export.profiles.phones import PHONE_MAP
+from ac_export.profiles.probabilistic import ModelOutcome, link_probabilistically
 from ac_export.profiles.reading import quote_ident, quote_literal
 from ac_export.profiles.sources_config import SourcesConfig
-from ac_export.profiles.unify_config import Condition, Normaliser, Rule, UnifyConfig, rule_sources
+from ac_export.profiles.unify_config import (
+    PROBABILISTIC_RULE,
+    Condition,
+    Normaliser,
+    Rule,
+    UnifyConfig,
+    rule_sources,
+)
 
 
 @dataclass(frozen=True)
@@ -34,7 +42,7 @@ class RuleOutcome:
     """What one rule did: records it linked, records it linked first, fuzzy blocks it skipped."""
 
     name: str
-    kind: Literal["dedup", "match"]
+    kind: Literal["dedup", "match", "probabilistic"]
     linked_records: int
     first_linked: int
     skipped_blocks: int
@@ -45,8 +53,23 @@ def link_records(
     con: duckdb.DuckDBPyConnection, records: str, config: UnifyConfig, sources: SourcesConfig
 ) -> list[RuleOutcome]:
     """Cluster the records of `records(rid, source, ...)` into `clusters(rid, component, first_rule)`."""
+    return link_all(con, records, config, sources)[0]
+
+
+def link_all(
+    con: duckdb.DuckDBPyConnection, records: str, config: UnifyConfig, sources: SourcesConfig
+) -> tuple[list[RuleOutcome], ModelOutcome | None]:
+    """`link_records`, and the probabilistic model's outcome when unify.yaml has one (links in `fs_links`).
+
+    The model's links are rule number len(rules): after every rule in precedence.
+    """
     rules = config.rules()
-    key_columns = _materialise_keys(con, records, [c for _, rule in rules for c in rule.conditions])
+    model = config.probabilistic
+    conditions = [c for _, rule in rules for c in rule.conditions]
+    if model is not None:
+        keys = [k for b in model.blocking for k in b.keys] + list(model.comparisons)
+        conditions += [Condition(attribute=k.attribute, normalize=list(k.normalize)) for k in keys]
+    key_columns = _materialise_keys(con, records, conditions)
     con.execute("CREATE OR REPLACE TEMP TABLE edges (a BIGINT, b BIGINT, rule INTEGER)")
     skipped: list[tuple[int, int]] = []
     staged: dict[tuple[object, ...], str] = {}
@@ -58,8 +81,12 @@ def link_records(
         edges = _edges_sql(con, staged[signature], rule, kind, config.max_block_size)
         con.execute(f"INSERT INTO edges SELECT a, b, {index} FROM ({edges})")
         skipped.append(_skipped(con, rule, config.max_block_size))
+    outcome = None
+    if model is not None:
+        outcome = link_probabilistically(con, model, key_columns, config.max_block_size, len(rules), records)
+        skipped.append((outcome.skipped_blocks, outcome.skipped_records))
     _components(con, records)
-    return _outcomes(con, rules, skipped)
+    return _outcomes(con, rules, skipped, outcome is not None), outcome
 
 
 KeyColumns = dict[tuple[str, tuple[Normaliser, ...]], str]
@@ -117,14 +144,15 @@ _COSTLY = frozenset({"symbols", "whitespace", "name_order", "accents"})
 def _stage_records(
     con: duckdb.DuckDBPyConnection, rule: Rule, sources: SourcesConfig, key_columns: KeyColumns, table: str
 ) -> str:
-    """`table(rid, source, k0.., f0..)`: records a rule compares, exact keys and fuzzy values non-NULL."""
+    """View `table(rid, source, k0.., f0..)`: the records a rule compares, keys non-NULL."""
     exact = [key_columns[_key(c)] for c in rule.exact_conditions()]
     fuzzy = [key_columns[_key(c)] for c in rule.fuzzy_conditions()]
     columns = [f"{n} AS k{i}" for i, n in enumerate(exact)] + [f"{n} AS f{i}" for i, n in enumerate(fuzzy)]
     present = " AND ".join(f"{n} IS NOT NULL" for n in [*exact, *fuzzy])
     listed = ", ".join(quote_literal(s) for s in rule_sources(rule, sources)) or "NULL"
+    # A view: a rule reads its records once or twice, and copying them cost more than the filter.
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT rid, source, {', '.join(columns)} "
+        f"CREATE OR REPLACE TEMP VIEW {table} AS SELECT rid, source, {', '.join(columns)} "
         f"FROM match_keys WHERE source IN ({listed}) AND {present}"
     )
     return table
@@ -207,6 +235,7 @@ def _outcomes(
     con: duckdb.DuckDBPyConnection,
     rules: list[tuple[Literal["dedup", "match"], Rule]],
     skipped: list[tuple[int, int]],
+    probabilistic: bool,
 ) -> list[RuleOutcome]:
     linked = dict(con.execute("SELECT rule, count(DISTINCT rid) FROM incidences GROUP BY rule").fetchall())
     first = dict(
@@ -214,7 +243,9 @@ def _outcomes(
             "SELECT first_rule, count(*) FROM clusters WHERE first_rule IS NOT NULL GROUP BY 1"
         ).fetchall()
     )
+    named: list[tuple[Literal["dedup", "match", "probabilistic"], str]] = [(k, r.name) for k, r in rules]
+    named += [("probabilistic", PROBABILISTIC_RULE)] if probabilistic else []
     return [
-        RuleOutcome(rule.name, kind, int(linked.get(i, 0)), int(first.get(i, 0)), *skipped[i])
-        for i, (kind, rule) in enumerate(rules)
+        RuleOutcome(name, kind, int(linked.get(i, 0)), int(first.get(i, 0)), *skipped[i])
+        for i, (kind, name) in enumerate(named)
     ]

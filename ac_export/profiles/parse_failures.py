@@ -19,7 +19,7 @@ import duckdb
 from ac_export.config.loading import ConfigError
 from ac_export.profiles.phones import PHONE_MAP, map_phones
 from ac_export.profiles.reading import quote_ident, quote_literal
-from ac_export.profiles.sources_config import FileSource, load_sources_config
+from ac_export.profiles.sources_config import ColumnMapping, FileSource, load_sources_config
 from ac_export.profiles.unify_config import load_unify_config
 from ac_export.warehouse import Warehouse
 
@@ -84,8 +84,8 @@ def parse_failures(
     region (unify.yaml unreadable) they are not judged.
     """
     with warehouse.connect() as con:
-        found = [_typed(con, warehouse, table, source, column) for column in _typed_columns(source)]
-        for column, mapping in source.columns.items():
+        found = [_typed(con, warehouse, table, source, c, m) for c, m in _typed_columns(source)]
+        for column, mapping in source.mappings():
             if mapping.attribute == "email":
                 found.append(_emails(con, warehouse.scan(table), column, mapping.attribute))
             elif mapping.attribute == "phone" and phone_region:
@@ -93,14 +93,20 @@ def parse_failures(
     return found
 
 
-def _typed_columns(source: FileSource) -> list[str]:
-    return [c for c, m in source.columns.items() if m.resolved_type() != "string"]
+def _typed_columns(source: FileSource) -> list[tuple[str, ColumnMapping]]:
+    # A column feeding several typed attributes lists its invalid values once (ingest), so once here.
+    typed = {c: m for c, m in reversed(source.mappings()) if m.resolved_type() != "string"}
+    return list(reversed(typed.items()))
 
 
 def _typed(
-    con: duckdb.DuckDBPyConnection, warehouse: Warehouse, table: str, source: FileSource, column: str
+    con: duckdb.DuckDBPyConnection,
+    warehouse: Warehouse,
+    table: str,
+    source: FileSource,
+    column: str,
+    mapping: ColumnMapping,
 ) -> AttributeFailures:
-    mapping = source.columns[column]
     invalid_table = warehouse.scan(f"{table}__invalid_values")
     invalid = f'(SELECT value FROM {invalid_table} WHERE "column" = {quote_literal(column)})'
     kept, failed, shapes = con.execute(f"""

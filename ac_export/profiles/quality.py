@@ -8,6 +8,7 @@ Only records present in both tables count.
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,7 +16,7 @@ import polars as pl
 
 from ac_export.profiles.ingest import open_connection
 from ac_export.profiles.parsing import text_sql
-from ac_export.profiles.reading import quote_literal, read_raw
+from ac_export.profiles.reading import MissingColumnsError, quote_literal, read_raw
 from ac_export.profiles.sources_config import SourcesConfig
 
 
@@ -76,7 +77,12 @@ def truth_from_columns(sources: SourcesConfig, data_dir: Path, columns: dict[str
             if source is None:
                 raise KeyError(f"unknown profile source {name!r}; known: {sorted(sources.profile_sources)}")
             table = f"truth_{index}"
-            read_raw(con, source, source.resolve_path(data_dir), [source.primary_key, column], table)
+            try:
+                read_raw(con, source, source.resolve_path(data_dir), [source.primary_key, column], table)
+            except MissingColumnsError as exc:
+                if column not in exc.missing:
+                    raise
+                raise TruthColumnError(name, column, exc.path, exc.present) from None
             # The first record with a key is the one the warehouse keeps (later duplicates are rejected).
             frame = con.sql(f"""
                 SELECT DISTINCT ON (source_key) {quote_literal(name)} AS source, source_key, entity_id
@@ -95,6 +101,37 @@ def truth_from_columns(sources: SourcesConfig, data_dir: Path, columns: dict[str
 TRUTH_COLUMNS = ("source", "source_key", "entity_id")
 # The truth file of `ac-export generate`: the source file's name instead of the source's.
 GENERATED_TRUTH_COLUMNS = ("file", "key", "person_id")
+
+
+class TruthColumnError(ValueError):
+    """A truth column is not in its source's file."""
+
+    def __init__(self, source: str, column: str, path: Path, present: list[str]) -> None:
+        close = difflib.get_close_matches(column, present, n=1)
+        hint = f"did you mean {close[0]!r}? " if close else ""
+        super().__init__(f"{path} (source {source!r}) has no column {column!r}; {hint}its columns: {present}")
+        self.source, self.column = source, column
+
+
+def truth_problem(quality: PairwiseQuality, truth: pl.DataFrame) -> str | None:
+    """Why a truth cannot score links, or None: no shared records, or it links no two records or all."""
+    if quality.records == 0:
+        return (
+            f"none of its {truth.height:,} records is among the unified records; check that the "
+            "sources and keys are the ones unify.yaml reads"
+        )
+    if quality.true_pairs == 0 and quality.records > 1:
+        return (
+            f"every one of its {quality.records:,} records has its own entity id, so it links no two "
+            "records and precision means nothing; name the column holding the real person's id, the "
+            "same on all of one person's records (not the record's own key)"
+        )
+    if quality.records > 2 and quality.true_pairs == quality.records * (quality.records - 1) // 2:
+        return (
+            f"all {quality.records:,} records share one entity id, so every link is true; name the "
+            "column holding each person's id"
+        )
+    return None
 
 
 class TruthFileError(ValueError):

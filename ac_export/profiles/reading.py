@@ -120,12 +120,20 @@ def _utf8_copy(path: Path, encoding: str) -> Iterator[Path]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
+class MissingColumnsError(SourceFileError):
+    """Columns asked for are not in the file; `missing` and `present` name them."""
+
+    def __init__(self, path: Path, missing: list[str], present: list[str]) -> None:
+        super().__init__(
+            f"{path}: column(s) {missing} named in sources.yaml are not in the file; it has {present}"
+        )
+        self.path, self.missing, self.present = path, missing, present
+
+
 def _require_columns(present: list[str], wanted: list[str], path: Path) -> None:
     missing = [c for c in wanted if c not in present]
     if missing:
-        raise SourceFileError(
-            f"{path}: column(s) {missing} named in sources.yaml are not in the file; it has {present}"
-        )
+        raise MissingColumnsError(path, missing, present)
 
 
 def _csv_scan(source: FileSource, path: Path, table: str) -> str:

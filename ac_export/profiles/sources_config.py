@@ -38,6 +38,13 @@ class ColumnMapping(StrictModel):
         return self.type or "string"
 
 
+class Combination(StrictModel):
+    """An attribute built from several columns: their texts joined by a separator, empty ones skipped."""
+
+    concat: list[str] = Field(min_length=2, description="Source columns, in the order they are joined.")
+    separator: str = Field(default=" ", description="Text between two non-empty parts.")
+
+
 class FileSource(StrictModel):
     """A file read into the warehouse: where it is, how to parse it, which column is its key."""
 
@@ -92,16 +99,53 @@ class FileSource(StrictModel):
         le=1,
         description="Largest share of an attribute's values that may fail to parse; more fails its check.",
     )
-    columns: dict[str, ColumnMapping] = Field(
-        description="Source column → attribute; a bare string is the attribute name."
+    columns: dict[str, list[ColumnMapping]] = Field(
+        description=(
+            "Source column → attribute; a bare string is the attribute name, a list feeds several "
+            "attributes from one column."
+        )
+    )
+    combine: dict[str, Combination] = Field(
+        default_factory=dict,
+        description="Attribute → the columns whose texts make it up, e.g. street: {concat: [number, line]}.",
     )
 
     @field_validator("columns", mode="before")
     @classmethod
     def _expand_shorthand(cls, value: object) -> object:
-        if isinstance(value, dict):
-            return {k: {"attribute": v} if isinstance(v, str) else v for k, v in value.items()}
+        if not isinstance(value, dict):
+            return value
+        listed = {k: v if isinstance(v, list) else [v] for k, v in value.items()}
+        return {k: [{"attribute": m} if isinstance(m, str) else m for m in v] for k, v in listed.items()}
+
+    @field_validator("combine")
+    @classmethod
+    def _combined_names(cls, value: dict[str, Combination]) -> dict[str, Combination]:
+        for attribute in value:
+            if not re.match(NAME_PATTERN, attribute):
+                raise ValueError(
+                    f"attribute name {attribute!r} must match {NAME_PATTERN} (lower case, digits, _)"
+                )
+            kind = CANONICAL_ATTRIBUTES.get(attribute, "string")
+            if kind != "string":
+                raise ValueError(f"{attribute!r} is a {kind}; combined columns make text attributes")
         return value
+
+    def mappings(self) -> list[tuple[str, ColumnMapping]]:
+        """Every (source column, mapping) pair, a column once per attribute it feeds, in file order."""
+        return [(column, mapping) for column, listed in self.columns.items() for mapping in listed]
+
+    def attributes(self) -> dict[str, AttributeType]:
+        """The attributes this source maps, with their types, in column order (combined ones last)."""
+        return {
+            **{m.attribute: m.resolved_type() for _, m in self.mappings()},
+            **dict.fromkeys(self.combine, "string"),
+        }
+
+    def read_columns(self) -> list[str]:
+        """The source columns the mapping reads: mapped ones, then those only combined."""
+        combined = [c for combination in self.combine.values() for c in combination.concat]
+        return list(dict.fromkeys([*self.columns, *combined]))
 
     @field_validator("null_values", "true_values", "false_values", mode="before")
     @classmethod
@@ -138,13 +182,15 @@ class FileSource(StrictModel):
     @model_validator(mode="after")
     def _one_column_per_attribute(self) -> FileSource:
         seen: dict[str, str] = {}
-        for column, mapping in self.columns.items():
-            if mapping.attribute in seen:
+        named = [(repr(c), m.attribute) for c, m in self.mappings()]
+        named += [(f"combine {a!r}", a) for a in self.combine]
+        for where, attribute in named:
+            if attribute in seen:
                 raise ValueError(
-                    f"columns {seen[mapping.attribute]!r} and {column!r} both map to "
-                    f"{mapping.attribute!r}; map each attribute once"
+                    f"{seen[attribute]} and {where} both map to {attribute!r}; map each attribute once "
+                    "(to build one attribute from several columns, use combine: {attribute: {concat: [...]}})"
                 )
-            seen[mapping.attribute] = column
+            seen[attribute] = where
         return self
 
     def resolve_path(self, data_dir: Path) -> Path:
@@ -162,7 +208,10 @@ class ProfileSource(FileSource):
 
     @model_validator(mode="after")
     def _canonical_types_fixed(self) -> ProfileSource:
-        for column, mapping in self.columns.items():
+        for attribute in self.combine:
+            if attribute in RESERVED_PROFILE_NAMES:
+                raise ValueError(f"combine {attribute!r}: the name is reserved; choose another name")
+        for column, mapping in self.mappings():
             canonical = CANONICAL_ATTRIBUTES.get(mapping.attribute)
             if canonical is not None and mapping.type not in (None, canonical):
                 raise ValueError(
@@ -172,10 +221,6 @@ class ProfileSource(FileSource):
             if mapping.attribute in RESERVED_PROFILE_NAMES:
                 raise ValueError(f"column {column!r}: {mapping.attribute!r} is reserved; choose another name")
         return self
-
-    def attributes(self) -> dict[str, AttributeType]:
-        """The attributes this source maps, with their types, in column order."""
-        return {m.attribute: m.resolved_type() for m in self.columns.values()}
 
 
 class ActivityLink(StrictModel):
@@ -192,17 +237,13 @@ class ActivitySource(FileSource):
 
     @model_validator(mode="after")
     def _no_reserved_attributes(self) -> ActivitySource:
-        for column, mapping in self.columns.items():
+        for column, mapping in [*self.mappings(), *((c, ColumnMapping(attribute=c)) for c in self.combine)]:
             if mapping.attribute in ACTIVITY_SYSTEM_COLUMNS:
                 raise ValueError(
                     f"column {column!r}: {mapping.attribute!r} is a column of every activity table; "
                     "choose another name"
                 )
         return self
-
-    def attributes(self) -> dict[str, AttributeType]:
-        """The attributes this activity source maps, with their types, in column order."""
-        return {m.attribute: m.resolved_type() for m in self.columns.values()}
 
 
 class SourcesConfig(StrictModel):
@@ -232,12 +273,11 @@ class SourcesConfig(StrictModel):
                 )
         types: dict[str, tuple[str, str]] = {}
         for source_name, source in self.profile_sources.items():
-            for mapping in source.columns.values():
-                kind = mapping.resolved_type()
-                previous = types.setdefault(mapping.attribute, (kind, source_name))
+            for attribute, kind in source.attributes().items():
+                previous = types.setdefault(attribute, (kind, source_name))
                 if previous[0] != kind:
                     raise ValueError(
-                        f"attribute {mapping.attribute!r} is {previous[0]} in {previous[1]!r} "
+                        f"attribute {attribute!r} is {previous[0]} in {previous[1]!r} "
                         f"but {kind} in {source_name!r}; give it one type"
                     )
         return self
@@ -256,9 +296,9 @@ class SourcesConfig(StrictModel):
         """Further (non-canonical) profile attributes and their types, in declaration order."""
         extras: dict[str, AttributeType] = {}
         for source in self.profile_sources.values():
-            for mapping in source.columns.values():
-                if mapping.attribute not in CANONICAL_ATTRIBUTES:
-                    extras.setdefault(mapping.attribute, mapping.resolved_type())
+            for attribute, kind in source.attributes().items():
+                if attribute not in CANONICAL_ATTRIBUTES:
+                    extras.setdefault(attribute, kind)
         return extras
 
 

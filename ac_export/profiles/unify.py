@@ -14,16 +14,17 @@ from dataclasses import dataclass
 import duckdb
 
 from ac_export import contracts
-from ac_export.contracts import PROFILE_SOURCES_TABLE, PROFILES_TABLE
+from ac_export.contracts import MATCH_MODEL_TABLE, PROFILE_LINKS_TABLE, PROFILE_SOURCES_TABLE, PROFILES_TABLE
 from ac_export.profiles.identity import IdentityOutcome, assign_ids
 from ac_export.profiles.ingest import open_connection
-from ac_export.profiles.match import RuleOutcome, link_records
+from ac_export.profiles.match import RuleOutcome, link_all
 from ac_export.profiles.merge import profiles_sql, ranked_sql
 from ac_export.profiles.normalize import email_sql
 from ac_export.profiles.phones import PHONE_MAP, map_phones
+from ac_export.profiles.probabilistic import ModelOutcome, explained_links_sql, model_sql
 from ac_export.profiles.reading import quote_ident, quote_literal
 from ac_export.profiles.sources_config import ProfileSource, SourcesConfig
-from ac_export.profiles.unify_config import UnifyConfig
+from ac_export.profiles.unify_config import PROBABILISTIC_RULE, UnifyConfig
 from ac_export.warehouse import Warehouse
 
 
@@ -42,6 +43,7 @@ class UnifyReport:
     rules: list[RuleOutcome]
     ids: IdentityOutcome
     seconds: float
+    model: ModelOutcome | None = None
 
 
 def unify(warehouse: Warehouse, sources: SourcesConfig, config: UnifyConfig) -> UnifyReport:
@@ -49,7 +51,7 @@ def unify(warehouse: Warehouse, sources: SourcesConfig, config: UnifyConfig) -> 
     started = time.perf_counter()
     with open_connection() as con:
         attributes = prepare_records(con, warehouse, sources, config)
-        outcomes = link_records(con, "records", config, sources)
+        outcomes, model = link_all(con, "records", config, sources)
         con.execute(
             "CREATE TEMP TABLE members AS SELECT r.rid, r.source, r.source_key, c.component, c.first_rule "
             "FROM records r JOIN clusters c USING (rid)"
@@ -59,6 +61,16 @@ def unify(warehouse: Warehouse, sources: SourcesConfig, config: UnifyConfig) -> 
         _rank(con, sources, config, attributes)
         warehouse.write_query(PROFILES_TABLE, con, profiles_sql("ranked", sources, config.merge, attributes))
         warehouse.write_query(PROFILE_SOURCES_TABLE, con, _links_sql(config))
+        if config.probabilistic is not None and model is not None:
+            con.execute(
+                "CREATE TEMP VIEW record_ids AS SELECT m.rid, ids.customer_id "
+                "FROM members m JOIN customer_ids ids USING (component)"
+            )
+            explained = explained_links_sql(config.probabilistic, model, "records", "record_ids")
+            warehouse.write_query(PROFILE_LINKS_TABLE, con, explained)
+            warehouse.write_query(MATCH_MODEL_TABLE, con, model_sql(model))
+        else:
+            _empty_model_tables(con, warehouse)
         stats = con.execute(f"""
             SELECT count(*), count(*) FILTER (WHERE len(sources) > 1), coalesce(max(record_count), 0),
                    coalesce(sum(record_count), 0)
@@ -72,6 +84,7 @@ def unify(warehouse: Warehouse, sources: SourcesConfig, config: UnifyConfig) -> 
         rules=outcomes,
         ids=ids,
         seconds=time.perf_counter() - started,
+        model=model,
     )
 
 
@@ -116,7 +129,18 @@ def _phone_attributes(config: UnifyConfig, attributes: list[str]) -> list[str]:
     named = {
         c.attribute for _, rule in config.rules() for c in rule.conditions if "phone_e164" in c.normalize
     }
+    model = config.probabilistic
+    if model is not None:
+        keys = [k for b in model.blocking for k in b.keys] + list(model.comparisons)
+        named |= {k.attribute for k in keys if "phone_e164" in k.normalize}
     return [a for a in attributes if a in named or a == "phone"]
+
+
+def _empty_model_tables(con: duckdb.DuckDBPyConnection, warehouse: Warehouse) -> None:
+    """Without a model, an earlier run's links and model would explain links no longer made: empty them."""
+    for table in (PROFILE_LINKS_TABLE, MATCH_MODEL_TABLE):
+        if warehouse.exists(table):
+            warehouse.write_query(table, con, f"SELECT * FROM {warehouse.scan(table)} LIMIT 0")
 
 
 def _previous_links(con: duckdb.DuckDBPyConnection, warehouse: Warehouse) -> str | None:
@@ -153,6 +177,7 @@ def _rank(
 
 def _links_sql(config: UnifyConfig) -> str:
     names = [rule.name for _, rule in config.rules()]
+    names += [PROBABILISTIC_RULE] if config.probabilistic is not None else []
     matched_by = (
         "CASE m.first_rule "
         + " ".join(f"WHEN {i} THEN {quote_literal(n)}" for i, n in enumerate(names))

@@ -9,15 +9,15 @@ import phonenumbers
 from pydantic import Field, field_validator, model_validator
 
 from ac_export.config.loading import ConfigError, StrictModel, format_location, load_model
+from ac_export.profiles.match_terms import Normaliser, Similarity, check_normalisers
+from ac_export.profiles.probabilistic_config import ProbabilisticConfig
 from ac_export.profiles.sources_config import NAME_PATTERN, SourcesConfig
 
 UNIFY_FILE = "unify.yaml"
+# The name links of the probabilistic model carry in profile_sources.matched_by and in metadata.
+PROBABILISTIC_RULE = "probabilistic"
 
-Normaliser = Literal[
-    "trim_case", "whitespace", "symbols", "accents", "phone_e164", "name_order", "email_domain"
-]
 Policy = Literal["source_priority", "most_recent", "least_recent", "most_filled"]
-Similarity = Literal["jaro_winkler", "levenshtein"]
 Problem = tuple[tuple[int | str, ...], str]
 
 
@@ -39,11 +39,7 @@ class Condition(StrictModel):
     @field_validator("normalize")
     @classmethod
     def _phone_alone(cls, value: list[Normaliser]) -> list[Normaliser]:
-        if len(set(value)) != len(value):
-            raise ValueError("a normaliser is listed twice; list each once")
-        if "phone_e164" in value and len(value) > 1:
-            raise ValueError("phone_e164 replaces the whole value; use it alone")
-        return value
+        return check_normalisers(value)
 
     @model_validator(mode="after")
     def _threshold_for_fuzzy(self) -> Condition:
@@ -146,6 +142,10 @@ class UnifyConfig(StrictModel):
     match_rules: list[Rule] = Field(
         default_factory=list, description="Ordered rules that link records of different sources."
     )
+    probabilistic: ProbabilisticConfig | None = Field(
+        default=None,
+        description="A Fellegi–Sunter model whose links join the rules' (after them in precedence).",
+    )
     merge: MergeConfig = Field(default_factory=MergeConfig)
 
     @field_validator("phone_region")
@@ -158,6 +158,7 @@ class UnifyConfig(StrictModel):
     @model_validator(mode="after")
     def _unique_rule_names(self) -> UnifyConfig:
         names = [r.name for r in self.dedup] + [r.name for r in self.match_rules]
+        names += [PROBABILISTIC_RULE] if self.probabilistic is not None else []
         repeated = sorted({n for n in names if names.count(n) > 1})
         if repeated:
             raise ValueError(
@@ -176,7 +177,35 @@ def check_against_sources(config: UnifyConfig, sources: SourcesConfig) -> list[P
     for kind, rules in (("dedup", config.dedup), ("match_rules", config.match_rules)):
         for index, rule in enumerate(rules):
             problems += _check_rule((kind, index), rule, sources, needed=2 if kind == "match_rules" else 1)
+    if config.probabilistic is not None:
+        problems += _check_model(config.probabilistic, sources)
     problems += _check_merge(config.merge, sources)
+    return problems
+
+
+def _check_model(model: ProbabilisticConfig, sources: SourcesConfig) -> list[Problem]:
+    known = sources.profile_attributes()
+    named: list[tuple[tuple[int | str, ...], str, bool]] = []
+    for index, rule in enumerate(model.blocking):
+        named += [
+            (("probabilistic", "blocking", index, "keys", i), k.attribute, bool(k.normalize))
+            for i, k in enumerate(rule.keys)
+        ]
+    named += [
+        (("probabilistic", "comparisons", i), c.attribute, bool(c.normalize))
+        for i, c in enumerate(model.comparisons)
+    ]
+    problems: list[Problem] = []
+    for loc, attribute, normalised in named:
+        kind = known.get(attribute)
+        if kind is None:
+            problems.append((loc, f"unknown attribute {attribute!r}; mapped attributes: {sorted(known)}"))
+        elif normalised and kind != "string":
+            problems.append((loc, f"{attribute!r} is a {kind}; normalisers need strings"))
+    if model.pairs == "across_sources" and len(sources.profile_sources) < 2:
+        problems.append(
+            (("probabilistic", "pairs"), "across_sources needs two profile sources; use all or within_source")
+        )
     return problems
 
 

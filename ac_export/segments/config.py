@@ -255,7 +255,7 @@ def iter_conditions(rule: Rule, path: str) -> Iterator[tuple[str, Rule]]:
 
 def activity_column_types(source: ActivitySource) -> dict[str, AttributeType]:
     """The typed columns of an `activities/<name>` table that measures may use."""
-    return {mapping.attribute: mapping.resolved_type() for mapping in source.columns.values()}
+    return source.attributes()
 
 
 def load_segments_config(

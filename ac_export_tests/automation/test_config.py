@@ -88,4 +88,4 @@ def test_errors_name_the_file_and_every_field(tmp_path: Path) -> None:
     assert "refresh.timezone: 'Mars/Olympus' is not an IANA time zone" in text
     assert "source_files.minimum_interval_seconds: Input should be greater than or equal to 5" in text
     assert "alerts.webhook_url_env: String should match pattern" in text
-    assert "schedule: Extra inputs are not permitted" in text
+    assert "schedule: unknown key; known keys here:" in text

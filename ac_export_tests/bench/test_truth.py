@@ -91,7 +91,7 @@ def test_project_sources_read_generated_files_unchanged(
         assert source.primary_key in header, name
         assert set(source.columns) <= set(header), (name, set(source.columns) - set(header))
         frame = read_source(small_data, path.name)
-        for column, mapping in source.columns.items():
+        for column, mapping in source.mappings():
             if mapping.resolved_type() == "date":
                 _assert_parses(frame[column], source.date_formats)
             if mapping.resolved_type() == "timestamp":

@@ -83,7 +83,7 @@ CASES: dict[str, tuple[str, Any, str]] = {
     ),
     "unknown key in a segment": (
         *segments({"a": {"description": "d", "rules": ANY_RULE, "colour": "red"}}),
-        "segments.a.colour: Extra inputs are not permitted",
+        "segments.a.colour: unknown key; known keys here:",
     ),
     "operator on the wrong type": (
         *segments(
@@ -158,7 +158,7 @@ CASES: dict[str, tuple[str, Any, str]] = {
     ),
     "API key pasted into connections.yaml": (
         *connection(api_key=PASTED_KEY),
-        "connections.test.api_key: Extra inputs are not permitted",
+        "connections.test.api_key: unknown key; did you mean 'api_key_env'?",
     ),
     "API key pasted where its variable's name belongs": (
         *connection(api_key_env=PASTED_KEY),

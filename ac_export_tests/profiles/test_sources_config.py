@@ -57,7 +57,7 @@ def test_valid_file_loads(tmp_path: Path) -> None:
         (
             ("primary_key: id\n    columns", "primary_key: id\n    priorty: 3\n    columns"),
             "priorty",
-            "Extra inputs",
+            "unknown key; did you mean 'priority'?",
         ),
         (
             ("Points: {attribute: points, type: integer}", "Points: {attribute: email, type: integer}"),

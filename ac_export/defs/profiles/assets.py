@@ -178,6 +178,43 @@ def _unify_metadata(report: UnifyReport, warehouse: Warehouse) -> Metadata:
         "ids_retired": report.ids.retired,
         "duration_s": round(report.seconds, 2),
         "rules": table(RULES_COLUMNS, rules),
+        **_model_metadata(report),
+    }
+
+
+def _model_metadata(report: UnifyReport) -> Metadata:
+    """The probabilistic model's figures; its links and weights are in profiles/profile_links."""
+    model = report.model
+    if model is None:
+        return {}
+    return {
+        "model_candidate_pairs": model.candidate_pairs,
+        "model_linked_pairs": model.linked_pairs,
+        "model_prior": model.prior,
+        "model_em_iterations": model.iterations,
+        "model_em_converged": model.converged,
+        "model_u_pairs": model.u_pairs,
+        "model_skipped_blocks": model.skipped_blocks,
+        "model_weights": table(
+            [
+                ("comparison", "string"),
+                ("level", "string"),
+                ("m", "float"),
+                ("u", "float"),
+                ("weight", "float"),
+            ],
+            [
+                (
+                    w.comparison,
+                    w.label,
+                    round(w.m_probability, 6),
+                    round(w.u_probability, 8),
+                    round(w.match_weight, 3),
+                )
+                for w in model.weights
+                if w.level > 0
+            ],
+        ),
     }
 
 

@@ -218,3 +218,40 @@ def test_checks_catch_broken_tables(project: Project) -> None:
     assert (coverage["records_without_profile"], coverage["records_in_several_profiles"]) == (1, 1)
     assert not checks["no_shared_normalised_email"].passed
     assert checks["no_shared_normalised_email"].metadata["shared_emails"].value == 1
+
+
+MODEL = """
+probabilistic:
+  blocking: [{name: same_email, keys: [{attribute: email, normalize: [trim_case]}]}]
+  comparisons:
+    - {attribute: email, normalize: [trim_case], levels: [exact]}
+    - {attribute: first_name, normalize: [trim_case], levels: [exact, {jaro_winkler: 0.8}]}
+  u_sample_pairs: 10000
+"""
+
+
+def test_the_probabilistic_model_runs_in_the_asset_and_explains_its_links(project: Project) -> None:
+    (project.config_dir / "unify.yaml").write_text(MODEL)
+    result = project.materialize()
+    assert result.success
+    unified = _metadata(result, UNIFIED_PROFILES_KEY)
+    # Pairs sharing an email: c1-s1, c2-s3, c2-s4, s3-s4.
+    assert unified["model_candidate_pairs"] == 4
+    assert "probabilistic" in str(unified["rules"]) and "jaro_winkler>=0.8" in str(unified["model_weights"])
+    links = project.warehouse.read_frame("profiles/profile_links")
+    assert links.columns[:8] == [
+        "customer_id", "source_a", "source_key_a", "source_b", "source_key_b", "blocked_by",
+        "match_weight", "match_probability",
+    ]  # fmt: skip
+    assert links.height == unified["model_linked_pairs"]
+    assert set(links["blocked_by"]) <= {"same_email"}
+    model = project.warehouse.read_frame("profiles/match_model")
+    assert model.height == 1 + 3 + 4  # the prior; email null/exact/else; first_name null/exact/jw/else
+    sources = project.warehouse.read_frame("profiles/profile_sources")
+    assert set(sources["matched_by"].drop_nulls()) <= {"probabilistic"}
+    assert all(c.passed for c in result.get_asset_check_evaluations())
+    # Back to rules alone: the model's tables no longer explain anything, so they are emptied.
+    (project.config_dir / "unify.yaml").write_text(UNIFY)
+    assert project.materialize(dg.AssetSelection.assets(UNIFIED_PROFILES_KEY)).success
+    assert project.warehouse.read_frame("profiles/profile_links").height == 0
+    assert project.warehouse.read_frame("profiles/match_model").height == 0
