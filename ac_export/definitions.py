@@ -17,7 +17,7 @@ from ac_export.automation.config import load_automation_config
 from ac_export.defs.activecampaign import definitions as activecampaign
 from ac_export.defs.automation import definitions as automation
 from ac_export.defs.profiles import definitions as profiles
-from ac_export.defs.resources import ProjectConfigResource, WarehouseResource
+from ac_export.defs.resources import ProjectConfigResource, WarehouseResource, state_resource
 from ac_export.defs.segments import definitions as segments
 from ac_export.profiles.sources_config import load_sources_config
 
@@ -27,6 +27,7 @@ def shared_defs(config_dir: Path) -> dg.Definitions:
     return dg.Definitions(
         resources={
             "warehouse": WarehouseResource(),
+            "state": state_resource(),
             "project_config": ProjectConfigResource(config_dir=str(config_dir)),
         },
         # One process per run, steps in order: parallelism comes from running segments side by side

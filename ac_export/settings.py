@@ -23,3 +23,11 @@ def warehouse_dir() -> Path:
     """The folder of Parquet tables and ledgers (`AC_EXPORT_WAREHOUSE`, default `data/warehouse`)."""
     configured = os.environ.get("AC_EXPORT_WAREHOUSE")
     return Path(configured).resolve() if configured else data_dir() / "warehouse"
+
+
+def warehouse_location() -> str:
+    """The warehouse as configured: a folder (resolved) or an object-storage URL such as s3://bucket/prefix."""
+    configured = os.environ.get("AC_EXPORT_WAREHOUSE")
+    if configured and "://" in configured:
+        return configured
+    return str(warehouse_dir())

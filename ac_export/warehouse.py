@@ -7,7 +7,10 @@ file several times (DuckDB's `read_parquet` does) while another process replaces
 failed or killed writer leaves the previous version current. Superseded versions are deleted once
 they are both old and not among the last few, so a slow reader is never pulled out from under.
 Parquet files take no lock, so Dagster steps in separate processes read and write without waiting
-on each other; mutable export state lives in per-list ledgers (`ledger/`).
+on each other; mutable export state lives in per-list ledgers (`ledger/`, or PostgreSQL).
+
+The same scheme works on object storage: `AC_EXPORT_WAREHOUSE=s3://bucket/prefix` (see
+`object_store.py`), with the versions read cached locally.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ import duckdb
 import polars as pl
 
 from ac_export import settings
+from ac_export.object_store import ObjectTables, cache_dir, is_object_url
 
 _TABLE_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*(/[A-Za-z0-9_][A-Za-z0-9_.\-]*)*$")
 # Superseded versions kept for readers still on them: the newest few, and any younger than this.
@@ -33,10 +37,29 @@ KEEP_SECONDS = 600.0
 
 
 class Warehouse:
-    """A folder of Parquet tables addressed by names such as `profiles/unified_profiles`."""
+    """A folder or object-storage URL of Parquet tables, named like `profiles/unified_profiles`.
+
+    On object storage (`s3://bucket/prefix`), `root` is the local cache of the versions read.
+    """
 
     def __init__(self, root: Path | str | None = None) -> None:
-        self.root = Path(root) if root is not None else settings.warehouse_dir()
+        location = str(root) if root is not None else settings.warehouse_location()
+        self._objects: ObjectTables | None = None
+        if is_object_url(location):
+            self._objects = ObjectTables(location)
+            self.root = cache_dir(location)
+        else:
+            self.root = Path(location)
+
+    @property
+    def location(self) -> str:
+        """The folder or URL the tables live in, as configured."""
+        return self._objects.url if self._objects else str(self.root)
+
+    @property
+    def ledger_root(self) -> Path | None:
+        """Where embedded ledger files live: the warehouse folder (none on object storage)."""
+        return None if self._objects else self.root
 
     def _base(self, name: str) -> Path:
         if not _TABLE_NAME.match(name) or ".." in name:
@@ -49,14 +72,30 @@ class Warehouse:
 
     def path(self, name: str) -> Path:
         """The Parquet file of a table's current version (names are checked so none escapes the root)."""
+        if self._objects:
+            return self._cached_version(name, self._objects)
         pointer = self._pointer(name)
         try:
             return pointer.with_name(pointer.read_text(encoding="utf-8").strip())
         except FileNotFoundError:
             return pointer.with_name(f"{self._base(name).name}.missing.parquet")
 
+    def _cached_version(self, name: str, objects: ObjectTables) -> Path:
+        """The current version's local copy: the pointer is read once, the version fetched if not cached."""
+        base = self._base(name)
+        version = objects.current(name)
+        if version is None:
+            return base.with_name(f"{base.name}.missing.parquet")
+        cached = base.with_name(version)
+        if not cached.exists():
+            objects.download(name.rpartition("/")[0], version, cached)
+        return cached
+
     def exists(self, name: str) -> bool:
         """Whether a table has been written."""
+        if self._objects:
+            self._base(name)  # checks the name
+            return self._objects.current(name) is not None
         return self._pointer(name).exists()
 
     @contextmanager
@@ -69,16 +108,21 @@ class Warehouse:
         pointer_temporary = base.with_name(f".{base.name}.current.{uuid.uuid4().hex}.tmp")
         try:
             yield temporary
-            os.replace(temporary, version)
-            pointer_temporary.write_text(version.name, encoding="utf-8")
-            os.replace(pointer_temporary, self._pointer(name))
+            if self._objects:
+                self._objects.publish(name, version.name, temporary)
+            os.replace(temporary, version)  # on object storage: the local cache of the new version
+            if not self._objects:
+                pointer_temporary.write_text(version.name, encoding="utf-8")
+                os.replace(pointer_temporary, self._pointer(name))
         finally:
             temporary.unlink(missing_ok=True)
             pointer_temporary.unlink(missing_ok=True)
+        if self._objects:
+            self._objects.prune(name, _version_pattern(base), version.name, KEEP_VERSIONS, KEEP_SECONDS)
         self._prune(base, current=version)
 
     def _prune(self, base: Path, current: Path) -> None:
-        pattern = re.compile(rf"^{re.escape(base.name)}\.v\d{{20}}-[0-9a-f]{{8}}\.parquet$")
+        pattern = _version_pattern(base)
         versions = sorted(p for p in base.parent.iterdir() if pattern.match(p.name) and p != current)
         cutoff = time.time() - KEEP_SECONDS
         for old in versions[: max(len(versions) - KEEP_VERSIONS, 0)]:
@@ -128,6 +172,11 @@ class Warehouse:
         if memory_limit:
             con.execute(f"SET memory_limit = '{memory_limit}'")
         return con
+
+
+def _version_pattern(base: Path) -> re.Pattern[str]:
+    """File names of a table's versions."""
+    return re.compile(rf"^{re.escape(base.name)}\.v\d{{20}}-[0-9a-f]{{8}}\.parquet$")
 
 
 def scalar(

@@ -8,7 +8,8 @@ from ac_export.activecampaign.api.client import ActiveCampaignClient
 from ac_export.activecampaign.api.hosts import ApiHost
 from ac_export.activecampaign.api.limits import Limits
 from ac_export.activecampaign.upload import UploadSettings
-from ac_export.state.pacer import AccountPacer, NoPacing, pacing_state_dir
+from ac_export.state.backend import StateBackend
+from ac_export.state.pacer import NoPacing
 
 
 @dataclass(frozen=True)
@@ -32,10 +33,16 @@ class AccountOptions:
         )
 
 
-def open_client(host: ApiHost, api_key: str, options: AccountOptions | None = None) -> ActiveCampaignClient:
-    """A client for the account at `host`, paced together with every other run exporting to it."""
+def open_client(
+    host: ApiHost, api_key: str, options: AccountOptions | None = None, state: StateBackend | None = None
+) -> ActiveCampaignClient:
+    """A client for the account at `host`, paced together with every other run exporting to it.
+
+    The pacer's state lives where the state backend keeps it (default: AC_EXPORT_STATE).
+    """
     options = options or AccountOptions()
-    pacer = AccountPacer(host.host, options.limits, pacing_state_dir()) if options.pace else NoPacing()
+    backend = state or StateBackend.from_environment()
+    pacer = backend.pacer(host.host, options.limits) if options.pace else NoPacing()
     return ActiveCampaignClient(
         host.base_url, api_key, pacer=pacer, timeout_s=options.timeout_s, max_retries=options.max_retries
     )

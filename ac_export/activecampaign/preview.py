@@ -20,6 +20,8 @@ from ac_export.warehouse import Warehouse, scalar
 
 PREVIEW_SAMPLE_ROWS = 20
 SENT_PAYLOADS = "sent_payloads"
+# Ops whose payload ActiveCampaign stores as the contact's fields (a removal changes only the status).
+SENT_OPS = "('add', 'update', 'resubscribe', 'repair')"
 STANDARD_FIELDS = ("email", "first_name", "last_name", "phone", "tags")
 # (plan op, action shown, reason shown), in the order a preview lists them.
 ACTIONS = (
@@ -45,12 +47,11 @@ class PlanPreview:
 
 def remember_sent(con: duckdb.DuckDBPyConnection) -> None:
     """Keep the payload of every contact this run sent and ActiveCampaign confirmed (for changed fields)."""
-    con.execute(f"CREATE TABLE IF NOT EXISTS {SENT_PAYLOADS} (email VARCHAR PRIMARY KEY, payload VARCHAR)")
     con.execute(
         f"""
         INSERT OR REPLACE INTO {SENT_PAYLOADS}
-        SELECT o.email, o.payload FROM plan_ops o JOIN ledger l USING (email)
-        WHERE o.op IN ('add', 'update', 'resubscribe') AND l.content_hash = o.content_hash
+        SELECT o.email, o.payload, now() FROM plan_ops o JOIN ledger l USING (email)
+        WHERE o.op IN {SENT_OPS} AND l.content_hash = o.content_hash
         """
     )
 

@@ -7,6 +7,7 @@ Dagster; the asset in `assets.py` is a thin shell around `run_export`.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 import time
 import uuid
@@ -27,6 +28,9 @@ from ac_export.activecampaign.upload import UploadCounts, Uploader, UploadSettin
 from ac_export.activecampaign.verify import Verification
 from ac_export.contracts import ExportCounts, rejections_table
 from ac_export.state import ledger
+from ac_export.state.backend import StateBackend, StateConfigError
+from ac_export.state.postgres.connection import StateDatabaseError
+from ac_export.state.store import LedgerStore
 from ac_export.warehouse import Warehouse, scalar
 
 REJECTION_SAMPLE_ROWS = 10
@@ -181,25 +185,26 @@ def run_export(
     warehouse: Warehouse,
     settings: UploadSettings,
     log: logging.Logger | None = None,
+    state: StateBackend | None = None,
 ) -> ExportResult:
     """Run one export end to end and return its counts; raises ExportStopped or ActiveCampaignError."""
     log = log or logging.getLogger(__name__)
     started = time.monotonic()
     export = request.export
     field_ids, created, list_name = preflight(client, export, dry_run=request.dry_run)
-    path = ledger.ledger_path(warehouse.root, request.account_host, export.list_id)
-    try:
-        con = ledger.open_ledger(path, read_only=request.dry_run)
-    except ledger.LedgerInUse as exc:
-        raise ExportStopped(str(exc)) from None
+    store = _open_ledger(request, warehouse, state or StateBackend.from_environment())
+    con = store.con
     opened_at = scalar(con, "SELECT now()::TIMESTAMP")
     try:
         if request.dry_run:
             ledger.shadow(con)
         resumed = UploadCounts()
         if not request.dry_run:
-            resumed = _on_existing_list(client, export, lambda: _resume(request, client, con, settings, log))
+            resume = functools.partial(_resume, request, client, store, settings, log)
+            resumed = _on_existing_list(client, export, resume)
         checked, reconciled = _verify(request, client, con, list_name, log)
+        if not request.dry_run:
+            store.sync()  # what the verify and reconcile learned holds even if the run dies next
         counts = _plan(request, client, con, warehouse, field_ids, checked, log)
         log.info(_plan_line(request, counts))
         if export.on_empty_segment == "skip" and counts.members == 0:
@@ -209,6 +214,8 @@ def run_export(
             )
             _collect_rejections(con, request.name, since=None)
             sync = _list_sync(client, con, export.list_id, checked, sent=False)
+            if not request.dry_run:
+                store.sync()
             return _result(
                 request, counts, UploadCounts(), client, con, started, created, reconciled, sync, True
             )
@@ -220,7 +227,7 @@ def run_export(
         check_removal_guard(request, counts)
         progress.report(progress.Progress(request.name, "planned", counts.to_send))
         uploaded = _on_existing_list(
-            client, export, lambda: _upload(request, client, con, settings, log, started)
+            client, export, lambda: _upload(request, client, store, settings, log, started)
         )
         uploaded.merge(resumed)
         preview.remember_sent(con)
@@ -232,9 +239,20 @@ def run_export(
         _collect_rejections(con, request.name, since=opened_at)
         warehouse.write_query(rejections_table(request.name), con, "SELECT * FROM run_rejections")
         sync = _list_sync(client, con, export.list_id, checked, sent=uploaded.batches > 0)
+        store.sync()
         return _result(request, counts, uploaded, client, con, started, created, reconciled, sync)
     finally:
-        con.close()
+        store.close()
+
+
+def _open_ledger(request: ExportRequest, warehouse: Warehouse, state: StateBackend) -> LedgerStore:
+    """The export's list ledger from the state backend; a busy or unreachable one stops the export."""
+    try:
+        return state.open_ledger(
+            warehouse.ledger_root, request.account_host, request.export.list_id, read_only=request.dry_run
+        )
+    except (ledger.LedgerInUse, StateConfigError, StateDatabaseError) as exc:
+        raise ExportStopped(str(exc)) from None
 
 
 def _dry_run_result(
@@ -387,12 +405,12 @@ def _stop_if_list_deleted(client: ActiveCampaignClient, list_id: int) -> None:
 def _resume(
     request: ExportRequest,
     client: ActiveCampaignClient,
-    con: duckdb.DuckDBPyConnection,
+    store: LedgerStore,
     settings: UploadSettings,
     log: logging.Logger,
 ) -> UploadCounts:
     """Finish what an earlier run left in flight, before planning anew."""
-    counts = Uploader(client, con, settings).run()
+    counts = Uploader(client, store, settings).run()
     if counts.batches:
         log.info(f"export {request.name}: resumed {counts.done} contacts an earlier run left in flight")
     return counts
@@ -401,13 +419,13 @@ def _resume(
 def _upload(
     request: ExportRequest,
     client: ActiveCampaignClient,
-    con: duckdb.DuckDBPyConnection,
+    store: LedgerStore,
     settings: UploadSettings,
     log: logging.Logger,
     started: float,
 ) -> UploadCounts:
     """Record the plan's send queue in the ledger, then send and confirm it."""
-    ledger.enqueue(con, plan.send_queue_sql(), request.name, request.run_id, MAX_CONTACTS_PER_BULK_REQUEST)
+    store.enqueue(plan.send_queue_sql(), request.name, request.run_id, MAX_CONTACTS_PER_BULK_REQUEST)
 
     def report(done: UploadCounts, total: int) -> None:
         log.info(_progress_line(request.name, done, total, time.monotonic() - started))
@@ -415,7 +433,7 @@ def _upload(
             progress.Progress(request.name, "sending", total, done.confirmed, done.rejected_by_activecampaign)
         )
 
-    return Uploader(client, con, settings, report).run()
+    return Uploader(client, store, settings, report).run()
 
 
 def contacts_per_s(confirmed: int, seconds: float) -> float:

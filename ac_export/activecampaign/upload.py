@@ -14,13 +14,11 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-import duckdb
-
 from ac_export.activecampaign.api.client import ActiveCampaignClient, ImportStatus
 from ac_export.activecampaign.api.errors import ActiveCampaignError, BulkValidationError, NotFoundError
 from ac_export.activecampaign.api.limits import MAX_BYTES_PER_BULK_REQUEST
-from ac_export.state import ledger
 from ac_export.state.pacer import RequestKind
+from ac_export.state.store import LedgerStore
 
 # Batches whose contents are read from the ledger in one query (about 4 MB of contacts).
 READ_AHEAD_BATCHES = 40
@@ -94,7 +92,7 @@ class _InFlight:
 
 @dataclass
 class Uploader:
-    """Sends the batches recorded in flight in one list's ledger and settles them once confirmed.
+    """Sends the batches recorded in flight in one list's ledger (its store) and settles them once confirmed.
 
     Batch ids and confirmations are written to the ledger in groups (at most every `flush_s`), so
     a crash re-sends at most the batches queued since the last flush, and confirmed batches are
@@ -102,7 +100,7 @@ class Uploader:
     """
 
     client: ActiveCampaignClient
-    con: duckdb.DuckDBPyConnection
+    store: LedgerStore
     settings: UploadSettings
     progress: Callable[[UploadCounts, int], None] = lambda counts, total: None
     counts: UploadCounts = field(default_factory=UploadCounts)
@@ -120,7 +118,7 @@ class Uploader:
 
     def run(self) -> UploadCounts:
         """Send every batch in flight that has no id, poll those that have one, settle them all."""
-        batches = ledger.pending_batches(self.con)
+        batches = self.store.pending_batches()
         total = sum(contacts for _, _, contacts in batches)
         now = time.monotonic()
         for batch_no, batch_id, contacts in batches:
@@ -158,9 +156,9 @@ class Uploader:
         self._flushed_at = time.monotonic()
         if not (self._unrecorded or self._confirmed):
             return
-        ledger.record_batch_ids(self.con, self._unrecorded)
+        self.store.record_batch_ids(self._unrecorded)
         self._resubscribe_refused_returners()
-        outcome = ledger.settle_batches(self.con, self._confirmed, REFUSED_REASON)
+        outcome = self.store.settle_batches(self._confirmed, REFUSED_REASON)
         self.counts.add(outcome, len(self._confirmed))
         self._unrecorded.clear()
         self._confirmed.clear()
@@ -172,7 +170,7 @@ class Uploader:
         contents = self._contents(batch_no)
         if _body_size(contents) > MAX_BYTES_PER_BULK_REQUEST and len(contents) > 1:
             half = len(contents) // 2
-            self._to_send.appendleft(ledger.split_batch(self.con, batch_no, [e for e, _ in contents[half:]]))
+            self._to_send.appendleft(self.store.split_batch(batch_no, [e for e, _ in contents[half:]]))
             contents = contents[:half]
         while contents:
             try:
@@ -189,7 +187,7 @@ class Uploader:
         """A batch's contents, read together with the batches queued after it."""
         if batch_no not in self._read_ahead:
             ahead = [batch_no, *itertools.islice(self._to_send, READ_AHEAD_BATCHES - 1)]
-            self._read_ahead = ledger.batch_contents(self.con, ahead)
+            self._read_ahead = self.store.batch_contents(ahead)
         return self._read_ahead.pop(batch_no)
 
     def _body(self, contents: list[tuple[str, str]]) -> bytes:
@@ -212,7 +210,7 @@ class Uploader:
         if batch_no in self._suspects and error.names_contacts:
             reason = next(iter(suspects.values()), detail)
             refused = {contents[0][0]: f"refused by ActiveCampaign: {reason}"}
-            ledger.refuse_from_inflight(self.con, batch_no, refused)
+            self.store.refuse_from_inflight(batch_no, refused)
             self.counts.rejected_by_activecampaign += 1
             return []
         if not suspects or (len(contents) > 1 and len(error.reasons) >= len(contents)):
@@ -220,7 +218,7 @@ class Uploader:
             # (a deleted list, a rate or size limit), so stop instead of rejecting everyone.
             raise ActiveCampaignError(f"ActiveCampaign refused the bulk import: {detail}", 400)
         for position in sorted(suspects, reverse=True):
-            alone = ledger.split_batch(self.con, batch_no, [contents[position][0]])
+            alone = self.store.split_batch(batch_no, [contents[position][0]])
             self._suspects.add(alone)
             self._to_send.appendleft(alone)
         return [item for i, item in enumerate(contents) if i not in suspects]
@@ -233,14 +231,14 @@ class Uploader:
         The contact is then sent again (now subscribed) so its fields are updated too.
         """
         refused = {email for _, emails in self._confirmed.values() for email in emails}
-        returning = ledger.returning_among(self.con, list(self._confirmed), refused - self._resubscribed)
+        returning = self.store.returning_among(list(self._confirmed), refused - self._resubscribed)
         for batch_no, contacts in returning.items():
             done = [email for email, list_id in contacts if self._subscribe_again(email, list_id)]
             if not done:
                 continue
             batch_id, failed = self._confirmed[batch_no]
             self._confirmed[batch_no] = (batch_id, [e for e in failed if e not in done])
-            self._to_send.append(ledger.split_batch(self.con, batch_no, done))
+            self._to_send.append(self.store.split_batch(batch_no, done))
             self._resubscribed.update(done)
 
     def _subscribe_again(self, email: str, list_id: int) -> bool:

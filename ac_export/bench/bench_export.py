@@ -71,8 +71,10 @@ def export_figures(params: Params, warehouse: Warehouse, *, full_reconcile: bool
     from ac_export.activecampaign.config import Export, FieldMapping
     from ac_export.activecampaign.sync import ExportRequest, run_export
     from ac_export.defs.activecampaign.resources import ActiveCampaignResource
+    from ac_export.state.backend import StateBackend
 
     scale = float(params["time_scale"])
+    list_id = int(params.get("list_id", LIST_ID))
     resource = ActiveCampaignResource(
         api_host=params["base_url"],
         api_key=API_KEY,
@@ -83,7 +85,7 @@ def export_figures(params: Params, warehouse: Warehouse, *, full_reconcile: bool
     export = Export(
         segment=SEGMENT,
         connection="bench",
-        list_id=LIST_ID,
+        list_id=list_id,
         fields=FieldMapping(
             first_name="first_name",
             last_name="last_name",
@@ -92,14 +94,16 @@ def export_figures(params: Params, warehouse: Warehouse, *, full_reconcile: bool
         ),
         tags=["bench"],
     )
+    name = "bench_export" if list_id == LIST_ID else f"bench_export_{list_id}"
     request = ExportRequest(
-        "bench_export", export, resource.host().host, ATTRIBUTE_TYPES, full_reconcile=full_reconcile
+        name, export, resource.host().host, ATTRIBUTE_TYPES, full_reconcile=full_reconcile
     )
     log = _PlanClock()
-    client = resource.get_client()
+    state = StateBackend("postgres", params["state_dsn"]) if params.get("state_dsn") else StateBackend()
+    client = resource.get_client(state)
     server_before = _server_requests(params["base_url"])
-    started, cpu_started = time.perf_counter(), cpu_seconds()
-    result = run_export(request, client, warehouse, resource.upload_settings(False), log.logger)
+    started_at, started, cpu_started = time.time(), time.perf_counter(), cpu_seconds()
+    result = run_export(request, client, warehouse, resource.upload_settings(False), log.logger, state=state)
     seconds, cpu = time.perf_counter() - started, cpu_seconds() - cpu_started
     client.close()
     sent = result.counts.sent
@@ -107,6 +111,8 @@ def export_figures(params: Params, warehouse: Warehouse, *, full_reconcile: bool
         **result.counts.as_dict(),
         # The bench's own clock, around the whole run, replaces the export's duration and rate.
         "seconds": seconds,
+        "started_at": started_at,
+        "ended_at": started_at + seconds,
         "plan_seconds": (log.planned_at or started) - started,
         "export_cpu_seconds": cpu,
         "sent": sent,

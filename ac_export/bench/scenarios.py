@@ -10,6 +10,7 @@ from pathlib import Path
 from ac_export.bench.bench_export import incremental_repetition, pacing_repetition, throughput_repetition
 from ac_export.bench.bench_history import history_repetition
 from ac_export.bench.bench_segments import prepared_warehouse, segments_repetition
+from ac_export.bench.bench_shared import pacer_overhead_repetition, shared_pacing_repetition
 from ac_export.bench.bench_unify import unify_repetition
 from ac_export.bench.data import generated_folder, people_for_records
 from ac_export.bench.run_options import RunOptions
@@ -217,6 +218,41 @@ SCENARIOS: dict[str, Scenario] = {
                 Headline("seconds", "wall time", "s"),
                 Headline("contacts_per_s", "contacts/s end to end", "/s"),
                 Headline("peak_rss_bytes", "peak resident memory", "bytes", Goal("<", GIB)),
+            ],
+        ),
+        Scenario(
+            "shared_pacing",
+            "1, 2 and 4 exports at once to one account, separate processes, state: postgres",
+            "contacts per export",
+            10_000,
+            shared_pacing_repetition,
+            [
+                *(
+                    headline
+                    for n in (1, 2, 4)
+                    for headline in (
+                        Headline(f"n{n}.seconds", f"{n} export(s): wall time", "s"),
+                        Headline(
+                            f"n{n}.floor_seconds", f"{n} export(s): floor, all contacts at 25,000/min", "s"
+                        ),
+                        Headline(
+                            f"n{n}.floor_ratio", f"{n} export(s): wall time / floor", "x", Goal("<=", 1.1)
+                        ),
+                        Headline(f"n{n}.throttled", f"{n} export(s): 429 answers"),
+                    )
+                ),
+            ],
+        ),
+        Scenario(
+            "pacer_overhead",
+            "one reservation + settlement: file-locked pacer vs PostgreSQL pacer (no waiting)",
+            "requests",
+            2_000,
+            pacer_overhead_repetition,
+            [
+                Headline("embedded_us", "embedded (file lock): per request", "µs"),
+                Headline("postgres_us", "postgres (row lock): per request", "µs"),
+                Headline("overhead_us", "overhead of the shared pacer per request", "µs"),
             ],
         ),
     ]

@@ -33,6 +33,7 @@ TASKS: dict[str, str] = {
     "export": "ac_export.bench.bench_export:export_task",
     "export_incremental": "ac_export.bench.bench_export:incremental_task",
     "export_history": "ac_export.bench.bench_history:history_task",
+    "pacer_overhead": "ac_export.bench.bench_shared:pacer_overhead_task",
 }
 
 

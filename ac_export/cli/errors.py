@@ -12,6 +12,8 @@ from ac_export.activecampaign.errors import ExportStopped
 from ac_export.config.loading import ConfigError
 from ac_export.profiles.reading import SourceFileError
 from ac_export.profiles.unify import UnifyError
+from ac_export.state.backend import StateConfigError
+from ac_export.state.postgres.connection import StateDatabaseError
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -28,6 +30,8 @@ USER_ERRORS: tuple[type[Exception], ...] = (
     UnifyError,
     ActiveCampaignError,
     ExportStopped,
+    StateConfigError,
+    StateDatabaseError,
 )
 
 

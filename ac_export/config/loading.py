@@ -118,9 +118,7 @@ def _unwrapped(annotation: Any) -> list[Any]:
 
 
 def _models_in(annotation: Any) -> list[type[pydantic.BaseModel]]:
-    return [
-        a for a in _unwrapped(annotation) if isinstance(a, type) and issubclass(a, pydantic.BaseModel)
-    ]
+    return [a for a in _unwrapped(annotation) if isinstance(a, type) and issubclass(a, pydantic.BaseModel)]
 
 
 def _may_echo(item: Any) -> bool:

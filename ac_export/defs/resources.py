@@ -2,29 +2,31 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import dagster as dg
 from pydantic import Field
 
 from ac_export import settings
+from ac_export.state.backend import DSN_ENV, STATE_ENV, StateBackend, StateConfigError
 from ac_export.warehouse import Warehouse
 
 
 class WarehouseResource(dg.ConfigurableResource):
-    """The warehouse folder that every asset reads and writes (a folder of Parquet tables and ledgers).
+    """The warehouse every asset reads and writes: a folder of Parquet tables and ledgers, or an s3:// URL.
 
     Example: `WarehouseResource(root="/tmp/wh")` in tests; the default follows `AC_EXPORT_WAREHOUSE`.
     """
 
     root: str = Field(
-        default_factory=lambda: str(settings.warehouse_dir()),
-        description="Folder of the warehouse; defaults to AC_EXPORT_WAREHOUSE or data/warehouse.",
+        default_factory=settings.warehouse_location,
+        description="Folder or s3:// URL of the warehouse; default AC_EXPORT_WAREHOUSE or data/warehouse.",
     )
 
     def get(self) -> Warehouse:
         """The warehouse at this resource's root."""
-        return Warehouse(Path(self.root))
+        return Warehouse(self.root)
 
 
 class ProjectConfigResource(dg.ConfigurableResource):
@@ -44,3 +46,32 @@ class ProjectConfigResource(dg.ConfigurableResource):
     def data_path(self) -> Path:
         """The folder that relative source paths resolve against (the config folder's parent)."""
         return Path(self.config_dir).resolve().parent
+
+
+class StateResource(dg.ConfigurableResource):
+    """Where ledgers, in-flight queues and the account pacer live: `embedded` or `postgres`.
+
+    Example: `StateResource(backend="postgres", dsn=dg.EnvVar("AC_EXPORT_STATE_DSN"))`; the DSN holds
+    a password, so it is always an `EnvVar` and the UI shows only the variable's name.
+    """
+
+    backend: str = Field(
+        default="embedded",
+        description="embedded (DuckDB ledger files and a file-locked pacer, one machine) or postgres.",
+    )
+    dsn: str = Field(default="", description="The PostgreSQL DSN for postgres; pass dg.EnvVar(...).")
+
+    def get(self) -> StateBackend:
+        """The state backend (dg.Failure naming the fix when the setting is wrong)."""
+        try:
+            return StateBackend(self.backend, self.dsn or None)  # type: ignore[arg-type]
+        except StateConfigError as exc:
+            raise dg.Failure(description=str(exc)) from None
+
+
+def state_resource() -> StateResource:
+    """The state resource AC_EXPORT_STATE names; for postgres, its DSN is read from AC_EXPORT_STATE_DSN."""
+    kind = (os.environ.get(STATE_ENV) or "embedded").strip().lower()
+    if kind == "postgres":
+        return StateResource(backend="postgres", dsn=dg.EnvVar(DSN_ENV))
+    return StateResource(backend=kind)

@@ -37,7 +37,7 @@ REFUSED = "refused"  # ActiveCampaign refused it; retried on later runs
 ON_LIST = (SUBSCRIBED, PRE_EXISTING)
 OFF_LIST = (REMOVED, OPTED_OUT, UNSUBSCRIBED_IN_AC)
 
-SCHEMA = """
+WORKING_SCHEMA = """
 CREATE TABLE IF NOT EXISTS ledger (
     email VARCHAR PRIMARY KEY,
     customer_id VARCHAR,
@@ -65,6 +65,15 @@ CREATE TABLE IF NOT EXISTS facts (
     value VARCHAR
 );
 """
+# What each contact was last sent with (for a preview's changed fields); read, never shadowed.
+SENT_SCHEMA = """
+CREATE TABLE IF NOT EXISTS sent_payloads (
+    email VARCHAR PRIMARY KEY,
+    payload VARCHAR,
+    sent_at TIMESTAMP NOT NULL
+);
+"""
+SCHEMA = WORKING_SCHEMA + SENT_SCHEMA
 
 
 class LedgerInUse(Exception):
@@ -128,7 +137,7 @@ def shadow(con: duckdb.DuckDBPyConnection) -> None:
     exactly as a real run would while the ledger file stays untouched.
     """
     catalog = scalar(con, "SELECT current_database()")
-    con.execute(SCHEMA.replace("CREATE TABLE IF NOT EXISTS", "CREATE TEMP TABLE"))
+    con.execute(WORKING_SCHEMA.replace("CREATE TABLE IF NOT EXISTS", "CREATE TEMP TABLE"))
     for table in ("ledger", "inflight", "facts"):
         con.execute(f'INSERT INTO temp.main.{table} SELECT * FROM "{catalog}".main.{table}')
 

@@ -87,10 +87,14 @@ class AccountPacer:
                 return stamp
             time.sleep(min(wait, 1.0))
 
+    def _now(self) -> float:
+        """The clock the windows are kept in (this machine's; a shared backend uses its server's)."""
+        return time.time()
+
     def _try_acquire(self, kind: RequestKind) -> tuple[float, float]:
         names = _window_names(kind)
         with self._state() as state:
-            now = time.time()
+            now = self._now()
             wait = self._wait(state, names, now)
             if wait <= 0:
                 for name in names:
@@ -105,7 +109,7 @@ class AccountPacer:
         """
         names = _window_names(kind)
         with self._state() as state:
-            now = time.time()
+            now = self._now()
             for name in names:
                 stamps = state.get(name, [])
                 if stamp in stamps:
@@ -117,7 +121,7 @@ class AccountPacer:
         """Seconds until a request of this kind could go out, without recording one."""
         names = _window_names(kind)
         with self._state() as state:
-            return max(self._wait(state, names, time.time()), 0.0)
+            return max(self._wait(state, names, self._now()), 0.0)
 
     def _wait(self, state: dict[str, list[float]], names: list[str], now: float) -> float:
         wait = max(state.get("blocked_until", [0.0])) - now
@@ -132,7 +136,7 @@ class AccountPacer:
     def block(self, seconds: float, kind: RequestKind = RequestKind.GENERAL) -> None:
         """Hold back requests after the server said to wait (Retry-After, or a full bulk window)."""
         with self._state() as state:
-            until = time.time() + seconds
+            until = self._now() + seconds
             if kind is RequestKind.GENERAL:
                 state["blocked_until"] = [max([until, *state.get("blocked_until", [])])]
             else:

@@ -13,6 +13,7 @@ import pytest
 from ac_export.activecampaign.config import Export, FieldMapping
 from ac_export.activecampaign.sync import ExportRequest, ExportResult, run_export
 from ac_export.defs.activecampaign.resources import ActiveCampaignResource
+from ac_export.state.backend import StateBackend
 from ac_export.warehouse import Warehouse
 from ac_export_tests.support.emulator import READINGS, EmulatorHandle
 
@@ -37,6 +38,7 @@ class ExportWorld:
     list_id: int
     profiles: dict[str, dict[str, object]] = field(default_factory=dict)
     members: set[str] = field(default_factory=set)
+    state: StateBackend = field(default_factory=StateBackend)
 
     def people(self, count: int, start: int = 0) -> list[str]:
         """Add `count` profiles with valid emails and make them members; returns their customer ids."""
@@ -98,9 +100,13 @@ class ExportWorld:
         return ActiveCampaignResource(**fields)  # type: ignore[arg-type]
 
     def run(
-        self, export: Export | None = None, resource: ActiveCampaignResource | None = None, **request: object
+        self,
+        export: Export | None = None,
+        resource: ActiveCampaignResource | None = None,
+        state: StateBackend | None = None,
+        **request: object,
     ) -> ExportResult:
-        """Write the tables and run the export once; returns its result."""
+        """Write the tables and run the export once (state: the world's unless given); returns its result."""
         self.write()
         export = export or self.export()
         resource = resource or self.resource()
@@ -111,6 +117,7 @@ class ExportWorld:
                 self.warehouse,
                 resource.upload_settings(export.run_automations),
                 logging.getLogger("test-export"),
+                state=state or self.state,
             )
 
     def subscribed(self) -> set[str]:

@@ -145,7 +145,8 @@ def test_two_accounts_may_each_have_a_list_with_the_same_id(tmp_path: Path) -> N
         tmp_path,
         "connections.yaml",
         "connections:\n"
-        "  marketing: {display_name: M, api_host: acme.api-us1.com, api_key_env: K1, usable_by: contributors}\n"
+        "  marketing: {display_name: M, api_host: acme.api-us1.com, api_key_env: K1,\n"
+        "              usable_by: contributors}\n"
         "  sales: {display_name: S, api_host: other.api-us1.com, api_key_env: K2, usable_by: contributors}\n",
     )
     write(

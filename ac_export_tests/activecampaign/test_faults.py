@@ -18,7 +18,7 @@ from ac_export.activecampaign.upload import UploadSettings
 from ac_export.defs.activecampaign.assets import build_export_asset
 from ac_export.defs.activecampaign.resources import ActiveCampaignResource
 from ac_export.defs.keys import EXPORT_ASSET_KEY
-from ac_export.defs.resources import ProjectConfigResource, WarehouseResource
+from ac_export.defs.resources import ProjectConfigResource, StateResource, WarehouseResource
 from ac_export_tests.activecampaign.conftest import ATTRIBUTE_TYPES, SEGMENT, ExportWorld
 from ac_export_tests.support.project import write_project
 
@@ -116,6 +116,7 @@ def test_materialization_metadata_counts_retries_and_throttling(world: ExportWor
     asset = build_export_asset(load_connections_config(project.config_dir))
     resources = {
         "warehouse": WarehouseResource(root=str(world.warehouse.root)),
+        "state": StateResource(),
         "project_config": ProjectConfigResource(config_dir=str(project.config_dir)),
         "activecampaign_test": ActiveCampaignResource(
             api_host=world.emulator.base_url, api_key=world.emulator.api_key, pace=False, poll_interval_s=0.03

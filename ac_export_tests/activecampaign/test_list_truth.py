@@ -7,10 +7,12 @@ import threading
 import time
 
 import duckdb
+import psycopg
 import pytest
 
 from ac_export.activecampaign.api.errors import ActiveCampaignError
 from ac_export.activecampaign.errors import ExportStopped
+from ac_export.state.backend import StateBackend
 from ac_export.state.ledger import ledger_path
 from ac_export_tests.activecampaign.conftest import SEGMENT, ExportWorld
 
@@ -18,8 +20,28 @@ from ac_export_tests.activecampaign.conftest import SEGMENT, ExportWorld
 UNCHANGED_RUN_REQUESTS = 5
 
 
+@pytest.fixture(params=["embedded", "postgres"])
+def backend(request: pytest.FixtureRequest) -> StateBackend:
+    """Each state backend in turn: the list's truth must hold wherever the ledger lives."""
+    if request.param == "embedded":
+        return StateBackend()
+    return StateBackend("postgres", request.getfixturevalue("postgres_dsn"))
+
+
+@pytest.fixture(autouse=True)
+def _world_on_backend(world: ExportWorld, backend: StateBackend) -> None:
+    world.state = backend
+
+
 def statuses(world: ExportWorld) -> dict[str, str]:
-    """email → ledger status of the world's list."""
+    """email → ledger status of the world's list, read where the backend keeps it."""
+    if world.state.kind == "postgres":
+        with psycopg.connect(str(world.state.dsn)) as conn:
+            rows = conn.execute(
+                "SELECT email, status FROM ac_export_ledger WHERE host = %s AND list_id = %s",
+                [world.emulator.host, world.list_id],
+            ).fetchall()
+        return dict(rows)
     path = ledger_path(world.warehouse.root, world.emulator.host, world.list_id)
     with duckdb.connect(str(path), read_only=True) as con:
         return dict(con.execute("SELECT email, status FROM ledger").fetchall())

@@ -11,6 +11,7 @@ import pytest
 
 from ac_export.bench.agreement import adjusted_rand, cluster_agreement
 from ac_export.bench.machine import describe_machine
+from ac_export.bench.postgres import unavailable_reason
 from ac_export.bench.run_options import RunOptions
 from ac_export.bench.runner import RESULTS_FILE, TABLE_FILE, median_figures, run_benchmarks
 from ac_export.bench.scenarios import SCENARIOS, Goal
@@ -20,6 +21,8 @@ from ac_export.cli.bench import run_bench
 
 TINY = 300
 HAS_SPLINK = importlib.util.find_spec("splink") is not None
+# The scenarios past one machine start their own PostgreSQL cluster; without one they are left out.
+NEEDS_POSTGRES = {"shared_pacing", "pacer_overhead"}
 
 
 @pytest.fixture(scope="module")
@@ -27,8 +30,9 @@ def results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict]:
     """Every scenario once at a tiny size, tasks in this process, as recorded in bench-results.json."""
     root = tmp_path_factory.mktemp("bench")
     options = RunOptions(root=root, compare_splink=HAS_SPLINK, pacing_time_scale=60.0, isolate=False)
-    run_benchmarks(list(SCENARIOS), repeat=1, size=TINY, options=options, command="ac-export bench (test)")
-    assert (root / TABLE_FILE).read_text().count("### ") == len(SCENARIOS)
+    names = [name for name in SCENARIOS if name not in NEEDS_POSTGRES or unavailable_reason() is None]
+    run_benchmarks(names, repeat=1, size=TINY, options=options, command="ac-export bench (test)")
+    assert (root / TABLE_FILE).read_text().count("### ") == len(names)
     return json.loads((root / RESULTS_FILE).read_text())
 
 
@@ -102,6 +106,25 @@ def test_reexport_sends_only_the_changes(results: dict[str, dict]) -> None:
     assert figures["requests_ratio"] == pytest.approx(
         figures["incremental.requests"] / figures["full.requests"]
     )
+
+
+@pytest.mark.skipif(unavailable_reason() is not None, reason=str(unavailable_reason()))
+def test_exports_at_once_on_postgres_are_compared_with_the_account_floor(results: dict[str, dict]) -> None:
+    figures = _medians(results, "shared_pacing")
+    for exports in (1, 2, 4):
+        assert figures[f"n{exports}.exports"] == exports
+        assert figures[f"n{exports}.sent"] == exports * figures["n1.sent"] > 0
+        assert figures[f"n{exports}.bulk_imports"] >= exports
+        floor = figures[f"n{exports}.sent"] / 25_000 * 60 / 60.0
+        assert figures[f"n{exports}.floor_seconds"] == pytest.approx(floor)
+        assert figures[f"n{exports}.floor_ratio"] == pytest.approx(figures[f"n{exports}.seconds"] / floor)
+
+
+@pytest.mark.skipif(unavailable_reason() is not None, reason=str(unavailable_reason()))
+def test_both_pacers_are_timed_per_request(results: dict[str, dict]) -> None:
+    figures = _medians(results, "pacer_overhead")
+    assert figures["embedded_us"] > 0 and figures["postgres_us"] > 0
+    assert figures["overhead_us"] == pytest.approx(figures["postgres_us"] - figures["embedded_us"])
 
 
 def test_a_task_in_its_own_process_reports_its_peak_memory(tmp_path: Path) -> None:

@@ -71,3 +71,21 @@ def test_unknown_connection_lists_the_known_ones(tmp_path: Path) -> None:
     done = run_cli("check-connection", "nope", env={"AC_EXPORT_CONFIG_DIR": str(config_folder(tmp_path))})
     assert done.returncode == 2
     assert "no connection named 'nope' in connections.yaml (known: emu)" in done.stderr
+
+
+def test_an_unreachable_state_database_is_one_line_without_its_password(
+    world: ExportWorld, tmp_path: Path
+) -> None:
+    env = {
+        "AC_EXPORT_CONFIG_DIR": str(config_folder(tmp_path)),
+        "T_HOST": world.emulator.base_url,
+        "T_KEY": world.emulator.api_key,
+        "AC_EXPORT_STATE": "postgres",
+        "AC_EXPORT_STATE_DSN": "postgresql://ac:pw-never-shown@127.0.0.1:1/state",
+    }
+    done = run_cli("check-connection", "emu", env=env)
+
+    assert done.returncode == 2
+    assert done.stderr.startswith("error: cannot connect to the state database ac@127.0.0.1:1/state")
+    assert "Traceback" not in done.stderr and "pw-never-shown" not in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1

@@ -5,9 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import dagster as dg
+import pytest
 
 from ac_export.definitions import build_definitions
 from ac_export.defs.automation.sensors import RUN_FAILURE_SENSOR, SEGMENT_REFRESH_SENSOR, SOURCE_FILES_SENSOR
+from ac_export.defs.resources import StateResource
 
 SEGMENT_ASSETS = {dg.AssetKey("segment_members"), dg.AssetKey("activecampaign_list")}
 
@@ -57,3 +59,21 @@ def test_the_demo_configuration_turns_schedule_and_file_sensor_on(config_dir: Pa
     defs = build_definitions(config_dir)
     assert defs.resolve_schedule_def("refresh_schedule").default_status == dg.DefaultScheduleStatus.RUNNING
     assert defs.resolve_sensor_def(SOURCE_FILES_SENSOR).default_status == dg.DefaultSensorStatus.RUNNING
+
+
+def test_the_state_resource_follows_ac_export_state_and_reads_its_dsn_through_an_env_var(
+    config_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert build_definitions(config_dir).resources["state"].backend == "embedded"
+    monkeypatch.setenv("AC_EXPORT_STATE", "postgres")
+    monkeypatch.setenv("AC_EXPORT_STATE_DSN", "postgresql://ac:s3cret@db.internal/state")
+    state = build_definitions(config_dir).resources["state"]
+    assert state.backend == "postgres"
+    # The DSN stays a reference to the variable: its value (a password) is never in the definitions.
+    assert isinstance(state.dsn, dg.EnvVar) and state.dsn.env_var_name == "AC_EXPORT_STATE_DSN"
+    assert state.process_config_and_initialize().get().describe() == "postgres (ac@db.internal/state)"
+
+
+def test_a_misspelt_state_backend_fails_the_run_naming_the_choices() -> None:
+    with pytest.raises(dg.Failure, match="embedded or postgres"):
+        StateResource(backend="postgress").get()

@@ -23,6 +23,7 @@ from ac_export.activecampaign.api.limits import Limits
 from ac_export.activecampaign.config import Export
 from ac_export.activecampaign.sync import ExportRequest, run_export
 from ac_export.activecampaign.upload import UploadSettings
+from ac_export.state.backend import DSN_ENV, StateBackend
 from ac_export.state.pacer import AccountPacer, NoPacing
 from ac_export.warehouse import Warehouse
 
@@ -42,6 +43,8 @@ class ExportSpec:
     time_scale: float = 1.0
     pacing_dir: str | None = None
     poll_interval_s: float = 0.02
+    # "postgres": ledger and pacer in the database whose DSN is in AC_EXPORT_STATE_DSN (see `start`).
+    state: str = "embedded"
     extra: dict[str, Any] = field(default_factory=dict)
 
     def write(self, path: Path) -> Path:
@@ -55,9 +58,13 @@ def result_path(spec_path: Path) -> Path:
     return spec_path.with_suffix(".result.json")
 
 
-def start(spec_path: Path, api_key: str, log_path: Path) -> subprocess.Popen[bytes]:
-    """Start the driver on a spec; its output goes to `log_path`."""
+def start(
+    spec_path: Path, api_key: str, log_path: Path, state_dsn: str | None = None
+) -> subprocess.Popen[bytes]:
+    """Start the driver on a spec; its output goes to `log_path`. The DSN goes by environment, as in use."""
     env = {**os.environ, KEY_ENV: api_key}
+    if state_dsn:
+        env[DSN_ENV] = state_dsn
     with log_path.open("ab") as log:
         return subprocess.Popen(
             [sys.executable, "-m", "ac_export_tests.support.export_driver", str(spec_path)],
@@ -81,15 +88,19 @@ def run(spec_path: Path) -> dict[str, Any]:
     """Run the export a spec describes; returns its counts."""
     spec = ExportSpec(**json.loads(spec_path.read_text(encoding="utf-8")))
     host = normalize_api_host(spec.api_host)
+    state = StateBackend(spec.state, os.environ.get(DSN_ENV))  # type: ignore[arg-type]
     pacer: AccountPacer | NoPacing = NoPacing()
-    if spec.pace:
+    if spec.pace and spec.state == "postgres":
+        pacer = state.pacer(host.host, Limits(time_scale=spec.time_scale))
+    elif spec.pace:
         folder = Path(spec.pacing_dir) if spec.pacing_dir else None
         pacer = AccountPacer(host.host, Limits(time_scale=spec.time_scale), folder)
     export = Export.model_validate(spec.export)
     request = ExportRequest(spec.name, export, host.host, spec.attribute_types)
     settings = UploadSettings(poll_interval_s=spec.poll_interval_s)
     with ActiveCampaignClient(host.base_url, os.environ[KEY_ENV], pacer=pacer) as client:
-        result = run_export(request, client, Warehouse(spec.warehouse), settings, logging.getLogger("driver"))
+        warehouse = Warehouse(spec.warehouse)
+        result = run_export(request, client, warehouse, settings, logging.getLogger("driver"), state=state)
     return result.counts.as_dict()
 
 

@@ -23,6 +23,7 @@ from ac_export.defs.metadata import table
 from ac_export.defs.partitions import require_segment, segments_partitions, tag_segment_run
 from ac_export.defs.resources import ProjectConfigResource
 from ac_export.project import ProjectConfig, load_project_config
+from ac_export.state.backend import StateBackend
 from ac_export.warehouse import Warehouse
 
 POOL = "activecampaign"
@@ -52,7 +53,7 @@ class ExportRunConfig(dg.Config):
 
 def build_export_asset(connections: ConnectionsConfig) -> dg.AssetsDefinition:
     """The export asset, requiring the resource of every configured connection."""
-    keys = {"warehouse", "project_config", *(resource_key(name) for name in connections.connections)}
+    keys = {"warehouse", "project_config", "state", *(resource_key(name) for name in connections.connections)}
 
     @dg.asset(
         key=EXPORT_ASSET_KEY,
@@ -126,6 +127,7 @@ def _run_one(
     _require_consent(export.connection, connection)
     resource: ActiveCampaignResource = getattr(context.resources, resource_key(export.connection))
     warehouse = context.resources.warehouse.get()
+    state = context.resources.state.get()
     request = ExportRequest(
         name=name,
         export=export,
@@ -136,12 +138,11 @@ def _run_one(
         full_reconcile=config.full_reconcile,
         run_id=context.run.run_id,
     )
-    with resource.get_client() as client:
+    with resource.get_client(state) as client:
         try:
-            _await_approval(context, project, request, client, warehouse, resource, config)
-            return run_export(
-                request, client, warehouse, resource.upload_settings(export.run_automations), context.log
-            )
+            _await_approval(context, project, request, client, warehouse, resource, config, state)
+            settings = resource.upload_settings(export.run_automations)
+            return run_export(request, client, warehouse, settings, context.log, state=state)
         except (ExportStopped, ActiveCampaignError) as exc:
             raise dg.Failure(
                 description=f"export {name} (segment {export.segment} → list {export.list_id}): {exc}",
@@ -157,13 +158,15 @@ def _await_approval(
     warehouse: Warehouse,
     resource: ActiveCampaignResource,
     config: ExportRunConfig,
+    state: StateBackend,
 ) -> None:
     """Stop, showing the plan, when automation.yaml wants removals this large approved first."""
     limit = project.automation.approval.removals_above
     if limit is None or config.approve or config.dry_run:
         return
     settings = resource.upload_settings(request.export.run_automations)
-    preview = run_export(replace(request, dry_run=True), client, warehouse, settings, context.log)
+    dry_run = replace(request, dry_run=True)
+    preview = run_export(dry_run, client, warehouse, settings, context.log, state=state)
     if preview.counts.removed <= limit:
         return
     raise dg.Failure(

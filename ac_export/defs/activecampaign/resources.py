@@ -12,6 +12,8 @@ from ac_export.activecampaign.api.hosts import ApiHost, normalize_api_host
 from ac_export.activecampaign.api.limits import Limits
 from ac_export.activecampaign.config import ConnectionsConfig
 from ac_export.activecampaign.upload import UploadSettings
+from ac_export.state.backend import StateBackend, StateConfigError
+from ac_export.state.postgres.connection import StateDatabaseError
 
 
 class ActiveCampaignResource(dg.ConfigurableResource):
@@ -76,14 +78,17 @@ class ActiveCampaignResource(dg.ConfigurableResource):
             confirm_timeout_s=self.confirm_timeout_s,
         )
 
-    def get_client(self) -> ActiveCampaignClient:
-        """A client for this account, paced together with every other run exporting to it."""
+    def get_client(self, state: StateBackend | None = None) -> ActiveCampaignClient:
+        """A client for this account, paced (through `state`'s pacer) with every other run exporting to it."""
         host = self.host()
         if not self.api_key.strip():
             raise dg.Failure(
                 description="The ActiveCampaign API key is empty; set the connection's variable."
             )
-        return open_client(host, self.api_key, self.options())
+        try:
+            return open_client(host, self.api_key, self.options(), state)
+        except (StateConfigError, StateDatabaseError) as exc:
+            raise dg.Failure(description=f"The export state is not reachable: {exc}") from None
 
     def upload_settings(self, run_automations: bool) -> UploadSettings:
         """How the uploader polls and waits for this account."""

@@ -14,7 +14,7 @@ from ac_export.contracts import ExportCounts
 from ac_export.defs.activecampaign.assets import build_export_asset
 from ac_export.defs.activecampaign.resources import resource_key
 from ac_export.defs.keys import EXPORT_ASSET_KEY
-from ac_export.defs.resources import ProjectConfigResource, WarehouseResource
+from ac_export.defs.resources import ProjectConfigResource, StateResource, WarehouseResource
 from ac_export.settings import PROJECT_ROOT
 from ac_export_tests.activecampaign.conftest import SEGMENT, ExportWorld
 
@@ -61,6 +61,7 @@ def materialize_export(
     instance.add_dynamic_partitions("segments", [partition])
     resources = {
         "warehouse": WarehouseResource(root=str(world.warehouse.root)),
+        "state": StateResource(),
         "project_config": ProjectConfigResource(config_dir=str(config_dir)),
         resource_key("test"): world.resource(),
     }

@@ -12,7 +12,7 @@ from ac_export.activecampaign.config import load_connections_config
 from ac_export.automation.tags import DRY_RUN_TAG, SEGMENT_TAG
 from ac_export.defs.activecampaign.assets import build_export_asset
 from ac_export.defs.activecampaign.resources import resource_key
-from ac_export.defs.resources import ProjectConfigResource, WarehouseResource
+from ac_export.defs.resources import ProjectConfigResource, StateResource, WarehouseResource
 from ac_export_tests.activecampaign.conftest import SEGMENT, ExportWorld
 from ac_export_tests.defs.activecampaign.test_assets import materialize_export, project_config
 
@@ -120,6 +120,7 @@ def test_a_run_tagged_as_a_dry_run_sends_nothing_whatever_its_config(
     resources = {
         "warehouse": WarehouseResource(root=str(world.warehouse.root)),
         "project_config": ProjectConfigResource(config_dir=str(config_dir)),
+        "state": StateResource(),
         resource_key("test"): world.resource(),
     }
 

@@ -1,0 +1,71 @@
+"""Moving rows in bulk between PostgreSQL and a local DuckDB: COPY as CSV through a scratch file.
+
+Set-based both ways (no Python loop over rows): PostgreSQL's COPY streams the rows out, DuckDB's
+CSV reader loads them with declared types, and back again through DuckDB's COPY and PostgreSQL's
+COPY FROM STDIN. NULL is written `\\N`, so an empty string stays an empty string.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import duckdb
+
+if TYPE_CHECKING:
+    import psycopg
+
+CHUNK_BYTES = 1 << 20
+
+
+def pull(
+    conn: psycopg.Connection,
+    query: psycopg.sql.Composable,
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    columns: dict[str, str],
+    scratch: Path,
+) -> int:
+    """Insert the rows of a PostgreSQL query (columns in `columns` order) into a DuckDB table."""
+    from psycopg import sql
+
+    path = scratch / f"pull_{table}.csv"
+    statement = sql.SQL("COPY ({}) TO STDOUT (FORMAT csv, NULL '\\N')").format(query)
+    with conn.cursor() as cursor, cursor.copy(statement) as copy, path.open("wb") as out:
+        for data in copy:
+            out.write(data)
+    types = ", ".join(f"'{name}': '{kind}'" for name, kind in columns.items())
+    names = ", ".join(columns)
+    try:
+        con.execute(
+            f"""
+            INSERT INTO {table} ({names})
+            SELECT {names} FROM read_csv('{_literal(path)}', columns = {{{types}}}, header = false,
+                nullstr = '\\N', quote = '"', escape = '"', auto_detect = false)
+            """
+        )
+        return int(con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0])
+    finally:
+        path.unlink(missing_ok=True)
+
+
+def push(
+    con: duckdb.DuckDBPyConnection, select_sql: str, conn: psycopg.Connection, target: str, scratch: Path
+) -> None:
+    """Copy the rows of a DuckDB query into a PostgreSQL (temporary) table with matching columns."""
+    path = scratch / f"push_{target}.csv"
+    con.execute(f"COPY ({select_sql}) TO '{_literal(path)}' (FORMAT csv, HEADER false, NULLSTR '\\N')")
+    try:
+        with (
+            conn.cursor() as cursor,
+            cursor.copy(f"COPY {target} FROM STDIN (FORMAT csv, NULL '\\N')") as copy,
+            path.open("rb") as source,
+        ):
+            while chunk := source.read(CHUNK_BYTES):
+                copy.write(chunk)
+    finally:
+        path.unlink(missing_ok=True)
+
+
+def _literal(path: Path) -> str:
+    return str(path).replace("'", "''")

@@ -1,0 +1,68 @@
+"""A list's ledger as the export engine sees it: a DuckDB connection to plan in, and where changes go.
+
+The engine plans with SQL over `ledger` and `inflight` in `con`, and changes them only through
+this object. The embedded store is the list's DuckDB file itself; the PostgreSQL store
+(`state.postgres.ledger`) loads the list's rows into a scratch DuckDB and writes each change
+through to PostgreSQL in one transaction.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+from ac_export.state import ledger
+
+
+class LedgerStore:
+    """The embedded ledger: one DuckDB file per list, changed in place (the default)."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self.con = con
+
+    @classmethod
+    def open(cls, path: Path, *, read_only: bool = False, wait_s: float = 30.0) -> LedgerStore:
+        """Open a list's ledger file, waiting a while for another run's lock (raises LedgerInUse)."""
+        return cls(ledger.open_ledger(path, read_only=read_only, wait_s=wait_s))
+
+    def enqueue(self, queue_sql: str, export: str, run_id: str, batch_size: int) -> tuple[int, int]:
+        """Record a run's whole send queue as in flight (see `ledger.enqueue`)."""
+        return ledger.enqueue(self.con, queue_sql, export, run_id, batch_size)
+
+    def split_batch(self, batch_no: int, moved_emails: list[str]) -> int:
+        """Move some contacts of a batch to a new batch; returns its number."""
+        return ledger.split_batch(self.con, batch_no, moved_emails)
+
+    def record_batch_ids(self, batch_ids: dict[int, str]) -> None:
+        """Note the ids ActiveCampaign gave queued batches."""
+        ledger.record_batch_ids(self.con, batch_ids)
+
+    def refuse_from_inflight(self, batch_no: int, refused: dict[str, str]) -> None:
+        """Move contacts refused at validation out of a batch into the ledger as refused."""
+        ledger.refuse_from_inflight(self.con, batch_no, refused)
+
+    def settle_batches(
+        self, confirmed: dict[int, tuple[str, list[str]]], failure_reason: str
+    ) -> dict[str, int]:
+        """Apply confirmed batches in one transaction; returns counts by outcome."""
+        return ledger.settle_batches(self.con, confirmed, failure_reason)
+
+    def pending_batches(self) -> list[tuple[int, str | None, int]]:
+        """Batches left in flight by an earlier run: (batch_no, batch_id, contacts)."""
+        return ledger.pending_batches(self.con)
+
+    def batch_contents(self, batch_nos: list[int]) -> dict[int, list[tuple[str, str]]]:
+        """(email, contact JSON) of batches in flight."""
+        return ledger.batch_contents(self.con, batch_nos)
+
+    def returning_among(self, batch_nos: list[int], emails: set[str]) -> dict[int, list[tuple[str, int]]]:
+        """Of these emails in these batches, those sent to re-subscribe a contact we had removed."""
+        return ledger.returning_among(self.con, batch_nos, emails)
+
+    def sync(self) -> None:
+        """Make changes made directly in `con` durable (the embedded file already holds them)."""
+
+    def close(self) -> None:
+        """Release the ledger (and its lock)."""
+        self.con.close()
