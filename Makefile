@@ -23,7 +23,10 @@ test: setup
 	$(BIN)/lint-imports
 	$(BIN)/mypy
 	$(BIN)/dagster definitions validate -m ac_export.definitions
-	$(BIN)/pytest
+	# Tests that start servers of their own in parallel (a test file per worker); then the end-to-end
+	# tests one at a time, as each drives a Dagster webserver and daemon of its own.
+	$(BIN)/pytest -n 2 --dist loadfile --ignore=ac_export_tests/e2e
+	$(BIN)/pytest ac_export_tests/e2e
 
 lint: setup
 	$(BIN)/ruff check ac_export ac_export_tests
