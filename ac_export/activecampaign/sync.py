@@ -203,8 +203,7 @@ def run_export(
             resume = functools.partial(_resume, request, client, store, settings, log)
             resumed = _on_existing_list(client, export, resume)
         checked, reconciled = _verify(request, client, con, list_name, log)
-        if not request.dry_run:
-            store.sync()  # what the verify and reconcile learned holds even if the run dies next
+        store.sync()  # what the verify and reconcile learned holds even if the run dies next
         counts = _plan(request, client, con, warehouse, field_ids, checked, log)
         log.info(_plan_line(request, counts))
         if export.on_empty_segment == "skip" and counts.members == 0:
@@ -214,8 +213,7 @@ def run_export(
             )
             _collect_rejections(con, request.name, since=None)
             sync = _list_sync(client, con, export.list_id, checked, sent=False)
-            if not request.dry_run:
-                store.sync()
+            store.sync()
             return _result(
                 request, counts, UploadCounts(), client, con, started, created, reconciled, sync, True
             )

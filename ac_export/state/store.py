@@ -61,7 +61,10 @@ class LedgerStore:
         return ledger.returning_among(self.con, batch_nos, emails)
 
     def sync(self) -> None:
-        """Make changes made directly in `con` durable (the embedded file already holds them)."""
+        """Make changes made directly in `con` durable (the embedded file already holds them).
+
+        A no-op for a ledger opened read only: a dry run's changes stay its own.
+        """
 
     def close(self) -> None:
         """Release the ledger (and its lock)."""

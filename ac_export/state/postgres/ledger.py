@@ -84,6 +84,7 @@ class PostgresLedger(LedgerStore):
         self._key = (host, list_id)
         self._scratch = scratch
         self._pushed_until = datetime.min
+        self._read_only = False
 
     @classmethod
     def open_list(
@@ -99,6 +100,7 @@ class PostgresLedger(LedgerStore):
             con.execute(f"SET memory_limit = '{ledger.MEMORY_LIMIT}'")
             con.execute(ledger.SCHEMA)
             store = cls(con, conn, host, list_id, scratch)
+            store._read_only = read_only
             store._load(with_sent_payloads=read_only)
             store._pushed_until = scalar(con, "SELECT now()::TIMESTAMP")
         except BaseException:
@@ -278,7 +280,13 @@ class PostgresLedger(LedgerStore):
         return outcome
 
     def sync(self) -> None:
-        """Write through ledger rows changed directly in `con` since the last change went out."""
+        """Write through ledger rows changed directly in `con` since the last change went out.
+
+        A ledger opened to read (a dry run, without the list's lock) never writes: its changes
+        are the run's own scratch.
+        """
+        if self._read_only:
+            return
         with self._change():
             pass
 
