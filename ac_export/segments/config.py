@@ -230,6 +230,9 @@ class SegmentsConfig(StrictModel):
     profile_types: dict[str, AttributeType]
     measure_types: dict[str, AttributeType]
     activity_types: dict[str, dict[str, AttributeType]]
+    activity_links: dict[str, str] = Field(
+        default_factory=dict, description="Each activity source's profile source (`links_to.source`)."
+    )
 
     def attribute_types(self) -> dict[str, AttributeType]:
         """Every name a rule or an export mapping may use: profile attributes, then measures."""
@@ -283,6 +286,7 @@ def load_segments_config(
         profile_types=profile_types,
         measure_types=measure_types,
         activity_types=activity_types,
+        activity_links={name: source.links_to.source for name, source in sources.activity_sources.items()},
     )
 
 

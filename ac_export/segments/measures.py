@@ -43,7 +43,7 @@ def compile_measures(
     used = list(dict.fromkeys(name for measure in config.measures.values() for name in measure.activity))
     aliases = {name: f"a{index}" for index, name in enumerate(used, start=1)}
     ctes = [
-        f"{aliases[name]} AS MATERIALIZED ({_linked_sql(config, name, activities[name], links)})"
+        f"{aliases[name]} AS MATERIALIZED ({_linked_sql(config, name, activities[name], links, params)})"
         for name in used
     ]
     groups: dict[tuple[str, ...], list[str]] = {}
@@ -61,7 +61,8 @@ def compile_measures(
         for g in sorted({s.group for s in slots.values()})
     )
     with_clause = f"WITH {', '.join(ctes)} " if ctes else ""
-    sql = f"{with_clause}SELECT {', '.join(columns)} FROM {profiles} AS p{joins} ORDER BY p.customer_id"
+    # No ORDER BY: sorting a million wide rows cost a third of the query, and every reader joins by id.
+    sql = f"{with_clause}SELECT {', '.join(columns)} FROM {profiles} AS p{joins}"
     return CompiledQuery(sql=sql, params=params.values)
 
 
@@ -86,7 +87,7 @@ def _read_columns(measure: Measure) -> list[str]:
     return columns
 
 
-def _linked_sql(config: SegmentsConfig, activity: str, table: str, links: str) -> str:
+def _linked_sql(config: SegmentsConfig, activity: str, table: str, links: str, params: Parameters) -> str:
     """An activity's rows with their customer, keeping only the columns some measure reads."""
     types = config.activity_types[activity]
     needed = dict.fromkeys(
@@ -96,8 +97,15 @@ def _linked_sql(config: SegmentsConfig, activity: str, table: str, links: str) -
         for column in _read_columns(measure)
     )
     kept = "".join(f", a.{quote_identifier(column, types)}" for column in needed)
-    # Narrowing the links to the activity's profile sources first makes the join's build side smaller.
-    narrowed = f"SELECT * FROM {links} WHERE source IN (SELECT DISTINCT profile_source FROM {table})"
+    # Narrowing the links to the activity's profile source first makes the join's build side smaller;
+    # the source is known from sources.yaml, so no pass over the activity is needed to find it.
+    linked = config.activity_links.get(activity)
+    where = (
+        f"source = {params.bind(linked)}"
+        if linked
+        else f"source IN (SELECT DISTINCT profile_source FROM {table})"
+    )
+    narrowed = f"SELECT * FROM {links} WHERE {where}"
     # Activity attributes match [a-z]..., so the leading underscore cannot clash with one of them.
     return (
         f"SELECT l.customer_id AS _customer_id, a.activity_id AS _activity_id{kept} FROM {table} AS a "

@@ -41,24 +41,29 @@ class MembershipChange:
 def stage_membership(
     con: duckdb.DuckDBPyConnection, warehouse: Warehouse, segment: str, members: CompiledQuery
 ) -> MembershipChange:
-    """Evaluate a segment into temp tables `candidate` and `history` of `con`, and count the change."""
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE candidate AS SELECT DISTINCT customer_id FROM ({members.sql})",
-        members.params,
-    )
+    """Evaluate a segment into temp tables `history` and `changes` of `con`, and count the change.
+
+    `changes` has one row per customer who is a member before or after this run (`was`, `now`),
+    so the counts and the commit both read one join of current spells and fresh members.
+    """
     table = members_table(segment)
     exists = warehouse.exists(table)
     con.execute(f"CREATE OR REPLACE TEMP TABLE history ({SPELL_COLUMNS})")
     if exists:
         con.execute(f"INSERT INTO history BY NAME SELECT * FROM {warehouse.scan(table)}")
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE changes AS
+        SELECT coalesce(h.customer_id, c.customer_id) AS customer_id, h.joined_at,
+               h.customer_id IS NOT NULL AS was, c.customer_id IS NOT NULL AS now
+        FROM (SELECT customer_id, joined_at FROM history WHERE left_at IS NULL) AS h
+        FULL JOIN (SELECT DISTINCT customer_id FROM ({members.sql})) AS c USING (customer_id)
+        """,
+        members.params,
+    )
     (row,) = con.execute(
-        """
-        WITH current_spells AS (SELECT customer_id FROM history WHERE left_at IS NULL)
-        SELECT (SELECT count(*) FROM current_spells),
-               (SELECT count(*) FROM candidate),
-               (SELECT count(*) FROM candidate ANTI JOIN current_spells USING (customer_id)),
-               (SELECT count(*) FROM current_spells ANTI JOIN candidate USING (customer_id))
-        """
+        "SELECT count(*) FILTER (was), count(*) FILTER (now), count(*) FILTER (now AND NOT was), "
+        "count(*) FILTER (was AND NOT now) FROM changes"
     ).fetchall()
     previous, current, joined, left = (int(value) for value in row)
     return MembershipChange(
@@ -74,15 +79,11 @@ def commit_membership(
     # Spells are told apart by run time, so a clock that went backwards must not reuse an old one.
     run_at = max(now, previous_run + timedelta(microseconds=1)) if previous_run else now
     sql = """
-        SELECT h.customer_id, h.joined_at,
-               CASE WHEN h.left_at IS NULL AND c.customer_id IS NULL THEN $run_at ELSE h.left_at END
-                 AS left_at,
-               $run_at AS evaluated_at
-        FROM history AS h LEFT JOIN candidate AS c
-          ON h.left_at IS NULL AND c.customer_id = h.customer_id
+        SELECT customer_id, joined_at, left_at, $run_at AS evaluated_at FROM history WHERE left_at IS NOT NULL
         UNION ALL
-        SELECT customer_id, $run_at, NULL, $run_at
-        FROM candidate ANTI JOIN (SELECT customer_id FROM history WHERE left_at IS NULL) USING (customer_id)
+        SELECT customer_id, CASE WHEN was THEN joined_at ELSE $run_at END,
+               CASE WHEN now THEN NULL ELSE $run_at END, $run_at
+        FROM changes
         ORDER BY customer_id, joined_at
     """
     rows = warehouse.write_query(members_table(segment), con, sql, {"run_at": run_at})

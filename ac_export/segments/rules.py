@@ -106,12 +106,16 @@ def compile_segment(config: SegmentsConfig, segment: str, profiles: str, measure
     set operations are evaluated from their rules in the same query, not from their stored members,
     so every segment of a run sees the same profiles.
     """
+    return compile_segment_over(
+        config, segment, f"{profiles} AS p LEFT JOIN {measures} AS m USING (customer_id)"
+    )
+
+
+def compile_segment_over(config: SegmentsConfig, segment: str, source: str) -> CompiledQuery:
+    """The query of a segment's current members over `source`, a table expression with every attribute."""
     params = Parameters()
     context = RuleContext(types=config.attribute_types(), as_of=config.as_of, params=params)
-    sql = _segment_sql(
-        config, segment, context, f"{profiles} AS p LEFT JOIN {measures} AS m USING (customer_id)"
-    )
-    return CompiledQuery(sql=sql, params=params.values)
+    return CompiledQuery(sql=_segment_sql(config, segment, context, source), params=params.values)
 
 
 def _segment_sql(config: SegmentsConfig, segment: str, context: RuleContext, source: str) -> str:

@@ -20,6 +20,9 @@ from ac_export.warehouse import Warehouse
 from ac_export_tests.segments.fixtures import rule, segment, write_config, write_world
 
 EXPORT = dg.AssetKey("activecampaign_list")
+MEMBERS = dg.AssetKey("segment_members")
+RANGE_START = "dagster/asset_partition_range_start"
+RANGE_END = "dagster/asset_partition_range_end"
 
 
 @dg.asset(
@@ -66,6 +69,17 @@ class Project:
             self.assets(),
             selection=["segment_members", EXPORT.to_user_string()],
             partition_key=name,
+            instance=self.instance,
+            resources=self.resources(),
+            raise_on_error=False,
+        )
+
+    def segments(self, first: str, last: str) -> dg.ExecuteInProcessResult:
+        """`segment_members` over a range of partitions in one run, as a single-run backfill runs it."""
+        return dg.materialize(
+            self.assets(),
+            selection=["segment_members"],
+            tags={RANGE_START: first, RANGE_END: last},
             instance=self.instance,
             resources=self.resources(),
             raise_on_error=False,
@@ -237,3 +251,95 @@ def test_customer_measures_depends_on_every_activity(project: Project) -> None:
     assert members.partitions_def == segments_partitions
     assert set(members.dependency_keys) == {dg.AssetKey("unified_profiles"), dg.AssetKey("customer_measures")}
     assert members.group_names_by_key[dg.AssetKey("segment_members")] == "segments"
+
+
+@pytest.fixture
+def alone(tmp_path: Path) -> Iterator[Project]:
+    """A project with an instance of its own: a range covers every partition between its ends."""
+    with dg.instance_for_test() as own:
+        yield Project(tmp_path / "alone", own)
+
+
+THREE = {
+    "west": segment([rule("state", "in", ["California", "Oregon"])]),
+    "loyal": segment([rule("sources", "contains", "loyalty")]),
+    "tx": segment([rule("state", "equals", "Texas")]),
+}
+
+
+def by_partition(result: dg.ExecuteInProcessResult) -> dict[str, dict[str, Any]]:
+    """Each partition's materialization metadata in a run over several partitions."""
+    events = [e.materialization for e in result.get_asset_materialization_events() if e.asset_key == MEMBERS]
+    assert len({e.partition for e in events}) == len(events), "one materialization per partition"
+    return {str(e.partition): {k: v.value for k, v in e.metadata.items()} for e in events}
+
+
+def test_a_range_of_segments_is_one_run_with_each_partition_its_own_materialization(alone: Project) -> None:
+    alone.configure(THREE)
+    alone.measures()
+    result = alone.segments("west", "tx")
+    assert result.success
+    metadata = by_partition(result)
+    assert sorted(metadata) == ["loyal", "tx", "west"]
+    assert {name: (m["members"], m["joined"], m["left"]) for name, m in metadata.items()} == {
+        "west": (3, 3, 0),
+        "loyal": (3, 3, 0),
+        "tx": (len(alone.current_members("tx")), len(alone.current_members("tx")), 0),
+    }
+    assert metadata["west"]["description"] == THREE["west"]["description"]
+    assert {e.partition: e.passed for e in result.get_asset_check_evaluations()} == {
+        "west": True,
+        "loyal": True,
+        "tx": True,
+    }
+    assert alone.current_members("west") == ["c1", "c4", "c5"]
+    assert alone.instance.get_materialized_partitions(MEMBERS) >= {"west", "loyal", "tx"}
+
+
+def test_the_same_members_from_a_range_as_from_one_partition(project: Project, alone: Project) -> None:
+    alone.configure(THREE)
+    alone.measures()
+    assert alone.segments("west", "tx").success
+    ranged = {name: alone.current_members(name) for name in THREE}
+    project.configure(THREE)
+    project.measures()
+    for name in THREE:
+        assert project.segment(name).success
+    assert {name: project.current_members(name) for name in THREE} == ranged
+
+
+def test_a_held_segment_in_a_range_fails_alone_and_the_others_are_materialized(alone: Project) -> None:
+    alone.configure(THREE)
+    alone.measures()
+    assert alone.segments("west", "tx").success
+    alone.configure({**THREE, "loyal": segment([rule("state", "equals", "Nowhere")])})
+    result = alone.segments("west", "tx")
+
+    assert not result.success
+    assert sorted(by_partition(result)) == ["tx", "west"]
+    checks = {e.partition: e for e in result.get_asset_check_evaluations()}
+    assert {name: check.passed for name, check in checks.items()} == {"west": True, "loyal": False, "tx": True}
+    assert checks["loyal"].metadata["left"].value == 3
+    message = failure_message(result)
+    assert "2 of 3 segments materialized" in message
+    assert "loyal: held by its membership guard" in message
+    assert alone.current_members("loyal") == ["c1", "c3", "c5"]
+
+
+def test_a_partition_that_is_not_a_segment_fails_alone_in_a_range(alone: Project) -> None:
+    alone.configure(THREE)
+    alone.measures()
+    alone.configure({name: THREE[name] for name in ("west", "tx")})
+    result = alone.segments("west", "tx")
+    assert not result.success
+    assert sorted(by_partition(result)) == ["tx", "west"]
+    message = failure_message(result)
+    assert "2 of 3 segments materialized" in message
+    assert "'loyal' is not a segment in segments.yaml" in message
+
+
+def test_segment_members_backfills_in_one_run_and_the_export_one_run_per_segment(project: Project) -> None:
+    project.configure({})
+    _, members = build_segment_assets(load_sources_config(project.config_dir))
+    assert members.backfill_policy == dg.BackfillPolicy.single_run()
+    assert stand_in_export.backfill_policy == dg.BackfillPolicy.multi_run(max_partitions_per_run=1)
