@@ -39,3 +39,44 @@ def plan_segment_runs(
 def segment_run_key(refresh_run_id: str, segment: str) -> str:
     """The run key of a segment's run after one refresh (Dagster skips a key it has already launched)."""
     return f"{refresh_run_id}:{segment}"
+
+
+@dataclass(frozen=True)
+class SegmentRange:
+    """Partitions next to each other in the `segments` order, evaluated in one run, and its run key."""
+
+    first: str
+    last: str
+    segments: list[str]
+    run_key: str
+
+
+def plan_segment_ranges(
+    refresh_run_id: str, configured: Iterable[str], partitions: Iterable[str]
+) -> list[SegmentRange]:
+    """The evaluation runs after a refresh: one per stretch of partitions that are all configured segments.
+
+    A run over a partition range covers every partition between its ends, so a partition that is
+    not a segment (one awaiting retirement) splits the range instead of failing inside it. Usually
+    every partition is a segment and this is one run over all of them.
+    """
+    wanted = set(configured)
+    ranges: list[list[str]] = [[]]
+    for key in partitions:
+        if key in wanted:
+            ranges[-1].append(key)
+        elif ranges[-1]:
+            ranges.append([])
+    return [
+        SegmentRange(keys[0], keys[-1], keys, f"{refresh_run_id}:{keys[0]}..{keys[-1]}")
+        for keys in ranges
+        if keys
+    ]
+
+
+def keys_in_range(partitions: Iterable[str], first: str, last: str) -> list[str]:
+    """The partitions a run over `first`..`last` covers, in the `segments` order."""
+    keys = list(partitions)
+    if first not in keys or last not in keys:
+        return [key for key in (first, last) if key in keys]
+    return keys[keys.index(first) : keys.index(last) + 1]

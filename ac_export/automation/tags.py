@@ -5,8 +5,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 TRIGGER_TAG = "ac_export/trigger"
-"""What requested the run: `schedule`, `source_files`, `refresh` (a segment run after a refresh) or
+"""What requested the run: `schedule`, `source_files`, `refresh` (the segments' evaluation and exports
+after a refresh), `evaluate_segments` (the exports after an evaluate_segments run launched by hand) or
 `new_segment` (the first run of a segment just added to segments.yaml)."""
+
+EVALUATION_RUN_TAG = "ac_export/evaluation_run"
+"""On an export run started by segment_exports_sensor: the evaluate_segments run that accepted its members."""
 
 REFRESH_RUN_TAG = "ac_export/refresh_run"
 """On a segment run: the id of the refresh run whose profiles and measures it reads."""

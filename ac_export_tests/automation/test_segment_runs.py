@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from ac_export.automation.segment_runs import SegmentRun, SegmentRunPlan, plan_segment_runs
+from ac_export.automation.segment_runs import (
+    SegmentRange,
+    SegmentRun,
+    SegmentRunPlan,
+    keys_in_range,
+    plan_segment_ranges,
+    plan_segment_runs,
+)
 
 
 def test_every_configured_segment_with_a_partition_runs_in_config_order() -> None:
@@ -29,3 +36,24 @@ def test_run_keys_differ_between_refreshes_and_repeat_within_one() -> None:
     second = plan_segment_runs("run-2", ["vip"], ["vip"]).runs
     assert first == again
     assert first[0].run_key != second[0].run_key
+
+
+def test_after_a_refresh_every_segment_is_evaluated_in_one_range() -> None:
+    [only] = plan_segment_ranges("run-1", ["vip", "loyal", "texans"], ["texans", "vip", "loyal"])
+    assert only == SegmentRange("texans", "loyal", ["texans", "vip", "loyal"], "run-1:texans..loyal")
+
+
+def test_a_partition_that_is_not_a_segment_splits_the_range_and_new_segments_wait() -> None:
+    ranges = plan_segment_ranges(
+        "run-1", ["vip", "loyal", "brand_new", "texans"], ["vip", "retired", "loyal", "texans"]
+    )
+    assert [(r.first, r.last, r.segments) for r in ranges] == [
+        ("vip", "vip", ["vip"]),
+        ("loyal", "texans", ["loyal", "texans"]),
+    ]
+    assert plan_segment_ranges("run-1", [], ["vip"]) == []
+
+
+def test_keys_in_range_follow_the_partition_order() -> None:
+    assert keys_in_range(["a", "b", "c", "d"], "b", "d") == ["b", "c", "d"]
+    assert keys_in_range(["a", "b"], "b", "gone") == ["b"]

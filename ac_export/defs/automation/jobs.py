@@ -1,7 +1,8 @@
-"""The two asset jobs a refresh is made of: the shared upstream, then one run per segment.
+"""The asset jobs a refresh is made of: the shared upstream, every segment in one run, each export in its own.
 
 They are separate because segment runs must read the profiles and measures that the refresh has
-just written: `segment_refresh_sensor` starts them only once `refresh` has succeeded.
+just written: `segment_refresh_sensor` starts `evaluate_segments` only once `refresh` has succeeded,
+and `segment_exports_sensor` starts one `export_lists` run per segment it accepted.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ SEGMENT_ASSETS = dg.AssetSelection.assets(SEGMENT_MEMBERS_KEY, EXPORT_ASSET_KEY)
 
 REFRESH_JOB = "refresh"
 EXPORT_SEGMENT_JOB = "export_segment"
+EVALUATE_SEGMENTS_JOB = "evaluate_segments"
+EXPORT_LISTS_JOB = "export_lists"
 PREVIEW_SEGMENT_JOB = "preview_segment"
 
 refresh_job = dg.define_asset_job(
@@ -22,7 +25,7 @@ refresh_job = dg.define_asset_job(
     selection=dg.AssetSelection.all() - SEGMENT_ASSETS,
     tags={REFRESH_TAG: "upstream"},
     description="Sources → profiles → measures (every asset shared by all segments). When it succeeds, "
-    "segment_refresh_sensor starts one export_segment run per configured segment.",
+    "segment_refresh_sensor starts one evaluate_segments run over every configured segment.",
 )
 
 export_segment_job = dg.define_asset_job(
@@ -30,6 +33,21 @@ export_segment_job = dg.define_asset_job(
     selection=SEGMENT_ASSETS,
     description="One segment (the `segments` partition): its members, then every export of it in "
     "exports.yaml.",
+)
+
+evaluate_segments_job = dg.define_asset_job(
+    name=EVALUATE_SEGMENTS_JOB,
+    selection=dg.AssetSelection.assets(SEGMENT_MEMBERS_KEY),
+    description="Every segment's members in one run (a range of the `segments` partitions): one join of "
+    "profiles and measures, one materialization and guard result per segment. segment_exports_sensor then "
+    "runs the exports of each segment it accepted, one export_lists run per segment.",
+)
+
+export_lists_job = dg.define_asset_job(
+    name=EXPORT_LISTS_JOB,
+    selection=dg.AssetSelection.assets(EXPORT_ASSET_KEY),
+    description="One segment's exports (the `segments` partition) over its members as segment_members last "
+    "accepted them; started by segment_exports_sensor after evaluate_segments.",
 )
 
 preview_segment_job = dg.define_asset_job(

@@ -1,6 +1,8 @@
 """Sensors that keep the pipeline moving: new source files, segment runs after a refresh, failure alerts.
 
-The decisions live in plain functions (`fingerprints`, `segment_runs`, `alerts`); this file only
+Segments after a refresh: `segment_refresh_sensor` starts one `evaluate_segments` run over all of
+them, `segment_exports_sensor` one `export_lists` run per segment it accepted. The decisions live in
+plain functions (`fingerprints`, `segment_runs`, `alerts`); this file only
 turns them into Dagster sensors. `segment_partitions_sensor` (config changes → partitions and first
 runs of new segments) lives in `segment_partitions.py`.
 """
@@ -15,11 +17,26 @@ import dagster as dg
 from ac_export.automation.alerts import FailureAlert, StepFailure, post_alert, redact, secret_values
 from ac_export.automation.config import FailureAlerts, SourceFilesSensor
 from ac_export.automation.fingerprints import compare, decode_cursor, encode_cursor, fingerprint_files
-from ac_export.automation.segment_runs import plan_segment_runs
-from ac_export.automation.tags import CHANGED_FILES_TAG, REFRESH_RUN_TAG, SEGMENT_TAG, TRIGGER_TAG, segment_of
+from ac_export.automation.segment_runs import plan_segment_ranges, plan_segment_runs
+from ac_export.automation.tags import (
+    CHANGED_FILES_TAG,
+    EVALUATION_RUN_TAG,
+    RANGE_END_TAG,
+    RANGE_START_TAG,
+    REFRESH_RUN_TAG,
+    SEGMENT_TAG,
+    TRIGGER_TAG,
+    segment_of,
+)
 from ac_export.config.loading import ConfigError
 from ac_export.contracts import SEGMENTS_PARTITIONS
-from ac_export.defs.automation.jobs import export_segment_job, refresh_job
+from ac_export.defs.automation.jobs import (
+    EVALUATE_SEGMENTS_JOB,
+    evaluate_segments_job,
+    export_lists_job,
+    refresh_job,
+)
+from ac_export.defs.keys import SEGMENT_MEMBERS_KEY
 from ac_export.defs.resources import ProjectConfigResource
 from ac_export.profiles.sources_config import SourcesConfig
 from ac_export.project import load_project_config
@@ -27,6 +44,7 @@ from ac_export.segments.loading import load_project_segments
 
 SOURCE_FILES_SENSOR = "source_files_sensor"
 SEGMENT_REFRESH_SENSOR = "segment_refresh_sensor"
+SEGMENT_EXPORTS_SENSOR = "segment_exports_sensor"
 RUN_FAILURE_SENSOR = "run_failure_sensor"
 MAX_TAG_CHARS = 200
 
@@ -86,33 +104,86 @@ def build_source_files_sensor(settings: SourceFilesSensor) -> dg.SensorDefinitio
     name=SEGMENT_REFRESH_SENSOR,
     run_status=dg.DagsterRunStatus.SUCCESS,
     monitored_jobs=[refresh_job],
-    request_job=export_segment_job,
+    request_job=evaluate_segments_job,
     default_status=dg.DefaultSensorStatus.RUNNING,
     minimum_interval_seconds=10,
-    description="When a `refresh` run succeeds, requests one export_segment run per segment in "
-    "segments.yaml (its members, then its exports), so every segment reads the fresh profiles.",
+    description="When a `refresh` run succeeds, requests one evaluate_segments run over every segment in "
+    "segments.yaml (a range of the `segments` partitions), so every segment reads the fresh profiles; "
+    "segment_exports_sensor then exports each segment it accepts.",
 )
 def segment_refresh_sensor(
     context: dg.RunStatusSensorContext, project_config: ProjectConfigResource
 ) -> list[dg.RunRequest] | dg.SkipReason:
-    """One run per configured segment after each successful refresh (run keys make it once)."""
+    """One evaluation run over the configured segments after each successful refresh (once, by run key)."""
     try:
         config = load_project_segments(project_config.path)
     except ConfigError as exc:
         return dg.SkipReason(f"No segment runs: the configuration is invalid.\n{exc}")
     refresh_run_id = context.dagster_run.run_id
     partitions = context.instance.get_dynamic_partitions(SEGMENTS_PARTITIONS)
-    plan = plan_segment_runs(refresh_run_id, config.segments, partitions)
-    if plan.waiting:
+    waiting = plan_segment_runs(refresh_run_id, config.segments, partitions).waiting
+    if waiting:
         context.log.info(
             f"segments without a partition yet (segment_partitions_sensor adds them and runs them once): "
-            f"{', '.join(plan.waiting)}"
+            f"{', '.join(waiting)}"
         )
     tags = {TRIGGER_TAG: "refresh", REFRESH_RUN_TAG: refresh_run_id}
     return [
-        dg.RunRequest(run_key=run.run_key, partition_key=run.segment, tags={**tags, SEGMENT_TAG: run.segment})
-        for run in plan.runs
+        dg.RunRequest(
+            run_key=block.run_key, tags={**tags, RANGE_START_TAG: block.first, RANGE_END_TAG: block.last}
+        )
+        for block in plan_segment_ranges(refresh_run_id, config.segments, partitions)
     ]
+
+
+MATERIALIZATIONS_PER_TICK = 1000
+
+
+@dg.sensor(
+    name=SEGMENT_EXPORTS_SENSOR,
+    job=export_lists_job,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    minimum_interval_seconds=10,
+    description="Requests one export_lists run per segment that an evaluate_segments run materialized "
+    "(accepted by its guard), as soon as it is; held and failed segments are not exported.",
+)
+def segment_exports_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
+    """Follow segment_members materializations (cursor: storage id) and export those of evaluation runs."""
+    after = int(context.cursor) if context.cursor else None
+    records = context.instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=SEGMENT_MEMBERS_KEY, after_storage_id=after),
+        limit=MATERIALIZATIONS_PER_TICK,
+        ascending=True,
+    ).records
+    if not records:
+        return dg.SensorResult(skip_reason="No new segment materializations.", cursor=context.cursor)
+    run_ids = list({record.run_id for record in records})
+    runs = {
+        r.dagster_run.run_id: r.dagster_run
+        for r in context.instance.get_run_records(dg.RunsFilter(run_ids=run_ids))
+        if r.dagster_run.job_name == EVALUATE_SEGMENTS_JOB
+    }
+    requests = [
+        _export_request(runs[record.run_id], record.partition_key)
+        for record in records
+        if record.run_id in runs and record.partition_key is not None
+    ]
+    cursor = str(max(record.storage_id for record in records))
+    if not requests:
+        return dg.SensorResult(skip_reason="No segment materialized by evaluate_segments.", cursor=cursor)
+    return dg.SensorResult(run_requests=requests, cursor=cursor)
+
+
+def _export_request(evaluation: dg.DagsterRun, segment: str) -> dg.RunRequest:
+    """The export run of one segment an evaluation run accepted; its run key makes it once."""
+    refresh_run = evaluation.tags.get(REFRESH_RUN_TAG)
+    tags = {
+        TRIGGER_TAG: "refresh" if refresh_run else EVALUATE_SEGMENTS_JOB,
+        EVALUATION_RUN_TAG: evaluation.run_id,
+        SEGMENT_TAG: segment,
+        **({REFRESH_RUN_TAG: refresh_run} if refresh_run else {}),
+    }
+    return dg.RunRequest(run_key=f"{evaluation.run_id}:{segment}", partition_key=segment, tags=tags)
 
 
 def _failure_sensor_description(url_env: str | None) -> str:

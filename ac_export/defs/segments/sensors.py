@@ -13,7 +13,8 @@ from dataclasses import dataclass
 
 import dagster as dg
 
-from ac_export.automation.tags import SEGMENT_TAG, TRIGGER_TAG, segment_of
+from ac_export.automation.segment_runs import keys_in_range
+from ac_export.automation.tags import RANGE_END_TAG, RANGE_START_TAG, SEGMENT_TAG, TRIGGER_TAG, segment_of
 from ac_export.config.loading import ConfigError
 from ac_export.contracts import MEASURES_TABLE, PROFILES_TABLE, SEGMENTS_PARTITIONS
 from ac_export.defs.automation.jobs import export_segment_job
@@ -93,6 +94,12 @@ def _with_active_runs(instance: dg.DagsterInstance, keys: list[str]) -> list[str
         return []
     runs = instance.get_run_records(dg.RunsFilter(statuses=ACTIVE_STATUSES))
     active = {segment_of(record.dagster_run.tags) for record in runs}
+    partitions = instance.get_dynamic_partitions(SEGMENTS_PARTITIONS)
+    for record in runs:
+        tags = record.dagster_run.tags
+        if RANGE_START_TAG in tags and RANGE_END_TAG in tags:
+            # A run over many segments (evaluate_segments, a backfill) covers every key of its range.
+            active.update(keys_in_range(partitions, tags[RANGE_START_TAG], tags[RANGE_END_TAG]))
     return [key for key in keys if key in active]
 
 

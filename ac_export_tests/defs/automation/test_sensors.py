@@ -9,18 +9,27 @@ import dagster as dg
 import pytest
 
 from ac_export.automation.config import FailureAlerts, SourceFilesSensor
-from ac_export.automation.tags import CHANGED_FILES_TAG, REFRESH_RUN_TAG, SEGMENT_TAG, TRIGGER_TAG
+from ac_export.automation.tags import (
+    CHANGED_FILES_TAG,
+    EVALUATION_RUN_TAG,
+    REFRESH_RUN_TAG,
+    SEGMENT_TAG,
+    TRIGGER_TAG,
+)
 from ac_export.defs.automation.sensors import (
     RUN_FAILURE_SENSOR,
     SEGMENT_REFRESH_SENSOR,
     build_run_failure_sensor,
     build_source_files_sensor,
+    segment_exports_sensor,
     segment_refresh_sensor,
 )
 from ac_export.defs.resources import ProjectConfigResource
 from ac_export_tests.automation.conftest import copy_demo_config
 from ac_export_tests.automation.webhook import WebhookReceiver, webhook_receiver
 
+RANGE_START = "dagster/asset_partition_range_start"
+RANGE_END = "dagster/asset_partition_range_end"
 SECRET_KEY = "5ecret0123456789abcdef0123456789"
 URL_ENV = "TEST_AC_EXPORT_WEBHOOK"
 
@@ -134,7 +143,7 @@ def refresh_stand_in_job() -> None:
     refresh_stand_in()
 
 
-def test_a_successful_refresh_requests_one_run_per_configured_segment(
+def test_a_successful_refresh_requests_one_evaluation_run_over_every_configured_segment(
     config_dir: Path, instance: dg.DagsterInstance
 ) -> None:
     instance.add_dynamic_partitions("segments", ["win_back", "loyalty_members", "retired_segment"])
@@ -151,14 +160,76 @@ def test_a_successful_refresh_requests_one_run_per_configured_segment(
     assert isinstance(requests, list)
     assert [(r.partition_key, r.run_key, r.tags) for r in requests] == [
         (
-            segment,
-            f"{run_id}:{segment}",
-            {TRIGGER_TAG: "refresh", REFRESH_RUN_TAG: run_id, SEGMENT_TAG: segment},
+            None,
+            f"{run_id}:win_back..loyalty_members",
+            {
+                TRIGGER_TAG: "refresh",
+                REFRESH_RUN_TAG: run_id,
+                RANGE_START: "win_back",
+                RANGE_END: "loyalty_members",
+            },
         )
-        for segment in ("loyalty_members", "win_back")
     ]
-    assert segment_refresh_sensor.job_name == "export_segment"
+    assert segment_refresh_sensor.job_name == "evaluate_segments"
     assert segment_refresh_sensor.default_status == dg.DefaultSensorStatus.RUNNING
+
+
+@dg.asset(key="segment_members", partitions_def=dg.DynamicPartitionsDefinition(name="segments"))
+def members_stand_in(context: dg.AssetExecutionContext) -> None:
+    """Stands in for segment_members: materializes its partition."""
+
+
+def _materialize(instance: dg.DagsterInstance, job_name: str, segment: str, tags: dict[str, str]) -> str:
+    job = dg.define_asset_job(job_name, selection=[members_stand_in.key])
+    defs = dg.Definitions(assets=[members_stand_in], jobs=[job])
+    result = defs.resolve_job_def(job_name).execute_in_process(
+        instance=instance, partition_key=segment, tags=tags
+    )
+    return result.run_id
+
+
+def test_each_segment_an_evaluation_run_accepts_gets_one_export_run(instance: dg.DagsterInstance) -> None:
+    instance.add_dynamic_partitions("segments", ["vip", "loyal", "texans"])
+    ticks = ExportTicks(instance)
+    assert ticks().run_requests == []
+    evaluation = _materialize(instance, "evaluate_segments", "vip", {REFRESH_RUN_TAG: "r-1"})
+    _materialize(instance, "export_segment", "loyal", {})  # a run that exports in itself: not again
+    second = _materialize(instance, "evaluate_segments", "texans", {})
+    requests = ticks().run_requests or []
+    assert [(r.partition_key, r.run_key, r.tags) for r in requests] == [
+        (
+            "vip",
+            f"{evaluation}:vip",
+            {
+                TRIGGER_TAG: "refresh",
+                EVALUATION_RUN_TAG: evaluation,
+                SEGMENT_TAG: "vip",
+                REFRESH_RUN_TAG: "r-1",
+            },
+        ),
+        (
+            "texans",
+            f"{second}:texans",
+            {TRIGGER_TAG: "evaluate_segments", EVALUATION_RUN_TAG: second, SEGMENT_TAG: "texans"},
+        ),
+    ]
+    assert ticks().run_requests == []  # the cursor moved past them
+    assert segment_exports_sensor.job_name == "export_lists"
+    assert segment_exports_sensor.default_status == dg.DefaultSensorStatus.RUNNING
+
+
+class ExportTicks:
+    """Ticks segment_exports_sensor, carrying its cursor as the daemon does."""
+
+    def __init__(self, instance: dg.DagsterInstance) -> None:
+        self.instance = instance
+        self.cursor: str | None = None
+
+    def __call__(self) -> dg.SensorResult:
+        result = segment_exports_sensor(dg.build_sensor_context(instance=self.instance, cursor=self.cursor))
+        assert isinstance(result, dg.SensorResult)
+        self.cursor = result.cursor
+        return result
 
 
 @dg.op(name="activecampaign_list")

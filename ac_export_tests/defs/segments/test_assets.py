@@ -318,7 +318,11 @@ def test_a_held_segment_in_a_range_fails_alone_and_the_others_are_materialized(a
     assert not result.success
     assert sorted(by_partition(result)) == ["tx", "west"]
     checks = {e.partition: e for e in result.get_asset_check_evaluations()}
-    assert {name: check.passed for name, check in checks.items()} == {"west": True, "loyal": False, "tx": True}
+    assert {name: check.passed for name, check in checks.items()} == {
+        "west": True,
+        "loyal": False,
+        "tx": True,
+    }
     assert checks["loyal"].metadata["left"].value == 3
     message = failure_message(result)
     assert "2 of 3 segments materialized" in message
