@@ -25,10 +25,12 @@ from ac_export import settings
 from ac_export.activecampaign.account import open_client
 from ac_export.activecampaign.api.client import ActiveCampaignClient
 from ac_export.activecampaign.api.hosts import normalize_api_host
+from ac_export.automation.segment_runs import plan_segment_ranges
+from ac_export.automation.tags import RANGE_END_TAG, RANGE_START_TAG
 from ac_export.config.loading import ConfigError
 from ac_export.contracts import SEGMENTS_PARTITIONS, ExportCounts
 from ac_export.definitions import build_definitions
-from ac_export.defs.automation.jobs import EXPORT_SEGMENT_JOB, REFRESH_JOB
+from ac_export.defs.automation.jobs import EVALUATE_SEGMENTS_JOB, EXPORT_LISTS_JOB, REFRESH_JOB
 from ac_export.defs.keys import EXPORT_ASSET_KEY, SEGMENT_MEMBERS_KEY, UNIFIED_PROFILES_KEY
 from ac_export.demo.run_log import QUIET_RUN_CONFIG, append_run_events, new_log_file
 from ac_export.emulator.process import EmulatorProcess, EmulatorStartError
@@ -119,7 +121,7 @@ class DemoOutput:
 def run_pipeline(
     defs: dg.Definitions, instance: dg.DagsterInstance, project: ProjectConfig, output: DemoOutput
 ) -> list[str]:
-    """Run `refresh`, then `export_segment` once per segment, as the sensors would; returns failures."""
+    """Run `refresh`, `evaluate_segments`, then `export_lists` per accepted segment, as the sensors would."""
     started = time.monotonic()
     refresh = defs.resolve_job_def(REFRESH_JOB)
     result = refresh.execute_in_process(
@@ -132,10 +134,10 @@ def run_pipeline(
     segments = list(project.segments.segments)
     known = set(instance.get_dynamic_partitions(SEGMENTS_PARTITIONS))
     instance.add_dynamic_partitions(SEGMENTS_PARTITIONS, [s for s in segments if s not in known])
-    export_job = defs.resolve_job_def(EXPORT_SEGMENT_JOB)
-    failures = []
+    accepted, failures = _evaluate_segments(defs, instance, segments, output)
+    export_job = defs.resolve_job_def(EXPORT_LISTS_JOB)
     with export_progress(output.console):
-        for segment in segments:
+        for segment in [s for s in segments if s in accepted]:
             result = export_job.execute_in_process(
                 instance=instance, partition_key=segment, raise_on_error=False, run_config=output.run_config()
             )
@@ -144,6 +146,33 @@ def run_pipeline(
                 output.console.print(f"  segment {segment}: [red]FAILED[/red] (see below)")
                 failures.append(f"{segment}: {_failure_text(result)}")
     return failures
+
+
+def _evaluate_segments(
+    defs: dg.Definitions, instance: dg.DagsterInstance, segments: list[str], output: DemoOutput
+) -> tuple[set[str], list[str]]:
+    """Every segment's members in one run per range of partitions; the segments accepted, and failures."""
+    started = time.monotonic()
+    job = defs.resolve_job_def(EVALUATE_SEGMENTS_JOB)
+    accepted: set[str] = set()
+    failures: list[str] = []
+    partitions = instance.get_dynamic_partitions(SEGMENTS_PARTITIONS)
+    for block in plan_segment_ranges("demo", segments, partitions):
+        tags = {RANGE_START_TAG: block.first, RANGE_END_TAG: block.last}
+        result = job.execute_in_process(
+            instance=instance, tags=tags, raise_on_error=False, run_config=output.run_config()
+        )
+        output.record(instance, result)
+        done = {
+            str(event.materialization.partition)
+            for event in result.get_asset_materialization_events()
+            if event.asset_key == SEGMENT_MEMBERS_KEY
+        }
+        accepted |= done
+        if not result.success:
+            failures.append(f"segments: {_failure_text(result)}")
+    _echo(f"  {len(accepted)} of {len(segments)} segments evaluated in {time.monotonic() - started:.1f} s")
+    return accepted, failures
 
 
 def summarise(

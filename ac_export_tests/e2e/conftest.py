@@ -1,7 +1,8 @@
 """One Dagster webserver, daemon and emulator for every end-to-end test, driven to a refreshed state once.
 
 The scenario runs here, once: the file sensor records the source files, a held-back file arrives,
-the sensor requests a refresh, and when it succeeds the refresh sensor requests one run per segment.
+the sensor requests a refresh, when it succeeds the refresh sensor requests one run evaluating every
+segment, and the exports sensor one export run per segment it accepted.
 The tests then check what each part did, and add backfills and UI checks of their own.
 """
 
@@ -72,10 +73,42 @@ class World:
         [self.refresh_run] = self.stack.wait_for_runs(
             1, RUN_TIMEOUT_S, tags={SENSOR_NAME_TAG: SOURCE_FILES_SENSOR}
         )
-        segments = len(GOOD_SEGMENTS) + 1
+        # One evaluate_segments run over every segment, then one export_lists run per segment.
+        runs = len(GOOD_SEGMENTS) + 1 + 1
         refresh_tag = {REFRESH_RUN_TAG: self.refresh_run["runId"]}
-        self.segment_runs = self.stack.wait_for_runs(segments, RUN_TIMEOUT_S, tags=refresh_tag)
+        self.segment_runs = self.stack.wait_for_runs(runs, RUN_TIMEOUT_S, tags=refresh_tag)
         wait_for("the failure alert", lambda: self.webhook.received.is_set(), 60)
+
+
+MATERIALIZATIONS = """
+query Materializations($key: [String!]!) {
+  assetOrError(assetKey: {path: $key}) {
+    ... on Asset {
+      assetMaterializations {
+        runId partition
+        metadataEntries { label ... on IntMetadataEntry { intValue } }
+      }
+    }
+  }
+}
+"""
+
+
+def materializations(world: World, asset: str, run_id: str) -> dict[str, dict[str, int]]:
+    """One run's materializations of an asset: each partition's integer metadata (one per partition)."""
+    records = world.stack.graphql(MATERIALIZATIONS, {"key": [asset]})["assetOrError"]["assetMaterializations"]
+    mine = [r for r in records if r["runId"] == run_id]
+    assert len({r["partition"] for r in mine}) == len(mine), f"one materialization per partition: {mine}"
+    return {
+        r["partition"]: {e["label"]: e["intValue"] for e in r["metadataEntries"] if "intValue" in e}
+        for r in mine
+    }
+
+
+def members_of(world: World, segment: str) -> int:
+    """A segment's current members in the warehouse."""
+    frame = world.warehouse.read_frame(f"segments/members/{segment}")
+    return int(frame["left_at"].is_null().sum())
 
 
 def _environment(

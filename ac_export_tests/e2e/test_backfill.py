@@ -1,5 +1,8 @@
 """End to end: a backfill over two segments through GraphQL, and one segment exported on demand.
 
+The backfill evaluates both segments in one run (segment_members' single-run policy), each
+partition with its own materialization and metadata, then exports each in a run of its own.
+
 Both are launched together (the backfill daemon takes up to 30 s to pick a backfill up) and run
 after the refresh of the shared world, so every list already holds its segment: these runs must
 find nothing to send, which also shows that exports are incremental.
@@ -13,7 +16,7 @@ from typing import Any
 import pytest
 
 from ac_export.automation.tags import SEGMENT_TAG
-from ac_export_tests.e2e.conftest import RUN_TIMEOUT_S, World
+from ac_export_tests.e2e.conftest import RUN_TIMEOUT_S, World, materializations, members_of
 from ac_export_tests.e2e.stack import LOCATION, REPOSITORY
 from ac_export_tests.e2e.world import GOOD_SEGMENTS, expected_list
 
@@ -80,7 +83,8 @@ def launched(world: World) -> Launched:
         tags={"dagster/partition": ON_DEMAND_SEGMENT, ON_DEMAND_TAG: "1"},
     )
     backfill_tag = {"dagster/backfill": result["backfillId"]}
-    runs = world.stack.wait_for_runs(len(BACKFILL_SEGMENTS), RUN_TIMEOUT_S, tags=backfill_tag)
+    # One run evaluating both segments, then one export run per segment.
+    runs = world.stack.wait_for_runs(len(BACKFILL_SEGMENTS) + 1, RUN_TIMEOUT_S, tags=backfill_tag)
     [on_demand] = world.stack.wait_for_runs(1, RUN_TIMEOUT_S, tags={ON_DEMAND_TAG: "1"})
     assert on_demand["runId"] == run_id
     return Launched(result["backfillId"], runs, on_demand)
@@ -109,20 +113,45 @@ def launched_ids(launched: Launched) -> set[str]:
     return {run["runId"] for run in launched.backfill_runs}
 
 
-def test_the_backfill_runs_one_run_per_segment(world: World, launched: Launched) -> None:
-    ranges = [(run["tags"][RANGE_START], run["tags"][RANGE_END]) for run in launched.backfill_runs]
-    assert sorted(ranges) == sorted((segment, segment) for segment in BACKFILL_SEGMENTS)
+def _split(launched: Launched) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The backfill's evaluation run (a range over both segments) and its export runs (one segment each)."""
+    ranged = [r for r in launched.backfill_runs if r["tags"][RANGE_START] != r["tags"][RANGE_END]]
+    assert len(ranged) == 1, launched.backfill_runs
+    return ranged[0], [r for r in launched.backfill_runs if r is not ranged[0]]
+
+
+def test_the_backfill_evaluates_both_segments_in_one_run_then_exports_each_in_its_own(
+    world: World, launched: Launched
+) -> None:
+    evaluation, exports = _split(launched)
+    assert sorted((evaluation["tags"][RANGE_START], evaluation["tags"][RANGE_END])) == sorted(
+        BACKFILL_SEGMENTS
+    )
+    assert sorted((run["tags"][RANGE_START], run["tags"][RANGE_END]) for run in exports) == sorted(
+        (segment, segment) for segment in BACKFILL_SEGMENTS
+    )
     # Backfill runs carry no partition tag; the segment tag (added as they run) finds them by segment.
     for segment in BACKFILL_SEGMENTS:
         [run] = [r for r in world.stack.runs({SEGMENT_TAG: segment}) if r["runId"] in launched_ids(launched)]
         assert run["tags"][RANGE_START] == segment
-    assert [run["status"] for run in launched.backfill_runs] == ["SUCCESS"] * len(BACKFILL_SEGMENTS)
+    assert [run["status"] for run in launched.backfill_runs] == ["SUCCESS"] * (len(BACKFILL_SEGMENTS) + 1)
+
+
+def test_each_backfilled_partition_has_its_own_materialization_and_metadata(
+    world: World, launched: Launched
+) -> None:
+    evaluation, _ = _split(launched)
+    records = materializations(world, "segment_members", evaluation["runId"])
+    assert sorted(records) == sorted(BACKFILL_SEGMENTS)
+    for segment, metadata in records.items():
+        assert metadata["members"] == metadata["dagster/row_count"] == members_of(world, segment)
+        assert metadata["joined"] == metadata["left"] == 0  # the refresh had evaluated them already
 
 
 def test_each_backfilled_list_holds_its_segment_and_nothing_was_sent_again(
     world: World, launched: Launched
 ) -> None:
-    for run in launched.backfill_runs:
+    for run in _split(launched)[1]:
         segment = run["tags"][RANGE_START]
         expected = expected_list(world.warehouse, segment)
         assert world.emulator.list_members(GOOD_SEGMENTS[segment]) == expected
