@@ -2,30 +2,44 @@
 
 The profiles come from the generator's data run through the real pipeline once (`prepare_task`:
 ingest every source, unify); each repetition then evaluates from scratch, as a first run does:
-`customer_measures`, and for each segment its members staged and committed as spells.
+`customer_measures`, and for each segment its members staged and committed as spells (one join of
+profiles and measures for all ten, as `segment_members` does), then the same ten segments again
+through Dagster: one `evaluate_segments` run over their partition range.
 """
 
 from __future__ import annotations
 
 import hashlib
 import shutil
+import tempfile
 import time
 from contextlib import closing
 from datetime import UTC, datetime
 from pathlib import Path
 
+import dagster as dg
+
+from ac_export.automation.tags import RANGE_END_TAG, RANGE_START_TAG
 from ac_export.bench.run_options import RunOptions
 from ac_export.bench.worker import Figures, Params, peak_rss_bytes
-from ac_export.contracts import MEASURES_TABLE, PROFILE_SOURCES_TABLE, PROFILES_TABLE, activity_table
+from ac_export.contracts import (
+    MEASURES_TABLE,
+    PROFILE_SOURCES_TABLE,
+    PROFILES_TABLE,
+    SEGMENTS_PARTITIONS,
+    activity_table,
+)
+from ac_export.definitions import build_definitions
+from ac_export.defs.automation.jobs import EVALUATE_SEGMENTS_JOB
+from ac_export.defs.resources import WarehouseResource
 from ac_export.profiles.ingest import ingest_activity_source
 from ac_export.profiles.pipeline import build_profiles
 from ac_export.profiles.sources_config import load_sources_config
 from ac_export.profiles.unify_config import load_unify_config
 from ac_export.segments.config import SegmentsConfig
+from ac_export.segments.evaluation import SegmentEvaluator
 from ac_export.segments.loading import load_project_segments
 from ac_export.segments.measures import compile_measures
-from ac_export.segments.membership import commit_membership, stage_membership
-from ac_export.segments.rules import compile_segment
 from ac_export.warehouse import Warehouse
 
 SEGMENTS = 10
@@ -86,8 +100,7 @@ def segments_task(params: Params) -> Figures:
         profiles = warehouse.write_query(MEASURES_TABLE, con, query.sql, query.params)
     measured = time.perf_counter()
     figures: Figures = {"profiles": profiles, "segments": len(names), "measures": len(config.measures)}
-    for name in names:
-        figures |= _evaluate(warehouse, config, name)
+    figures |= _evaluate(warehouse, config, names)
     finished = time.perf_counter()
     return figures | {
         "seconds": finished - started,
@@ -97,14 +110,48 @@ def segments_task(params: Params) -> Figures:
     }
 
 
-def _evaluate(warehouse: Warehouse, config: SegmentsConfig, name: str) -> Figures:
-    """Stage and commit one segment's membership; its seconds and member count."""
-    started = time.perf_counter()
-    query = compile_segment(config, name, warehouse.scan(PROFILES_TABLE), warehouse.scan(MEASURES_TABLE))
+def _evaluate(warehouse: Warehouse, config: SegmentsConfig, names: list[str]) -> Figures:
+    """Stage and commit every segment's membership over one join, as `segment_members` does; each timed."""
+    figures: Figures = {}
+    now = datetime.now(UTC).replace(tzinfo=None)
     with closing(warehouse.connect()) as con:
-        change = stage_membership(con, warehouse, name, query)
-        commit_membership(con, warehouse, name, datetime.now(UTC).replace(tzinfo=None))
-    return {f"{name}.seconds": time.perf_counter() - started, f"{name}.members": change.members}
+        evaluator = SegmentEvaluator(con, warehouse, config, names, (PROFILES_TABLE, MEASURES_TABLE))
+        for name in names:
+            started = time.perf_counter()
+            change = evaluator.stage(name)
+            evaluator.commit(name, now)
+            figures |= {f"{name}.seconds": time.perf_counter() - started, f"{name}.members": change.members}
+    return figures
+
+
+def dagster_task(params: Params) -> Figures:
+    """The same segments through Dagster: one `evaluate_segments` run over their partition range.
+
+    Timed from the launch of the run (in process, a fresh instance) to its end, Dagster's own work
+    included: run and step start, one materialization and guard result per segment.
+    """
+    warehouse, config_dir = Warehouse(Path(params["warehouse"])), Path(params["config_dir"])
+    shutil.rmtree(warehouse.root / "segments" / "members", ignore_errors=True)
+    names = list(load_project_segments(config_dir).segments)[: int(params["segments"])]
+    job = build_definitions(config_dir).resolve_job_def(EVALUATE_SEGMENTS_JOB)
+    resources = {"warehouse": WarehouseResource(root=str(warehouse.root))}
+    with tempfile.TemporaryDirectory() as home, dg.instance_for_test(temp_dir=home) as instance:
+        instance.add_dynamic_partitions(SEGMENTS_PARTITIONS, names)
+        started = time.perf_counter()
+        result = job.execute_in_process(
+            instance=instance,
+            raise_on_error=False,
+            tags={RANGE_START_TAG: names[0], RANGE_END_TAG: names[-1]},
+            run_config={"loggers": {"console": {"config": {"log_level": "ERROR"}}}},
+            resources=resources,
+        )
+        seconds = time.perf_counter() - started
+    partitions = {e.materialization.partition for e in result.get_asset_materialization_events()}
+    return {
+        "dagster_seconds": seconds,
+        "dagster_success": int(result.success),
+        "materialized": len(partitions),
+    }
 
 
 def segments_repetition(options: RunOptions, warehouse: Warehouse, folder: Path) -> Figures:
@@ -114,4 +161,5 @@ def segments_repetition(options: RunOptions, warehouse: Warehouse, folder: Path)
         "config_dir": str(options.config_dir),
         "segments": SEGMENTS,
     }
-    return options.task("segments", params, folder)
+    figures = options.task("segments", params, folder)
+    return figures | options.task("segments_dagster", params, folder)

@@ -30,6 +30,7 @@ TASKS: dict[str, str] = {
     "link_ours_probabilistic": "ac_export.bench.bench_probabilistic:ours_task",
     "link_splink_probabilistic": "ac_export.bench.bench_probabilistic:splink_task",
     "segments": "ac_export.bench.bench_segments:segments_task",
+    "segments_dagster": "ac_export.bench.bench_segments:dagster_task",
     "export": "ac_export.bench.bench_export:export_task",
     "export_incremental": "ac_export.bench.bench_export:incremental_task",
     "export_history": "ac_export.bench.bench_history:history_task",

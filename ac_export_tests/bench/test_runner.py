@@ -68,6 +68,9 @@ def test_ten_segments_are_evaluated_over_the_profiles(results: dict[str, dict]) 
     members = [value for key, value in figures.items() if key.endswith(".members")]
     assert len(members) == 10 and all(0 <= m <= figures["profiles"] for m in members)
     assert figures["seconds"] >= figures["segments_seconds"] > 0
+    # The same ten through Dagster: one run, each segment its own partition's materialization.
+    assert figures["dagster_success"] == 1 and figures["materialized"] == 10
+    assert figures["dagster_seconds"] > 0
 
 
 @pytest.mark.parametrize("name", ["export_throughput", "export_memory", "export_pacing"])
