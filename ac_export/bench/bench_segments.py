@@ -162,4 +162,9 @@ def segments_repetition(options: RunOptions, warehouse: Warehouse, folder: Path)
         "segments": SEGMENTS,
     }
     figures = options.task("segments", params, folder)
-    return figures | options.task("segments_dagster", params, folder)
+    through_dagster = options.task("segments_dagster", params, folder)
+    # The worker's own figures (CPU time, peak memory, load) stay apart from the engine task's.
+    return figures | {
+        key if key.startswith("dagster") or key == "materialized" else f"dagster.{key}": value
+        for key, value in through_dagster.items()
+    }
