@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ac_export.activecampaign.api.client import ActiveCampaignClient
-from ac_export.activecampaign.api.hosts import ApiHost
+from ac_export.activecampaign.api.hosts import ApiHost, account_key
 from ac_export.activecampaign.api.limits import Limits
 from ac_export.activecampaign.upload import UploadSettings
 from ac_export.state.backend import StateBackend
@@ -42,7 +42,7 @@ def open_client(
     """
     options = options or AccountOptions()
     backend = state or StateBackend.from_environment()
-    pacer = backend.pacer(host.host, options.limits) if options.pace else NoPacing()
+    pacer = backend.pacer(account_key(host), options.limits) if options.pace else NoPacing()
     return ActiveCampaignClient(
         host.base_url, api_key, pacer=pacer, timeout_s=options.timeout_s, max_retries=options.max_retries
     )

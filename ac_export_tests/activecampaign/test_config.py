@@ -99,7 +99,8 @@ def test_cross_file_problems_are_listed_in_one_message(tmp_path: Path) -> None:
     assert "exports.b.fields.first_name: 'birth_date' is date, not text" in message
     assert "exports.b.fields.custom.X: unknown attribute or measure 'gone'" in message
     assert (
-        "exports.c.list_id: list 2 of activecampaign account acme (connection 'main') is already the target "
+        "exports.c.list_id: list 2 of ActiveCampaign account acme.activehosted.com (connection 'main') is "
+        "already the target "
         "of export 'b' (connection 'main')"
     ) in message
 
