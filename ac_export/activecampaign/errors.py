@@ -13,7 +13,7 @@ R = TypeVar("R")
 
 
 class ExportStopped(Exception):
-    """An export stopped before writing anything, for a reason the user must act on."""
+    """An export stopped for a reason the user must act on (before any write, or its state kept to resume)."""
 
 
 def stops_on_lost_state(run: Callable[P, R]) -> Callable[P, R]:
