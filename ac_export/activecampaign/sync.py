@@ -24,7 +24,7 @@ from ac_export.activecampaign.api.client import ActiveCampaignClient
 from ac_export.activecampaign.api.errors import ActiveCampaignError, NotFoundError
 from ac_export.activecampaign.api.limits import MAX_CONTACTS_PER_BULK_REQUEST
 from ac_export.activecampaign.config import Export
-from ac_export.activecampaign.errors import ApprovalRequired, ExportStopped
+from ac_export.activecampaign.errors import ApprovalRequired, ExportStopped, stops_on_lost_state
 from ac_export.activecampaign.reconcile import Reconciliation
 from ac_export.activecampaign.upload import UploadCounts, Uploader, UploadSettings
 from ac_export.activecampaign.verify import Verification
@@ -220,6 +220,7 @@ def check_approval(
     )
 
 
+@stops_on_lost_state
 def run_export(
     request: ExportRequest,
     client: ActiveCampaignClient,

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import duckdb
 
+from ac_export.state.accounts import account_identity
 from ac_export.warehouse import scalar
 
 # The plan's temporary tables hold each member's contact JSON several times over (about 1.2 GB for a
@@ -80,10 +81,14 @@ class LedgerInUse(Exception):
     """Another run holds the list's ledger for longer than a run waits."""
 
 
+def folder_name(host: str) -> str:
+    """A host or identity as a folder name (as ledger folders have always been named)."""
+    return re.sub(r"[^A-Za-z0-9.\-]", "_", host)
+
+
 def ledger_path(root: Path, host: str, list_id: int) -> Path:
-    """Where the ledger of one list lives under the warehouse."""
-    safe_host = re.sub(r"[^A-Za-z0-9.\-]", "_", host)
-    return root / "ledger" / safe_host / f"list_{list_id}.duckdb"
+    """Where a list's ledger lives under the warehouse: in its account's canonical identity's folder."""
+    return root / "ledger" / folder_name(account_identity(host)) / f"list_{list_id}.duckdb"
 
 
 def open_ledger(path: Path, *, read_only: bool = False, wait_s: float = 30.0) -> duckdb.DuckDBPyConnection:
