@@ -16,16 +16,17 @@ from ac_export.emulator.runtime import Emulator
 from ac_export.emulator.shapes import json_response, list_json, page_meta
 from ac_export.emulator.store import Account
 
-# `orders[<key>]=ASC|DESC` on lists, and what each one sorts by (ties broken by id);
-# `active_subscribers` needs the account and `orders[name]=weight` the searched name (see below).
-_ORDERS: dict[str, Callable[[MailingList], tuple[Any, ...]]] = {
-    "id": lambda lst: (lst.id,),
-    "name": lambda lst: (lst.name.lower(), lst.id),
-    "cdate": lambda lst: (lst.cdate, lst.id),
-    "udate": lambda lst: (lst.udate, lst.id),
-    "created_timestamp": lambda lst: (lst.cdate, lst.id),
-    "channel": lambda lst: (lst.channel, lst.id),
-    "userid": lambda lst: (1, lst.id),
+# `orders[<key>]=ASC|DESC` on lists, and what each one sorts by; the sorts are stable, so ties keep the
+# id order (or the order of a later `orders[...]`). `active_subscribers` needs the account and
+# `orders[name]=weight` the searched name (see below).
+_ORDERS: dict[str, Callable[[MailingList], Any]] = {
+    "id": lambda lst: lst.id,
+    "name": lambda lst: lst.name.lower(),
+    "cdate": lambda lst: lst.cdate,
+    "udate": lambda lst: lst.udate,
+    "created_timestamp": lambda lst: lst.cdate,
+    "channel": lambda lst: lst.channel,
+    "userid": lambda lst: 1,
 }
 CHANNEL_FILTERS = (*LIST_CHANNELS, "all")
 
@@ -74,13 +75,13 @@ def _ordered(lists: list[MailingList], params: QueryParams, account: Account) ->
     """Lists sorted by every known `orders[...]`; several apply in the order given, the first the main one."""
     name = (params.get("filters[name]") or "").lower()
     keys = dict(_ORDERS)
-    keys["active_subscribers"] = lambda lst: (_active(account, lst.id), lst.id)
+    keys["active_subscribers"] = lambda lst: _active(account, lst.id)
     for key, direction in reversed(
         [(k[7:-1], v) for k, v in params.multi_items() if k.startswith("orders[")]
     ):
         if key == "name" and direction.strip().lower() == "weight":
             # Exact name first, then names starting with the searched text, then the rest; by name within.
-            lists.sort(key=lambda lst: (_weight(lst.name.lower(), name), lst.name.lower(), lst.id))
+            lists.sort(key=lambda lst: (_weight(lst.name.lower(), name), lst.name.lower()))
         elif key in keys:
             lists.sort(key=keys[key], reverse=direction.strip().upper() == "DESC")
     return lists
