@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
 from ac_export_tests.emulator.helpers import imported, new_list
-from ac_export_tests.support.emulator import EmulatorHandle
+from ac_export_tests.support.emulator import EmulatorHandle, running_emulator
 
 
 def seed(fast: EmulatorHandle, collection: str, records: list[dict[str, Any]]) -> list[str]:
@@ -138,3 +139,14 @@ def test_the_api_root_and_users_answer_a_valid_key_only(fast: EmulatorHandle, ap
     assert httpx.get(f"{fast.base_url}/api/3/", headers={"Api-Token": "wrong"}).status_code == 403
     users = api.get("/users").json()
     assert (users["meta"]["total"], users["users"][0]["id"]) == ("1", "1")
+
+
+def test_webhooks_and_seeded_records_survive_a_restart(tmp_path: Path) -> None:
+    state = tmp_path / "state.json"
+    with running_emulator("--state", str(state)) as first, first.api() as api:
+        assert api.post("/webhooks", json={"webhook": WEBHOOK}).status_code == 201
+        seed(first, "forms", [{"name": "Signup"}])
+    with running_emulator("--state", str(state)) as second, second.api() as api:
+        assert api.get("/webhooks/1").json()["webhook"]["name"] == "Leavers"
+        assert api.get("/forms/1").json()["form"]["name"] == "Signup"
+        assert seed(second, "forms", [{"name": "Second"}]) == ["2"]
