@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -204,6 +205,8 @@ def timestamp(iso: str) -> str:
     return iso[:19].replace("T", " ")
 
 
+# Stamps are per second and shared by every contact written in it: convert each one once.
+@functools.lru_cache(maxsize=4096)
 def utc_timestamp(iso: str) -> str:
     """`2018-08-06T16:30:41-05:00` in UTC, as `2018-08-06 21:30:41` (the `*_utc_timestamp` keys)."""
     return datetime.fromisoformat(iso).astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
