@@ -119,6 +119,13 @@ async def update_contact(request: Request, emulator: Emulator) -> Response:
     return json_response({"fieldValues": values, "contact": contact_json(contact, base_url(request))})
 
 
+async def delete_contact(request: Request, emulator: Emulator) -> Response:
+    """`DELETE /contacts/{id}` (*delete-contact*): the contact, its memberships, values and tags go."""
+    contact_id: int = request.path_params["id"]
+    deleted = emulator.account.delete_contact(contact_id)
+    return json_response({}) if deleted else not_found("Subscriber", contact_id)
+
+
 async def contact_lists_of(request: Request, emulator: Emulator) -> Response:
     """`GET /contacts/{id}/contactLists`: the contact's list memberships (its `links.contactLists`)."""
     contact_id: int = request.path_params["id"]

@@ -47,6 +47,7 @@ API_ROUTES: tuple[tuple[str, str, Handler], ...] = (
     ("POST", "/contacts", api_contacts.create_contact),
     ("GET", "/contacts/{id:int}", api_contacts.get_contact),
     ("PUT", "/contacts/{id:int}", api_contacts.update_contact),
+    ("DELETE", "/contacts/{id:int}", api_contacts.delete_contact),
     ("GET", "/contacts/{id:int}/fieldValues", api_catalog.contact_field_values),
     ("GET", "/contacts/{id:int}/contactTags", api_catalog.contact_tags),
     ("GET", "/contacts/{id:int}/contactLists", api_contacts.contact_lists_of),

@@ -110,6 +110,22 @@ class Account:
         contact.email = email.strip()
         self.revision += 1
 
+    def delete_contact(self, contact_id: int) -> bool:
+        """Remove a contact with its memberships, values and tags; False when there is no such contact."""
+        contact = self.contacts.pop(contact_id, None)
+        if contact is None:
+            return False
+        del self._contact_by_email[email_key(contact.email)]
+        for list_id, members in self._members.items():
+            if members.pop(contact_id, None) is not None:
+                del self.memberships[(contact_id, list_id)]
+        for key in [key for key in self.field_values if key[0] == contact_id]:
+            del self.field_values[key]
+        for contact_tag in self.tags_of(contact_id):
+            self.untag(contact_tag.id)
+        self.revision += 1
+        return True
+
     def upsert_contact(self, email: str, details: dict[str, str]) -> tuple[Contact, bool]:
         """Update the contact with this address or create it; returns (contact, created)."""
         existing = self.contact_by_email(email)

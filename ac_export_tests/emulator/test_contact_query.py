@@ -248,3 +248,17 @@ def test_put_contact_refusals(api: httpx.Client, people: list[str]) -> None:
     assert api.put("/contacts/99", json={"contact": {"firstName": "X"}}).json() == {
         "message": "No Result found for Subscriber with id 99"
     }
+
+
+def test_delete_contact_takes_its_memberships_values_and_tags(
+    fast: EmulatorHandle, api: httpx.Client
+) -> None:
+    list_id = new_list(api, "News")
+    imported(api, [{"email": "gone@example.com", "tags": ["vip"], "subscribe": [{"listid": list_id}]}])
+    assert api.delete("/contacts/1").status_code == 200
+    assert emails(api) == [] and fast.list_members(list_id) == set()
+    assert api.get("/contactTags").json()["meta"]["total"] == "0"
+    assert api.get("/contactLists").json()["meta"]["total"] == "0"
+    assert api.delete("/contacts/1").json() == {"message": "No Result found for Subscriber with id 1"}
+    # The address is free again: a new contact gets a new id.
+    assert imported(api, [{"email": "gone@example.com"}])["success"] == ["2"]
