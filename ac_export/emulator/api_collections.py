@@ -150,6 +150,17 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     "automations": {"name": "", "status": "1", "entered": "0", "exited": "0", "hidden": "0", "userid": "1"},
     "messages": {"name": "", "subject": "", "fromname": "", "fromemail": "", "reply2": "", "userid": "1"},
 }
+# The Singer tap's other streams read collections of objects the emulator holds nothing about: they are
+# served as generic collections whose records carry what the test seeded, an id and creation stamps.
+GENERIC = (
+    "accountContacts accountCustomFieldData accountCustomFieldMeta activities addresses automationBlocks "
+    "bounceLogs brandings calendars campaignLists campaignMessages configs connections contactAutomations "
+    "contactConversions contactData contactDeals contactEmails conversionTriggers conversions dealActivities "
+    "dealCustomFieldData dealCustomFieldMeta dealGroupUsers dealGroups dealStages dealTasks dealTasktypes "
+    "ecomCustomers ecomOrderActivities ecomOrders emailActivities goals groups links savedResponses scores "
+    "siteMessages sms templates"
+).split()
+DEFAULTS.update({name: {} for name in GENERIC})
 SINGULAR = {
     "campaigns": "campaign",
     "deals": "deal",
@@ -158,9 +169,10 @@ SINGULAR = {
     "accounts": "account",
     "automations": "automation",
     "messages": "message",
+    **{name: name[:-1] if name.endswith("s") and name != "sms" else name for name in GENERIC},
 }
 # The name ActiveCampaign's 404 gives each (our choice for the ones no example shows).
-ENTITY_NAMES = {name: singular.capitalize() for name, singular in SINGULAR.items()}
+ENTITY_NAMES = {name: singular[0].upper() + singular[1:] for name, singular in SINGULAR.items()}
 # `links` of a record: the sub-collections the reference's object names, as URLs.
 _LINKS = {
     "campaigns": ("user", "automation", "campaignMessage", "campaignMessages", "links", "campaignLists"),
@@ -198,9 +210,8 @@ async def list_records(request: Request, emulator: Emulator) -> Response:
     for key, direction in reversed(
         [(k[7:-1], v) for k, v in params.multi_items() if k.startswith("orders[")]
     ):
-        rows.sort(
-            key=lambda row: (str(row.get(key) or ""), int(row["id"])), reverse=direction.upper() == "DESC"
-        )
+        # Stable sorts: ties keep the id order (or that of a later `orders[...]`).
+        rows.sort(key=lambda row: str(row.get(key) or ""), reverse=direction.strip().upper() == "DESC")
     limit, offset = paging(request)
     page = [_rendered(name, row, base_url(request)) for row in rows[offset : offset + limit]]
     return json_response({name: page, "meta": page_meta(len(rows))})
