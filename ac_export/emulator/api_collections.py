@@ -152,14 +152,48 @@ DEFAULTS: dict[str, dict[str, Any]] = {
 }
 # The Singer tap's other streams read collections of objects the emulator holds nothing about: they are
 # served as generic collections whose records carry what the test seeded, an id and creation stamps.
-GENERIC = (
-    "accountContacts accountCustomFieldData accountCustomFieldMeta activities addresses automationBlocks "
-    "bounceLogs brandings calendars campaignLists campaignMessages configs connections contactAutomations "
-    "contactConversions contactData contactDeals contactEmails conversionTriggers conversions dealActivities "
-    "dealCustomFieldData dealCustomFieldMeta dealGroupUsers dealGroups dealStages dealTasks dealTasktypes "
-    "ecomCustomers ecomOrderActivities ecomOrders emailActivities goals groups links savedResponses scores "
-    "siteMessages sms templates"
-).split()
+GENERIC = [
+    "accountContacts",
+    "accountCustomFieldData",
+    "accountCustomFieldMeta",
+    "activities",
+    "addresses",
+    "automationBlocks",
+    "bounceLogs",
+    "brandings",
+    "calendars",
+    "campaignLists",
+    "campaignMessages",
+    "configs",
+    "connections",
+    "contactAutomations",
+    "contactConversions",
+    "contactData",
+    "contactDeals",
+    "contactEmails",
+    "conversionTriggers",
+    "conversions",
+    "dealActivities",
+    "dealCustomFieldData",
+    "dealCustomFieldMeta",
+    "dealGroupUsers",
+    "dealGroups",
+    "dealStages",
+    "dealTasks",
+    "dealTasktypes",
+    "ecomCustomers",
+    "ecomOrderActivities",
+    "ecomOrders",
+    "emailActivities",
+    "goals",
+    "groups",
+    "links",
+    "savedResponses",
+    "scores",
+    "siteMessages",
+    "sms",
+    "templates",
+]
 DEFAULTS.update({name: {} for name in GENERIC})
 SINGULAR = {
     "campaigns": "campaign",
