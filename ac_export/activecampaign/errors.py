@@ -6,6 +6,7 @@ import functools
 from collections.abc import Callable
 from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
+from ac_export.errors import UserError
 from ac_export.state.postgres.connection import StateDatabaseError
 
 if TYPE_CHECKING:
@@ -15,7 +16,7 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 
-class ExportStopped(Exception):
+class ExportStopped(UserError):
     """An export stopped for a reason the user must act on (before any write, or its state kept to resume)."""
 
 
@@ -34,7 +35,7 @@ class ApprovalRequired(ExportStopped):
         self.plan = plan
 
 
-class ExportFailed(Exception):
+class ExportFailed(UserError):
     """One export of a segment failed; the message names the export, its segment and list, then why."""
 
     def __init__(self, message: str, *, export: str, list_id: int, requests: int, cause: Exception) -> None:

@@ -12,6 +12,7 @@ import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from ac_export.errors import UserError
 from ac_export.state import ledger
 from ac_export.state.ledger import (
     OPTED_OUT_REMEMBERED,
@@ -27,7 +28,7 @@ FORGOTTEN_FACT = "opt_out_forgotten "
 FORGETTABLE = (*OPTED_OUT_STATUSES, *UNSUBSCRIBED_STATUSES)
 
 
-class NotOptedOut(ValueError):
+class NotOptedOut(UserError, ValueError):
     """The list's ledger holds no opt-out for this email; the message says what it holds."""
 
 

@@ -10,19 +10,20 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import rich.console
-
 from ac_export import settings
-from ac_export.activecampaign.account import Account, AccountOptions, open_client, resolve_account
-from ac_export.activecampaign.config import Connection
 from ac_export.cli.errors import UsageError, guarded
 
+# The engine is imported when a command runs, so `ac-export --help` and the emulator start at once.
 if TYPE_CHECKING:
+    from ac_export.activecampaign.account import Account
+    from ac_export.activecampaign.config import Connection
     from ac_export.project import ProjectConfig
 
 
 def resolve_connection(project: ProjectConfig, name: str) -> tuple[Connection, Account]:
     """A connection and its account: host and key read from the environment variables it names."""
+    from ac_export.activecampaign.account import resolve_account
+
     connection = project.connections.connections.get(name)
     if connection is None:
         known = ", ".join(sorted(project.connections.connections)) or "none"
@@ -41,6 +42,8 @@ def _load_project() -> ProjectConfig:
 
 
 def _check_connection(args: argparse.Namespace) -> int:
+    from ac_export.activecampaign.account import AccountOptions, open_client
+
     project = _load_project()
     connection, account = resolve_connection(project, args.name)
     # A quick answer matters more here than riding out a long outage.
@@ -59,6 +62,8 @@ def _check_connection(args: argparse.Namespace) -> int:
 
 def _export(args: argparse.Namespace) -> int:
     """Run (or dry-run) one segment's exports outside Dagster: a progress bar each, then their counts."""
+    import rich.console
+
     from ac_export.activecampaign.errors import ExportFailed
     from ac_export.activecampaign.segment_export import RunOptions, export_segment
     from ac_export.state.backend import StateBackend

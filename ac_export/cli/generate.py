@@ -10,7 +10,6 @@ from typing import Any
 import pydantic
 
 from ac_export import settings
-from ac_export.synthetic.generate import generate
 from ac_export.synthetic.options import GenerateOptions
 
 
@@ -46,6 +45,8 @@ def register(subparsers: Any) -> None:
 
 def run_generate(args: argparse.Namespace) -> int:
     """Validate the options, generate, and print where the data went and how long it took."""
+    from ac_export.synthetic.generate import generate
+
     values = {name: getattr(args, name) for name in GenerateOptions.model_fields}
     try:
         options = GenerateOptions.model_validate({k: v for k, v in values.items() if v is not None})

@@ -3,35 +3,21 @@
 from __future__ import annotations
 
 import argparse
-import sys
 import tempfile
 import time
 from pathlib import Path
-
-import polars as pl
+from typing import TYPE_CHECKING
 
 from ac_export import settings
-from ac_export.config.loading import ConfigError
+from ac_export.cli.errors import UsageError, guarded
 from ac_export.contracts import PROFILE_SOURCES_TABLE
-from ac_export.profiles.pipeline import build_profiles
-from ac_export.profiles.quality import (
-    PairwiseQuality,
-    TruthColumnError,
-    TruthFileError,
-    pairwise_quality,
-    read_truth_file,
-    truth_from_columns,
-    truth_problem,
-)
-from ac_export.profiles.reading import SourceFileError
-from ac_export.profiles.sources_config import SourcesConfig, load_sources_config
-from ac_export.profiles.unify import UnifyError
-from ac_export.profiles.unify_config import load_unify_config
-from ac_export.warehouse import Warehouse
 
+# Profiles and polars are imported when the command runs, so other commands start at once.
+if TYPE_CHECKING:
+    import polars as pl
 
-class UsageError(Exception):
-    """The command line asks for something impossible; the message says what to give instead."""
+    from ac_export.profiles.quality import PairwiseQuality
+    from ac_export.profiles.sources_config import SourcesConfig
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -65,20 +51,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         type=Path,
         help="score this warehouse's profiles/profile_sources instead of unifying afresh",
     )
-    parser.set_defaults(handler=run_quality)
+    parser.set_defaults(handler=guarded("ac-export unify-quality")(run_quality))
 
 
 def run_quality(args: argparse.Namespace) -> int:
-    """Handler of `unify-quality`: print counts and scores; exit 2 with one line on a user error."""
-    try:
-        print("\n".join(_quality_report(args)))
-    except (ConfigError, SourceFileError, UnifyError, UsageError) as exc:
-        print(f"ac-export unify-quality: {exc}", file=sys.stderr)
-        return 2
+    """Handler of `unify-quality`: print counts and scores."""
+    print("\n".join(_quality_report(args)))
     return 0
 
 
 def _quality_report(args: argparse.Namespace) -> list[str]:
+    from ac_export.profiles.pipeline import build_profiles
+    from ac_export.profiles.quality import pairwise_quality, truth_problem
+    from ac_export.profiles.sources_config import load_sources_config
+    from ac_export.profiles.unify_config import load_unify_config
+    from ac_export.warehouse import Warehouse
+
     config_dir = (args.config_dir or settings.config_dir()).resolve()
     sources = load_sources_config(config_dir)
     truth_columns = _parse_truth(args.truth, sorted(sources.profile_sources))
@@ -134,6 +122,15 @@ def _parse_truth(items: list[str], known: list[str]) -> dict[str, str]:
 def _truth(
     sources: SourcesConfig, data_dir: Path, columns: dict[str, str], truth_file: Path | None
 ) -> pl.DataFrame:
+    import polars as pl
+
+    from ac_export.profiles.quality import (
+        TruthColumnError,
+        TruthFileError,
+        read_truth_file,
+        truth_from_columns,
+    )
+
     try:
         parts = [truth_from_columns(sources, data_dir, columns)] if columns else []
     except TruthColumnError as exc:

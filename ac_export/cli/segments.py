@@ -3,25 +3,21 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from collections.abc import Callable
 from contextlib import closing
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ac_export import settings
-from ac_export.config.loading import ConfigError
+from ac_export.cli.errors import UsageError, guarded
 from ac_export.contracts import MEASURES_TABLE, PROFILES_TABLE, members_table
-from ac_export.segments.config import SegmentsConfig
-from ac_export.segments.loading import load_project_segments
-from ac_export.segments.membership import last_run_changes_sql
-from ac_export.segments.rules import compile_segment
-from ac_export.warehouse import Warehouse
 
-Action = Callable[[argparse.Namespace, SegmentsConfig], list[str]]
+# The segments engine is imported when a command runs, so other commands start at once.
+if TYPE_CHECKING:
+    from ac_export.segments.config import SegmentsConfig
+    from ac_export.warehouse import Warehouse
 
-
-class UsageError(Exception):
-    """The command line names something that does not exist; the message says what exists."""
+Action = Callable[[argparse.Namespace, "SegmentsConfig"], list[str]]
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -57,21 +53,21 @@ def _add(
     actions: argparse._SubParsersAction, common: argparse.ArgumentParser, name: str, text: str, action: Action
 ) -> argparse.ArgumentParser:
     parser = actions.add_parser(name, help=text, description=text, parents=[common])
-    parser.set_defaults(handler=lambda args: _run(args, action))
+    parser.set_defaults(handler=guarded(f"ac-export segments {name}")(lambda args: _run(args, action)))
     return parser
 
 
 def _run(args: argparse.Namespace, action: Action) -> int:
-    try:
-        config = load_project_segments((args.config_dir or settings.config_dir()).resolve())
-        print("\n".join(action(args, config)))
-    except (ConfigError, UsageError) as exc:
-        print(f"ac-export segments {args.action}: {exc}", file=sys.stderr)
-        return 2
+    from ac_export.segments.loading import load_project_segments
+
+    config = load_project_segments((args.config_dir or settings.config_dir()).resolve())
+    print("\n".join(action(args, config)))
     return 0
 
 
 def _warehouse(args: argparse.Namespace) -> Warehouse:
+    from ac_export.warehouse import Warehouse
+
     return Warehouse(args.warehouse or settings.warehouse_dir())
 
 
@@ -111,6 +107,8 @@ def _list(args: argparse.Namespace, config: SegmentsConfig) -> list[str]:
 
 def _sql(args: argparse.Namespace, config: SegmentsConfig) -> list[str]:
     warehouse = _warehouse(args)
+    from ac_export.segments.rules import compile_segment
+
     query = compile_segment(
         config,
         _segment(args, config),
@@ -125,6 +123,8 @@ def _changes(args: argparse.Namespace, config: SegmentsConfig) -> list[str]:
     table = members_table(segment)
     if not warehouse.exists(table):
         raise UsageError(f"segment {segment!r} has not been materialized yet (no {table})")
+    from ac_export.segments.membership import last_run_changes_sql
+
     changes = last_run_changes_sql(warehouse.scan(table))
     with closing(warehouse.connect()) as con:
         counts = dict(con.execute(f"SELECT change, count(*) FROM ({changes}) GROUP BY change").fetchall())

@@ -14,6 +14,7 @@ import yaml
 
 from ac_export.config.strict_values import scalar_problem
 from ac_export.config.yaml_strict import strict_load
+from ac_export.errors import UserError
 
 ModelT = TypeVar("ModelT", bound=pydantic.BaseModel)
 # Fields whose values are never repeated in messages: an API key pasted where its variable's name
@@ -25,7 +26,7 @@ _SECRET_FIELD = re.compile(r"api_key|token|secret|password|credential", re.IGNOR
 STRICT_SCALARS = "strict_scalars"
 
 
-class ConfigError(Exception):
+class ConfigError(UserError):
     """A configuration file is missing or invalid; the message names the file, the field and the fix."""
 
 

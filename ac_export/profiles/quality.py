@@ -14,6 +14,7 @@ from pathlib import Path
 
 import polars as pl
 
+from ac_export.errors import UserError
 from ac_export.profiles.ingest import open_connection
 from ac_export.profiles.parsing import text_sql
 from ac_export.profiles.reading import MissingColumnsError, quote_literal, read_raw
@@ -103,7 +104,7 @@ TRUTH_COLUMNS = ("source", "source_key", "entity_id")
 GENERATED_TRUTH_COLUMNS = ("file", "key", "person_id")
 
 
-class TruthColumnError(ValueError):
+class TruthColumnError(UserError, ValueError):
     """A truth column is not in its source's file."""
 
     def __init__(self, source: str, column: str, path: Path, present: list[str]) -> None:
@@ -134,7 +135,7 @@ def truth_problem(quality: PairwiseQuality, truth: pl.DataFrame) -> str | None:
     return None
 
 
-class TruthFileError(ValueError):
+class TruthFileError(UserError, ValueError):
     """A truth file lacks the columns or names files that no profile source reads."""
 
 

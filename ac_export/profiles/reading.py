@@ -16,6 +16,7 @@ from pathlib import Path
 
 import duckdb
 
+from ac_export.errors import UserError
 from ac_export.profiles.snapshot import UnstableSourceError, stable_read
 from ac_export.profiles.sources_config import FileSource
 
@@ -28,7 +29,7 @@ SNIFF_HINT = (
 _CHUNK_CHARS = 1 << 20
 
 
-class SourceFileError(Exception):
+class SourceFileError(UserError):
     """A source file cannot be read as configured: missing, wrong encoding, or lacking a named column."""
 
 

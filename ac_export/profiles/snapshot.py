@@ -16,6 +16,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from ac_export.errors import UserError
+
 # A line break (LF, or CR as old Mac files end lines) in one-byte encodings, UTF-8 and UTF-16 (either
 # byte order): whatever encoding a file is declared in, its last bytes must be one of these (a wrong
 # declaration is reported by the read).
@@ -23,7 +25,7 @@ _LINE_ENDS = (b"\n", b"\n\x00", b"\x00\n", b"\r", b"\r\x00", b"\x00\r")
 RETRY_HINT = "run the refresh again once the file is completely written; the previous tables were kept"
 
 
-class UnstableSourceError(Exception):
+class UnstableSourceError(UserError):
     """A source file changed while it was read, or ends in the middle of a record."""
 
 

@@ -15,6 +15,7 @@ import duckdb
 
 from ac_export import contracts
 from ac_export.contracts import MATCH_MODEL_TABLE, PROFILE_LINKS_TABLE, PROFILE_SOURCES_TABLE, PROFILES_TABLE
+from ac_export.errors import UserError
 from ac_export.profiles.identity import IdentityOutcome, assign_ids
 from ac_export.profiles.ingest import open_connection
 from ac_export.profiles.match import RuleOutcome, link_all
@@ -28,7 +29,7 @@ from ac_export.profiles.unify_config import PROBABILISTIC_RULE, UnifyConfig
 from ac_export.warehouse import Warehouse
 
 
-class UnifyError(Exception):
+class UnifyError(UserError):
     """Unification cannot run: a source table is missing or out of date with sources.yaml."""
 
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from ac_export.errors import UserError
 from ac_export.state.pacer import AccountPacer, PaceWindows, pacing_state_dir
 from ac_export.state.store import LedgerStore
 
@@ -24,7 +25,7 @@ DSN_ENV = "AC_EXPORT_STATE_DSN"
 KINDS = ("embedded", "postgres")
 
 
-class StateConfigError(ValueError):
+class StateConfigError(UserError, ValueError):
     """The state setting is wrong; the message names the variable and the fix."""
 
 

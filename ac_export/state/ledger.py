@@ -17,6 +17,7 @@ from pathlib import Path
 
 import duckdb
 
+from ac_export.errors import UserError
 from ac_export.state.accounts import account_identity
 from ac_export.warehouse import scalar
 
@@ -87,7 +88,7 @@ CREATE TABLE IF NOT EXISTS sent_payloads (
 SCHEMA = WORKING_SCHEMA + SENT_SCHEMA
 
 
-class LedgerInUse(Exception):
+class LedgerInUse(UserError):
     """Another run holds the list's ledger for longer than a run waits."""
 
 

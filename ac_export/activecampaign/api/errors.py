@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from ac_export.errors import UserError
 
-class ActiveCampaignError(Exception):
+
+class ActiveCampaignError(UserError):
     """ActiveCampaign answered with an error the client cannot recover from by retrying."""
 
     def __init__(self, message: str, status_code: int | None = None) -> None:

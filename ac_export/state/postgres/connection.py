@@ -12,6 +12,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
+from ac_export.errors import UserError
+
 if TYPE_CHECKING:
     import psycopg
 
@@ -75,7 +77,7 @@ _READY: set[str] = set()
 _READY_GUARD = threading.Lock()
 
 
-class StateDatabaseError(Exception):
+class StateDatabaseError(UserError):
     """The state database cannot be reached or used; the message names it without credentials."""
 
 
