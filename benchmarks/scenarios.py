@@ -13,7 +13,7 @@ from benchmarks.history import history_repetition
 from benchmarks.run_options import RunOptions
 from benchmarks.segments import prepared_warehouse, segments_repetition
 from benchmarks.shared import pacer_overhead_repetition, shared_pacing_repetition
-from benchmarks.unify import unify_repetition
+from benchmarks.unify import link_race_repetition, unify_repetition
 from benchmarks.worker import Figures
 
 # Unification keeps about 0.975 profiles per generated person at the default noise (measured), so
@@ -63,6 +63,11 @@ class Scenario:
 def _unify(options: RunOptions, size: int, folder: Path) -> Figures:
     data_dir = generated_folder(options, people_for_records(size))
     return unify_repetition(options, data_dir, folder)
+
+
+def _link_race(options: RunOptions, size: int, folder: Path) -> Figures:
+    data_dir = generated_folder(options, people_for_records(size))
+    return link_race_repetition(options, data_dir, prepared_warehouse(options, data_dir), folder)
 
 
 def _segments(options: RunOptions, size: int, folder: Path) -> Figures:
@@ -120,6 +125,17 @@ SCENARIOS: dict[str, Scenario] = {
                 Headline("unify.precision", "pairwise precision vs truth"),
                 Headline("unify.recall", "pairwise recall vs truth"),
                 *SPLINK_HEADLINES,
+            ],
+        ),
+        Scenario(
+            "link_race",
+            "our rules beside Splink's deterministic linking, alone and alternating, on one warehouse",
+            "source records",
+            1_000_000,
+            _link_race,
+            [
+                Headline("ours_link.records", "source records"),
+                *[h for h in SPLINK_HEADLINES if not h.key.startswith(("ours_fs", "splink_fs", "fs_"))],
             ],
         ),
         Scenario(

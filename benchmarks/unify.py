@@ -87,6 +87,35 @@ def unify_repetition(options: RunOptions, data_dir: Path, folder: Path) -> Figur
     return figures | probabilistic_race(options, base, folder, truth)
 
 
+def link_race_repetition(options: RunOptions, data_dir: Path, warehouse: Warehouse, folder: Path) -> Figures:
+    """Our rules and Splink's deterministic linking back to back on one ingested warehouse, nothing else.
+
+    Odd repetitions run ours first, even ones Splink first, so a change in the machine's load between
+    the two tasks does not always favour the same side.
+    """
+    base = {"config_dir": str(options.config_dir), "warehouse": str(warehouse.root)}
+    order = [("link_ours", "ours_link"), ("link_splink", "splink_link")][: 2 if options.compare_splink else 1]
+    if int(folder.name.rpartition("-")[2]) % 2 == 0:  # the runner names repetitions run-1, run-2, ...
+        order.reverse()
+    figures: Figures = {"ours_first": order[0][0] == "link_ours"}
+    for task, prefix in order:
+        params = {**base, "clusters": str(folder / f"{prefix}_clusters.parquet")}
+        figures |= _prefixed(prefix, options.task(task, params, folder))
+    truth = truth_table(read_truth(data_dir / TRUTH_FILE), load_sources_config(options.config_dir))
+    ours = _as_profiles(pl.read_parquet(folder / "ours_link_clusters.parquet"))
+    figures |= _prefixed("ours_link", _quality(pairwise_quality(ours, truth)))
+    if not options.compare_splink:
+        return figures
+    splink = _as_profiles(pl.read_parquet(folder / "splink_link_clusters.parquet"))
+    figures |= _prefixed("splink", _quality(pairwise_quality(splink, truth)))
+    figures |= _prefixed("agreement", cluster_agreement(ours, splink))
+    figures["splink_time_ratio"] = figures["splink_link.link_seconds"] / figures["ours_link.link_seconds"]
+    figures["splink_cpu_ratio"] = figures["splink_link.link_cpu_seconds"] / max(
+        figures["ours_link.link_cpu_seconds"], 1e-9
+    )
+    return figures
+
+
 def probabilistic_race(options: RunOptions, base: Params, folder: Path, truth: pl.DataFrame) -> Figures:
     """Our probabilistic model and Splink's, same records and model (`benchmarks.probabilistic`)."""
     config = write_model_config(options.config_dir, folder / "probabilistic_config")

@@ -61,6 +61,19 @@ def test_splink_runs_the_same_rules_on_the_same_records(results: dict[str, dict]
     assert figures["splink_time_ratio"] > 0
 
 
+def test_the_link_race_scores_our_rules_and_alternates_who_goes_first(results: dict[str, dict]) -> None:
+    record = results["link_race"]
+    figures, run = record["medians"], record["runs"][0]
+    assert figures["ours_link.records"] > 0 and 0.0 <= figures["ours_link.f1"] <= 1.0
+    assert figures["ours_link.link_cpu_seconds"] > 0 and run["ours_first"] is True
+    if HAS_SPLINK:
+        assert figures["splink_link.records"] == figures["ours_link.records"]
+        assert figures["agreement.adjusted_rand"] == 1.0
+        assert figures["splink_cpu_ratio"] == pytest.approx(
+            figures["splink_link.link_cpu_seconds"] / figures["ours_link.link_cpu_seconds"]
+        )
+
+
 def test_ten_segments_are_evaluated_over_the_profiles(results: dict[str, dict]) -> None:
     figures = _medians(results, "segments")
     assert figures["segments"] == 10
