@@ -31,7 +31,7 @@ REMOVED = "removed"  # we unsubscribed it (it may be re-subscribed when it re-en
 OPTED_OUT = "opted_out"  # it left the list while we had it subscribed: never re-subscribed
 UNSUBSCRIBED_IN_AC = "unsubscribed_in_activecampaign"  # unsubscribed, not by us (by whom unknown): never sent
 MISSING = "missing"  # we had it subscribed but ActiveCampaign no longer has it on the list: repaired
-REFUSED = "refused"  # ActiveCampaign refused it; retried on later runs
+REFUSED = "refused"  # ActiveCampaign refused it; sent again once its data changes (or at a full reconcile)
 
 # Statuses of contacts ActiveCampaign holds as subscribed to the list, and as unsubscribed from it.
 ON_LIST = (SUBSCRIBED, PRE_EXISTING)
@@ -217,7 +217,9 @@ def refuse_from_inflight(con: duckdb.DuckDBPyConnection, batch_no: int, refused:
         _upsert(
             con,
             f"""
-            SELECT i.email, i.customer_id, NULL,
+            SELECT i.email, i.customer_id,
+                   CASE WHEN i.op = 'update' AND l.status IN {sql_in(ON_LIST)} THEN NULL
+                        ELSE i.content_hash END,
                    CASE WHEN i.op = 'update' AND l.status IN {sql_in(ON_LIST)} THEN l.status
                         ELSE '{REFUSED}' END,
                    r.reason, NULL, i.export, now()
@@ -270,11 +272,14 @@ def settle_batches(
             [],
         )
         # A refused removal or update leaves the contact where it was (still on the list, the hash
-        # forgotten so the change is retried); a refused subscription is retried next run.
+        # forgotten so the change is retried); a refused subscription keeps the hash it was refused
+        # with, so it is not sent again until the contact's data changes.
         _upsert(
             con,
             f"""
-            SELECT email, customer_id, NULL,
+            SELECT email, customer_id,
+                   CASE WHEN op = 'update' AND prior_status IN {sql_in(ON_LIST)} THEN NULL
+                        ELSE content_hash END,
                    CASE WHEN op = 'update' AND prior_status IN {sql_in(ON_LIST)} THEN prior_status
                         ELSE '{REFUSED}' END,
                    ?, confirmed_id, export, now()
