@@ -172,7 +172,8 @@ def test_excluded_and_bounced_addresses_are_explained_never_recorded_and_a_fixed
     # The excluded address is remembered (counted and listed, not sent again); the bounced one's
     # update is refused.
     assert second.counts.rejected_by_activecampaign == 2
-    reasons = dict(world.warehouse.read_frame("exports/test_export/rejections").select("email", "reason").rows())
+    table = world.warehouse.read_frame("exports/test_export/rejections")
+    reasons = dict(table.select("email", "reason").rows())
     assert "exclusion list" in reasons["person3@example.com"]
     assert "not sent again until the contact's data changes" in reasons["person3@example.com"]
     assert ledger_rows(world)["person7@example.com"][0] == "refused"

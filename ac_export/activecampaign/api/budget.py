@@ -68,12 +68,13 @@ class RequestClock:
         """What the attempts met, most frequent first: `7 × an HTML page instead of JSON, 2 × …`."""
         return ", ".join(f"{count} × {problem}" for problem, count in self.problems.most_common())
 
-    def out_of_time(self, reason: str = "") -> ActiveCampaignUnavailable:
-        """The error for a call that used its budget (or would, waiting as the server asks)."""
+    def out_of_time(self, reason: str = "", *, retries_spent: bool = False) -> ActiveCampaignUnavailable:
+        """The error for a call that used its budget or its retries (or would, waiting as asked)."""
         attempts = sum(self.problems.values())
+        limit = f"in {attempts} attempts" if retries_spent else f"within {self.seconds:g} s"
         return ActiveCampaignUnavailable(
-            f"ActiveCampaign did not answer {self.call} usefully within {self.seconds:g} s "
-            f"({attempts} attempt(s): {self.summary()}){reason}; {NOTHING_LOST}"
+            f"ActiveCampaign did not answer {self.call} usefully {limit} ({self.summary()}){reason}; "
+            f"{NOTHING_LOST}"
         )
 
 

@@ -192,10 +192,11 @@ class ActiveCampaignClient:
             sent = time.monotonic()
             try:
                 response = self._send(method, path, clock, **kwargs)
-            except (httpx.TimeoutException, httpx.TransportError, httpx.DecodingError, _Overdue) as exc:
+            except _BROKEN as exc:
                 _refuse_unverified_tls(exc, self._http.base_url.host)
                 self._trouble(clock, sent, _transport_problem(exc))
-                self._pause(clock, self._backoff(attempt))
+                if attempt < self._max_retries:
+                    self._pause(clock, self._backoff(attempt))
                 continue
             finally:
                 self.pacer.settle(kind, stamp)
@@ -206,13 +207,15 @@ class ActiveCampaignClient:
             self._trouble(clock, sent, problem)
             if response.status_code == 403:
                 refusals += 1
+            if attempt == self._max_retries:
+                break
             if problem.startswith("HTTP 429") or problem.startswith("the bulk window"):
                 self.stats.throttled += 1
                 self._throttle(clock, wait, kind if response.status_code == 400 else RequestKind.GENERAL)
                 throttled_for = wait
             else:
                 self._pause(clock, wait)
-        raise clock.out_of_time(f" after {self._max_retries + 1} attempt(s)")
+        raise clock.out_of_time(retries_spent=True)
 
     def _verdict(
         self, response: httpx.Response, kind: RequestKind, attempt: int, refusals: int
@@ -275,15 +278,14 @@ class ActiveCampaignClient:
     def _pause(self, clock: RequestClock, seconds: float) -> None:
         """Wait before the next attempt, or give up now if the wait would pass the call's deadline."""
         if seconds >= clock.remaining():
-            raise clock.out_of_time("")
+            raise clock.out_of_time()
         self.phase.charge(seconds, f"waiting to retry {clock.call}")
         time.sleep(seconds)
 
     def _throttle(self, clock: RequestClock, seconds: float, kind: RequestKind) -> None:
         """Honour a rate limit's wait through the pacer (every run on the account waits) if it fits."""
         if seconds >= clock.remaining():
-            told = "as it asked" if seconds > 0 else ""
-            raise clock.out_of_time(f"; waiting {seconds:.0f} s more {told} would pass that budget")
+            raise clock.out_of_time(f"; waiting the {seconds:.0f} s it asks for would pass that budget")
         self.phase.charge(seconds, f"rate limited on {clock.call}")
         self.pacer.block(seconds, kind)
 
@@ -484,27 +486,24 @@ class ActiveCampaignClient:
     def _id_pages(self, path: str, key: str, params: dict[str, Any]) -> Iterator[list[dict[str, Any]]]:
         """Pages in id order with `id_greater`, as ActiveCampaign recommends for big contact lists.
 
-        A server that ignores `id_greater` answers with ids already seen; paging then goes on by
-        `offset` instead. Either way every page is checked (`PagedRead`) and the read ends at `meta.total`.
+        Every page is checked (`PagedRead`): a server that ignores `id_greater` repeats ids already
+        read and stops the read, which ends only when the distinct ids equal `meta.total`.
         """
         read, last_id = PagedRead(f"GET {path}"), 0
         while not read.complete:
             query = {**params, "orders[id]": "ASC", "id_greater": last_id, "limit": PAGE_SIZE}
             body = self._call("GET", path, params=query)
             items = _items(body, key, f"GET {path}")
-            if read.read and items and all(int(item["id"]) <= last_id for item in items):
-                yield from (page for page, _ in self._offset_pages(path, key, params, read=read))
-                return
             read.accept(items, body, f"the page after id {last_id}", by_id=True)
             if items:
                 yield items
                 last_id = max(int(item["id"]) for item in items)
 
     def _offset_pages(
-        self, path: str, key: str, params: dict[str, Any], *, read: PagedRead | None = None
+        self, path: str, key: str, params: dict[str, Any]
     ) -> Iterator[tuple[list[dict[str, Any]], dict[str, Any]]]:
         """(records, answer) pages by `limit`/`offset`, each checked, until `meta.total` is read."""
-        read = read or PagedRead(f"GET {path}")
+        read = PagedRead(f"GET {path}")
         while not read.complete:
             offset = read.read
             query = {**params, "orders[id]": "ASC", "limit": PAGE_SIZE, "offset": offset}
@@ -574,6 +573,16 @@ def _items(body: dict[str, Any], key: str, call: str) -> list[dict[str, Any]]:
 
 class _Overdue(Exception):
     """An answer still arriving when its call's budget ran out (a server dripping bytes)."""
+
+
+# Attempts that failed in transit (timeouts, drops, cut or undecodable answers): retried with backoff.
+_BROKEN = (
+    httpx.TimeoutException,
+    httpx.NetworkError,
+    httpx.RemoteProtocolError,
+    httpx.DecodingError,
+    _Overdue,
+)
 
 
 def _transport_problem(error: Exception) -> str:
