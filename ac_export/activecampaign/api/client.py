@@ -278,14 +278,14 @@ class ActiveCampaignClient:
     def _pause(self, clock: RequestClock, seconds: float) -> None:
         """Wait before the next attempt, or give up now if the wait would pass the call's deadline."""
         if seconds >= clock.remaining():
-            raise clock.out_of_time()
+            raise clock.out_of_time(f"; the next wait ({seconds:.0f} s) would pass that budget")
         self.phase.charge(seconds, f"waiting to retry {clock.call}")
         time.sleep(seconds)
 
     def _throttle(self, clock: RequestClock, seconds: float, kind: RequestKind) -> None:
         """Honour a rate limit's wait through the pacer (every run on the account waits) if it fits."""
         if seconds >= clock.remaining():
-            raise clock.out_of_time(f"; waiting the {seconds:.0f} s it asks for would pass that budget")
+            raise clock.out_of_time(f"; the wait it asks for ({seconds:.0f} s) would pass that budget")
         self.phase.charge(seconds, f"rate limited on {clock.call}")
         self.pacer.block(seconds, kind)
 
