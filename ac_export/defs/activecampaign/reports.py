@@ -10,8 +10,7 @@ import base64
 
 import dagster as dg
 
-from ac_export.activecampaign.history import RunRecord, record_run
-from ac_export.activecampaign.history_chart import write_chart
+from ac_export.activecampaign.errors import ApprovalRequired
 from ac_export.activecampaign.rejections import read_rejections
 from ac_export.activecampaign.sync import ExportResult
 from ac_export.defs.metadata import table
@@ -76,19 +75,33 @@ def rejections_metadata(warehouse: Warehouse, results: list[ExportResult]) -> Me
     return metadata
 
 
-def record_history(warehouse: Warehouse, records: list[RunRecord]) -> Metadata:
-    """Append each export's run to its history; the charts as an embedded picture and as files."""
+def history_metadata(results: list[ExportResult]) -> Metadata:
+    """Each list's history chart, as an embedded picture and as the file beside its table."""
     parts: list[str] = []
     metadata: Metadata = {}
-    for record in records:
-        record_run(warehouse, record)
-        drawn = write_chart(warehouse, record.export, record.list_id)
-        if drawn is None:
+    for result in results:
+        if result.history_chart is None:
             continue
-        path, png = drawn
+        path, png = result.history_chart
         encoded = base64.b64encode(png).decode()
-        parts.append(f"**{record.export}**\n\n![history of {record.export}](data:image/png;base64,{encoded})")
-        metadata[f"history_chart/{record.export}"] = dg.MetadataValue.path(str(path))
+        parts.append(f"**{result.name}**\n\n![history of {result.name}](data:image/png;base64,{encoded})")
+        metadata[f"history_chart/{result.name}"] = dg.MetadataValue.path(str(path))
     if parts:
         metadata["history"] = dg.MetadataValue.md("\n\n".join(parts))
     return metadata
+
+
+def approval_metadata(approval: ApprovalRequired) -> Metadata:
+    """A run waiting for approval: its plan's first rows, where the plan is, the number to approve."""
+    plan = approval.plan
+    rows = [
+        (action, reason, changed, email, customer, approval.export)
+        for customer, email, action, reason, changed in plan.sample
+    ]
+    return {
+        "plan": table(PLAN_COLUMNS, rows),
+        f"plan_path/{approval.export}": dg.MetadataValue.path(str(plan.path)),
+        f"plan_rows/{approval.export}": plan.rows,
+        "removals_to_approve": approval.removals,
+        "approval_removals_above": approval.limit,
+    }
