@@ -25,6 +25,7 @@ from ac_export.activecampaign.verify import (
     ListCounts,
     Verification,
     agreed_count,
+    possible_counts,
 )
 from ac_export.state import ledger
 from ac_export.state.ledger import (
@@ -84,7 +85,7 @@ def reconcile(
     Every read is made (and checked) before the ledger is touched: a read that fails leaves it as it was.
     """
     before = client.stats.requests
-    counted = verification.activecampaign
+    counted = possible_counts(client, list_id, verification.activecampaign)
     on = _emails(client, list_id, SUBSCRIBED_STATUS)
     subscribed = agreed_count(client, list_id, SUBSCRIBED_STATUS, counted.subscribed, len(on))
     _load(con, "ac_on", on)

@@ -229,9 +229,7 @@ def test_a_few_new_members_on_a_list_with_unknown_history_are_looked_up_one_by_o
     assert "old7@example.com" not in world.subscribed()
     assert "person901@example.com" in world.subscribed()
     assert result.counts.unsubscribed_in_activecampaign == 1  # type: ignore[attr-defined]
-    # two lookups instead of three pages, and the account's contact count (the list's counts differ
-    # from the ledger's, so they are checked to fit in the account)
-    assert cost <= UNCHANGED_RUN_REQUESTS + 2 + 5 + 1
+    assert cost <= UNCHANGED_RUN_REQUESTS + 2 + 5  # two lookups instead of three pages
 
 
 def test_dry_run_reconciles_in_memory_and_leaves_the_ledger_untouched(world: ExportWorld) -> None:
@@ -277,8 +275,7 @@ def test_people_leaving_cost_a_lookup_per_contact_sent_not_a_read_of_the_list(wo
     cost, result = requests_of(world)
 
     assert result.reconciliation is None  # type: ignore[attr-defined]
-    # one lookup instead of twelve pages of subscribers, and the account's contact count
-    assert cost <= UNCHANGED_RUN_REQUESTS + 1 + 1
+    assert cost <= UNCHANGED_RUN_REQUESTS + 1  # one lookup instead of twelve pages of subscribers
     assert result.counts.opted_out == 1 and result.counts.updated == 0  # type: ignore[attr-defined]
     assert result.sync.left_unidentified == 2 and result.sync.missing == 0  # type: ignore[attr-defined]
     cost, quiet = requests_of(world)
