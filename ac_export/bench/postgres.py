@@ -51,6 +51,22 @@ class PostgresServer:
         """A DSN for one database of this cluster."""
         return f"postgresql://postgres@127.0.0.1:{self.port}/{dbname}"
 
+    def restart(self) -> None:
+        """Restart the server as an operator would (`pg_ctl restart -m fast`): every session is cut."""
+        ctl = [
+            str(PG_BIN / "pg_ctl"),
+            "-D",
+            str(self.data_dir),
+            "-l",
+            str(self.data_dir.parent / "server.log"),
+        ]
+        subprocess.run(
+            _as_cluster_user([*ctl, "-w", "-m", "fast", "restart"]),
+            check=True,
+            capture_output=True,
+            timeout=60,
+        )
+
     def create_database(self) -> str:
         """A new, empty database; returns its DSN."""
         import psycopg

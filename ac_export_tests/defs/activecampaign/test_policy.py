@@ -191,7 +191,9 @@ def test_a_launchpad_override_of_a_connection_is_refused(
 
 def test_an_override_of_the_state_backend_is_refused(world: ExportWorld, leaving: Path) -> None:
     # A run on another backend would plan against an empty ledger: it forgets who opted out.
-    override = {"resources": {"state": {"config": {"backend": "postgres", "dsn": "postgresql://x@127.0.0.1:1/y"}}}}
+    override = {
+        "resources": {"state": {"config": {"backend": "postgres", "dsn": "postgresql://x@127.0.0.1:1/y"}}}
+    }
 
     result = _run(world, leaving, StateResource(), override)
 
