@@ -80,6 +80,8 @@ class ExportCounts:
     unsubscribed_in_activecampaign: int = 0
     rejected_missing_email: int = 0
     rejected_invalid_email: int = 0
+    # Refused this run, too large to send, or refused on an earlier run with data unchanged since
+    # (remembered, so not sent again; each is listed in the run's rejections with the reason).
     rejected_by_activecampaign: int = 0
     batches: int = 0
     requests: int = 0

@@ -23,6 +23,7 @@ from ac_export.state.ledger import (
     OPTED_OUT_STATUSES,
     PRE_EXISTING,
     PRE_EXISTING_MISSING,
+    REFUSED,
     REMOVED,
     SUBSCRIBED,
     UNSUBSCRIBED_STATUSES,
@@ -55,12 +56,19 @@ class PlanCounts:
     rejected_invalid_email: int = 0
     duplicates_folded: int = 0
     rejected_too_large: int = 0
+    # Refused by ActiveCampaign on an earlier run, data unchanged since: not sent again.
+    refused_before: int = 0
     list_size_before: int = 0
 
     @property
     def to_send(self) -> int:
         """Contacts the plan sends to ActiveCampaign."""
         return self.added + self.updated + self.removed + self.resubscribed + self.repaired
+
+    @property
+    def rejected_unsent(self) -> int:
+        """Contacts counted as rejected by ActiveCampaign without being sent: too large, or refused before."""
+        return self.rejected_too_large + self.refused_before
 
 
 def quote_identifier(name: str) -> str:
@@ -192,6 +200,7 @@ def diff_against_ledger(con: duckdb.DuckDBPyConnection, export: Export) -> None:
                 WHEN l.status IN {sql_in(ON_LIST)} THEN 'update'
                 WHEN l.status = '{REMOVED}' THEN 'resubscribe'
                 WHEN l.status IN ('{MISSING}', '{PRE_EXISTING_MISSING}') THEN 'repair'
+                WHEN l.status = '{REFUSED}' AND l.content_hash = v.content_hash THEN 'refused'
                 ELSE 'add'
             END AS op,
             v.content_hash, v.payload, coalesce(l.status IN {sql_in(NOT_OURS)}, FALSE) AS pre_existing
@@ -232,6 +241,7 @@ def count_plan(con: duckdb.DuckDBPyConnection) -> PlanCounts:
         rejected_missing_email=rejections.get("rejected_missing_email", 0),
         rejected_invalid_email=rejections.get("rejected_invalid_email", 0),
         rejected_too_large=rejections.get("rejected_by_activecampaign", 0),
+        refused_before=ops.get("refused", 0),
         duplicates_folded=rejections.get("duplicate_email", 0),
         list_size_before=int(list_size),
     )
@@ -269,10 +279,17 @@ def send_queue_sql() -> str:
     """
 
 
+REMEMBERED_REFUSAL = "' (on an earlier run; not sent again until the contact''s data changes)'"
+
+
 def rejection_rows_sql(export_name: str) -> str:
     """The plan's rejections as rows for the warehouse table (one reason per row)."""
     name = export_name.replace("'", "''")
     return f"""
         SELECT '{name}' AS export, customer_id, email, rejection AS kind, reason, 'plan' AS stage
         FROM plan_contacts WHERE rejection IS NOT NULL
+        UNION ALL
+        SELECT '{name}', o.customer_id, o.email, 'rejected_by_activecampaign',
+               coalesce(l.reason, 'refused by ActiveCampaign') || {REMEMBERED_REFUSAL}, 'activecampaign'
+        FROM plan_ops o JOIN ledger l USING (email) WHERE o.op = 'refused'
     """

@@ -31,6 +31,7 @@ ACTIONS = (
     ("remove", "remove", "left the segment; this project subscribed it"),
     ("opted_out", "leave", "unsubscribed themselves from the list: never re-subscribed"),
     ("left_opted_out", "leave", "left the segment after unsubscribing themselves: nothing to do"),
+    ("refused", "skip", "refused by ActiveCampaign on an earlier run, data unchanged: not sent again"),
 )
 PLAN_COLUMNS = ("export", "customer_id", "email", "action", "reason", "changed_fields")
 

@@ -30,6 +30,8 @@ from ac_export.activecampaign.verify import (
     UNSUBSCRIBED_STATUS,
     ListCounts,
     Verification,
+    agreed_count,
+    possible_counts,
 )
 from ac_export.state import ledger
 from ac_export.state.ledger import (
@@ -73,6 +75,8 @@ class Reconciliation:
     remembered: int = 0
     forgotten: int = 0
     requests: int = 0
+    # The list's counts as the reconcile's reads proved them (None: not read).
+    counts: ListCounts | None = None
 
     def describe(self) -> str:
         """One line for the run log."""
@@ -111,22 +115,37 @@ def reconcile(
     reason: str,
     full: bool,
 ) -> Reconciliation:
-    """Read the list from ActiveCampaign and bring the ledger in line with it, in one transaction."""
+    """Read the list from ActiveCampaign and bring the ledger in line with it, in one transaction.
+
+    Every read is made (and checked) before the ledger is touched: a read that fails leaves it as it was.
+    """
     before = client.stats.requests
-    if verification.list_replaced:
-        # The id names another list now: that we removed someone from the old list says nothing of
-        # this one, so they must not be re-subscribed as ours. Everything else the full read decides.
-        con.execute(f"DELETE FROM ledger WHERE status IN ('{REMOVED}', '{ledger.REFUSED}')")
-    _load(con, "ac_on", _emails(client, list_id, SUBSCRIBED_STATUS))
+    counted = possible_counts(client, list_id, verification.activecampaign)
+    on = _emails(client, list_id, SUBSCRIBED_STATUS)
+    subscribed = agreed_count(client, list_id, SUBSCRIBED_STATUS, counted.subscribed, len(on))
+    _load(con, "ac_on", on)
     gone = _gone_from_list(con)
-    read_off = full or len(gone) > _pages(verification.activecampaign.unsubscribed)
+    read_off = full or len(gone) > _pages(counted.unsubscribed)
     off = _unsubscribed(client, list_id, gone, whole_side=read_off)
+    unsubscribed = (
+        agreed_count(client, list_id, UNSUBSCRIBED_STATUS, counted.unsubscribed, len(off))
+        if read_off
+        else counted.unsubscribed
+    )
     _load(con, "ac_off", off)
-    changes = _apply(con, export_name, whole_off_side=read_off)
+    changes = _apply(
+        con, export_name, whole_off_side=read_off, list_replaced=verification.list_replaced, full=full
+    )
     ledger.write_fact(con, LIST_NAME_FACT, verification.list_name)
     if full:
         ledger.write_fact(con, LAST_FULL_RECONCILE_FACT, datetime.now(UTC).isoformat())
-    return Reconciliation(reason=reason, full=full, requests=client.stats.requests - before, **changes)
+    return Reconciliation(
+        reason=reason,
+        full=full,
+        requests=client.stats.requests - before,
+        counts=ListCounts(subscribed, unsubscribed),
+        **changes,
+    )
 
 
 def withhold_unsubscribed(
@@ -157,6 +176,11 @@ def withhold_unsubscribed(
     whole_on = check_on and len(adding) > _pages(counts.subscribed)
     off = set(_emails(client, list_id, UNSUBSCRIBED_STATUS)) if whole_off else set()
     on = set(_emails(client, list_id, SUBSCRIBED_STATUS)) if whole_on else set()
+    # A side read whole must agree with its count (asked again once): else the count is wrong.
+    if whole_off:
+        agreed_count(client, list_id, UNSUBSCRIBED_STATUS, counts.unsubscribed, len(off))
+    if whole_on:
+        agreed_count(client, list_id, SUBSCRIBED_STATUS, counts.subscribed, len(on))
     for email in emails:
         need_off = counts.unsubscribed > 0 and not whole_off
         need_on = check_on and not whole_on and email in adding and email not in off
@@ -266,7 +290,9 @@ def _gone_from_list(con: duckdb.DuckDBPyConnection) -> list[str]:
     return [str(row[0]) for row in rows]
 
 
-def _apply(con: duckdb.DuckDBPyConnection, export_name: str, *, whole_off_side: bool) -> dict[str, int]:
+def _apply(
+    con: duckdb.DuckDBPyConnection, export_name: str, *, whole_off_side: bool, list_replaced: bool, full: bool
+) -> dict[str, int]:
     """Rewrite ledger statuses from `ac_on` / `ac_off`; returns how many rows each rule changed."""
     in_on, in_off = "email IN (SELECT email FROM ac_on)", _IN_OFF
     steps = [
@@ -299,6 +325,14 @@ def _apply(con: duckdb.DuckDBPyConnection, export_name: str, *, whole_off_side: 
     ]
     changes: dict[str, int] = {}
     with ledger.transaction(con):
+        if list_replaced:
+            # The id names another list now: that we removed someone from the old list says nothing of
+            # this one, so they must not be re-subscribed as ours. Everything else the full read decides.
+            _delete(con, f"status IN ('{REMOVED}', '{ledger.REFUSED}')")
+        if full:
+            # A refusal is remembered until the contact's data changes, or until a full reconcile: then
+            # it is tried once more (a contact limit since raised, an exclusion since lifted).
+            _update(con, f"status = '{ledger.REFUSED}'", "content_hash = NULL")
         for name, where, assignment in steps:
             changes[name] = changes.get(name, 0) + _update(con, where, assignment)
         changes["pre_existing"] += _insert(con, "ac_on", PRE_EXISTING, export_name)

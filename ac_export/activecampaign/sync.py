@@ -233,6 +233,7 @@ def run_export(
     log = log or logging.getLogger(__name__)
     started = time.monotonic()
     export = request.export
+    client.begin_phase("the preflight and reads")
     field_ids, created, list_name = preflight(client, export, dry_run=request.dry_run)
     store = _open_ledger(request, warehouse, state or StateBackend.from_environment())
     con = store.con
@@ -267,6 +268,7 @@ def run_export(
         check_removal_guard(request, counts)
         check_approval(request, counts, con, warehouse, field_ids)
         progress.report(progress.Progress(request.name, "planned", counts.to_send))
+        client.begin_phase("the upload")
         uploaded = _on_existing_list(
             client, export, lambda: _upload(request, client, store, settings, log, started)
         )
@@ -356,7 +358,8 @@ def _verify(
         return checked, None
     done = reconcile.reconcile(client, con, request.name, export.list_id, checked, reason=reason, full=full)
     log.warning(f"export {request.name}: list {export.list_id}: {done.describe()}")
-    return checked, done
+    # The counts the reconcile's reads proved are the ones the rest of the run goes by.
+    return dataclasses.replace(checked, activecampaign=done.counts or checked.activecampaign), done
 
 
 def _plan(
@@ -538,6 +541,7 @@ def _collect_rejections(con: duckdb.DuckDBPyConnection, export_name: str, since:
             UNION ALL
             SELECT export, customer_id, email, 'rejected_by_activecampaign', reason, 'activecampaign'
             FROM ledger WHERE status = '{ledger.REFUSED}' AND updated_at >= TIMESTAMP '{since.isoformat()}'
+              AND content_hash IS NOT NULL  -- refused this run (a full reconcile's retry mark has none)
         """
     con.execute(f"CREATE OR REPLACE TEMP VIEW run_rejections AS {sql}")
 
@@ -589,7 +593,7 @@ def _result(
         unsubscribed_in_activecampaign=counts.unsubscribed_in_activecampaign,
         rejected_missing_email=counts.rejected_missing_email,
         rejected_invalid_email=counts.rejected_invalid_email,
-        rejected_by_activecampaign=uploaded.rejected_by_activecampaign + counts.rejected_too_large,
+        rejected_by_activecampaign=uploaded.rejected_by_activecampaign + counts.rejected_unsent,
         batches=uploaded.batches,
         requests=client.stats.requests,
         throttled=client.stats.throttled,

@@ -6,6 +6,14 @@ believes are on the list (ours and pre-existing) and off it (removed, opted out,
 others). Equal counts and an unchanged list name mean the ledger is trusted for this run; any
 difference in subscribers, a list id that now names another list, or a full reconcile falling due
 starts a reconcile.
+
+A count is acted on only if it can be true. Each count answer must agree with itself (`paging`);
+counts that differ from the ledger must fit in the account (subscribed + unsubscribed ≤ its
+contacts: one request more, made only when a reconcile is about to act on them, and asked again once
+before the run stops); and when a reconcile reads a side whole, the read and the count must agree
+(`agreed_count`). What cannot be proved wrong — a
+list emptied by a reset, people added by others — is believed and reconciled, never re-sent on a
+count alone.
 """
 
 from __future__ import annotations
@@ -16,6 +24,7 @@ from datetime import UTC, datetime, timedelta
 import duckdb
 
 from ac_export.activecampaign.api.client import ActiveCampaignClient
+from ac_export.activecampaign.api.errors import ImpossibleCount
 from ac_export.state import ledger
 
 SUBSCRIBED_STATUS = 1
@@ -116,10 +125,48 @@ def activecampaign_counts(client: ActiveCampaignClient, list_id: int) -> ListCou
     )
 
 
+def possible_counts(client: ActiveCampaignClient, list_id: int, counts: ListCounts) -> ListCounts:
+    """The list's counts once they fit in the account; ImpossibleCount if they still do not when asked again.
+
+    One contact has one status on a list, so a list cannot count more contacts than the account holds.
+    Counts taken a moment apart may straddle a change, hence the second asking before stopping.
+    """
+    held = client.count_contacts()
+    if counts.subscribed + counts.unsubscribed <= held:
+        return counts
+    again, held = activecampaign_counts(client, list_id), client.count_contacts()
+    if again.subscribed + again.unsubscribed <= held:
+        return again
+    raise ImpossibleCount(
+        f"ActiveCampaign counts {again.subscribed} subscribed and {again.unsubscribed} unsubscribed contacts "
+        f"on list {list_id}, more than the {held} contacts the account holds; a count that cannot be true is "
+        f"never acted on, so nothing was written. Run again; if it repeats, report it to ActiveCampaign"
+    )
+
+
+def agreed_count(client: ActiveCampaignClient, list_id: int, status: int, counted: int, read: int) -> int:
+    """A side's count once a whole read of it agrees: asked again if not; ImpossibleCount if still not.
+
+    A read checked page by page (`paging.PagedRead`) ends at its own `meta.total`; a count that
+    differs from it was either overtaken by a change (the recount then agrees) or is wrong.
+    """
+    if counted == read:
+        return read
+    recount = client.count_list_contacts(list_id, status)
+    if recount == read:
+        return read
+    side = "subscribed" if status == SUBSCRIBED_STATUS else "unsubscribed"
+    raise ImpossibleCount(
+        f"ActiveCampaign counts {counted} (asked again: {recount}) {side} contacts on list {list_id}, but "
+        f"reading them all returned {read}; a count that contradicts the list it counts is never acted on, "
+        f"so nothing was written. Run again; if it repeats, the server's counts are wrong"
+    )
+
+
 def verify(
     client: ActiveCampaignClient, con: duckdb.DuckDBPyConnection, list_id: int, list_name: str
 ) -> Verification:
-    """Compare the list's counts in ActiveCampaign with the ledger's."""
+    """Compare the list's counts in ActiveCampaign with the ledger's (each count checked against its page)."""
     return Verification(
         activecampaign=activecampaign_counts(client, list_id),
         ledger=ledger_counts(con),

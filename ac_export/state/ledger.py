@@ -33,7 +33,7 @@ REMOVED = "removed"  # we unsubscribed it (it may be re-subscribed when it re-en
 OPTED_OUT = "opted_out"  # it left the list while we had it subscribed: never re-subscribed
 UNSUBSCRIBED_IN_AC = "unsubscribed_in_activecampaign"  # unsubscribed, not by us (by whom unknown): never sent
 MISSING = "missing"  # we had it subscribed but ActiveCampaign no longer has it on the list: repaired
-REFUSED = "refused"  # ActiveCampaign refused it; retried on later runs
+REFUSED = "refused"  # ActiveCampaign refused it; sent again once its data changes (or at a full reconcile)
 # What the ledger remembers after ActiveCampaign forgot it (an account reset, a list emptied or
 # restored, a contact deleted): consent and ownership are the ledger's to keep, not the list's.
 OPTED_OUT_REMEMBERED = "opted_out_remembered"  # opted out; ActiveCampaign no longer shows it: never sent
@@ -233,7 +233,9 @@ def refuse_from_inflight(con: duckdb.DuckDBPyConnection, batch_no: int, refused:
         _upsert(
             con,
             f"""
-            SELECT i.email, i.customer_id, NULL,
+            SELECT i.email, i.customer_id,
+                   CASE WHEN i.op = 'update' AND l.status IN {sql_in(ON_LIST)} THEN NULL
+                        ELSE i.content_hash END,
                    CASE WHEN i.op = 'update' AND l.status IN {sql_in(ON_LIST)} THEN l.status
                         WHEN l.status = '{PRE_EXISTING_MISSING}' THEN l.status
                         ELSE '{REFUSED}' END,
@@ -288,12 +290,16 @@ def settle_batches(
             [],
         )
         # A refused removal or update leaves the contact where it was (still on the list, the hash
-        # forgotten so the change is retried); a refused subscription is retried next run, a refused
-        # repair of someone else's subscriber too, still as theirs.
+        # forgotten so the change is retried); a refused subscription keeps the hash it was refused
+        # with, so it is not sent again until the contact's data changes; a refused repair of someone
+        # else's subscriber stays theirs.
         _upsert(
             con,
             f"""
-            SELECT email, customer_id, NULL,
+            SELECT email, customer_id,
+                   CASE WHEN op = 'update' AND prior_status IN {sql_in(ON_LIST)} THEN NULL
+                        WHEN prior_status = '{PRE_EXISTING_MISSING}' THEN NULL
+                        ELSE content_hash END,
                    CASE WHEN op = 'update' AND prior_status IN {sql_in(ON_LIST)} THEN prior_status
                         WHEN prior_status = '{PRE_EXISTING_MISSING}' THEN prior_status
                         ELSE '{REFUSED}' END,

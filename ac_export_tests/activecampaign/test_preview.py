@@ -98,6 +98,11 @@ def test_progress_counts_refusals_apart_from_confirmations(
     again = world.run(dry_run=True)
     assert again.preview is not None
     [(_, _, action, reason, _)] = again.preview.sample
+    # Remembered: not sent again while its data is unchanged.
+    assert (action, reason[:40]) == ("skip", "refused by ActiveCampaign on an earlier ")
+    retried = world.run(dry_run=True, full_reconcile=True)  # a full reconcile tries it once more
+    assert retried.preview is not None
+    [(_, _, action, reason, _)] = retried.preview.sample
     assert (action, reason[:50]) == ("add", "sent again: ActiveCampaign refused it last time (r")
 
 

@@ -66,7 +66,9 @@ def run_while(world: ExportWorld, event: Callable[[], None], after_batches: int,
     return error
 
 
-def test_contact_limit_refusals_are_counted_explained_and_sent_again_once_raised(world: ExportWorld) -> None:
+def test_contact_limit_refusals_are_counted_explained_remembered_and_sent_again_at_a_full_reconcile(
+    world: ExportWorld,
+) -> None:
     world.emulator.configure(contact_limit=400)
     world.people(600)
 
@@ -81,7 +83,16 @@ def test_contact_limit_refusals_are_counted_explained_and_sent_again_once_raised
     assert len(world.subscribed()) == 400
 
     world.emulator.configure(contact_limit=1000)  # the fix: a bigger plan
-    fixed = world.run()
+    imports = world.emulator.stats()["bulk_imports_queued"]
+    remembered = world.run()
+
+    # A refusal is remembered while the contact's data is unchanged: listed again, never re-sent.
+    assert (remembered.counts.added, remembered.counts.rejected_by_activecampaign) == (0, 200)
+    assert world.emulator.stats()["bulk_imports_queued"] == imports
+    table = world.warehouse.read_frame("exports/test_export/rejections")
+    assert table.height == 200 and all("not sent again until" in reason for reason in table["reason"])
+
+    fixed = world.run(full_reconcile=True)  # a full reconcile (scheduled, or asked for) tries them again
 
     assert (fixed.counts.added, fixed.counts.rejected_by_activecampaign) == (200, 0)
     assert world.subscribed() == world.expected() == subscribed_in_ledger(world)
@@ -158,7 +169,12 @@ def test_excluded_and_bounced_addresses_are_explained_never_recorded_and_a_fixed
     second = world.run()
 
     assert second.counts.added == 1 and "person5.new@example.com" in world.subscribed()
-    # The excluded address is tried again and refused again; the bounced one's update is refused.
+    # The excluded address is remembered (counted and listed, not sent again); the bounced one's
+    # update is refused.
     assert second.counts.rejected_by_activecampaign == 2
+    table = world.warehouse.read_frame("exports/test_export/rejections")
+    reasons = dict(table.select("email", "reason").rows())
+    assert "exclusion list" in reasons["person3@example.com"]
+    assert "not sent again until the contact's data changes" in reasons["person3@example.com"]
     assert ledger_rows(world)["person7@example.com"][0] == "refused"
     assert subscribed_in_ledger(world) == world.subscribed()

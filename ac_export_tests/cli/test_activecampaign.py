@@ -11,6 +11,7 @@ import yaml
 
 from ac_export.settings import PROJECT_ROOT
 from ac_export_tests.activecampaign.conftest import ExportWorld
+from ac_export_tests.support.hostile import hostile_server
 
 DATA_CONFIG = PROJECT_ROOT / "data" / "config"
 
@@ -89,3 +90,23 @@ def test_an_unreachable_state_database_is_one_line_without_its_password(
     assert done.stderr.startswith("error: cannot connect to the state database ac@127.0.0.1:1/state")
     assert "Traceback" not in done.stderr and "pw-never-shown" not in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_check_connection_never_prints_part_of_the_account_from_a_server_that_repeats_a_page(
+    world: ExportWorld, tmp_path: Path
+) -> None:
+    for n in range(150):  # two pages of lists
+        world.emulator.create_list(f"list {n}")
+    with hostile_server(world.emulator.base_url) as hostile:
+        hostile.state.strike("repeated_page", lambda request: request.url.path == "/api/3/lists")
+        env = {
+            "AC_EXPORT_CONFIG_DIR": str(config_folder(tmp_path)),
+            "T_HOST": hostile.base_url,
+            "T_KEY": world.emulator.api_key,
+        }
+        done = run_cli("check-connection", "emu", env=env)
+
+    assert done.returncode == 2
+    assert done.stderr.startswith("error: ActiveCampaign's read of GET /lists is inconsistent: the page at")
+    assert "repeated the page before it" in done.stderr and len(done.stderr.strip().splitlines()) == 1
+    assert "list(s):" not in done.stdout

@@ -1,7 +1,9 @@
 """A small, typed client for the part of ActiveCampaign API v3 that exports use.
 
 Every call has a timeout, is paced to the account's limits, honours `Retry-After`, and retries
-5xx answers, timeouts and dropped connections with exponential backoff and jitter.
+5xx answers, timeouts and dropped connections with exponential backoff and jitter — within a time
+budget per call and per phase of a run (`budget.py`). Answers are streamed and refused past a size
+cap, and every paged read or count checks itself (`paging.py`) before anything uses it.
 """
 
 from __future__ import annotations
@@ -16,14 +18,22 @@ from typing import Any
 
 import httpx
 
+from ac_export.activecampaign.api.budget import Budget, PhaseClock, RequestClock
 from ac_export.activecampaign.api.errors import (
     ActiveCampaignError,
-    ActiveCampaignUnavailable,
+    AnswerTooLarge,
     AuthenticationError,
     BulkValidationError,
+    InconsistentRead,
     NotFoundError,
 )
-from ac_export.activecampaign.api.limits import ALL_LISTS, BULK_RATE_LIMIT_MESSAGE, PAGE_SIZE
+from ac_export.activecampaign.api.limits import (
+    ALL_LISTS,
+    BULK_RATE_LIMIT_MESSAGE,
+    MAX_ANSWER_BYTES,
+    PAGE_SIZE,
+)
+from ac_export.activecampaign.api.paging import WHAT_NEXT, PagedRead, checked_count
 from ac_export.activecampaign.api.redaction import Redactor, guard_logs
 from ac_export.state.pacer import AccountPacer, NoPacing, RequestKind
 
@@ -118,6 +128,8 @@ class ActiveCampaignClient:
         max_retries: int = 8,
         backoff_base_s: float = 0.5,
         backoff_max_s: float = 30.0,
+        budget: Budget | None = None,
+        max_answer_bytes: int = MAX_ANSWER_BYTES,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
         key = sendable_key(api_key)
@@ -132,9 +144,13 @@ class ActiveCampaignClient:
             transport=transport,
         )
         self.pacer = pacer or NoPacing()
+        self._timeout_s = timeout_s
         self._max_retries = max_retries
         self._backoff_base_s = backoff_base_s
         self._backoff_max_s = backoff_max_s
+        self._budget = budget or Budget()
+        self._max_answer_bytes = max_answer_bytes
+        self.phase = PhaseClock(self._budget)
         self.stats = ClientStats()
 
     def __enter__(self) -> ActiveCampaignClient:
@@ -147,6 +163,10 @@ class ActiveCampaignClient:
         """Close the connection pool."""
         self._http.close()
 
+    def begin_phase(self, name: str) -> None:
+        """Name the phase of the run that follows (e.g. "the reads"); its trouble budget starts afresh."""
+        self.phase.begin(name)
+
     # -- transport ---------------------------------------------------------------------------------
 
     def _backoff(self, attempt: int) -> float:
@@ -156,49 +176,118 @@ class ActiveCampaignClient:
     def _request(
         self, method: str, path: str, *, kind: RequestKind = RequestKind.GENERAL, **kwargs: Any
     ) -> httpx.Response:
-        """Send one request, paced, retrying what is safe to retry; returns the final answer."""
-        last_problem = ""
+        """Send one request, paced, retrying what is safe to retry within its budget; the final answer."""
+        clock = RequestClock(f"{method} {path}", self._budget.for_kind(kind))
         refusals = 0
+        throttled_for = 0.0
         for attempt in range(self._max_retries + 1):
             if attempt:
                 self.stats.retries += 1
+            waited = time.monotonic()
             stamp = self.pacer.acquire(kind)
+            # Pacing is not trouble; only the part of the wait a rate limit asked for is.
+            clock.extend(time.monotonic() - waited - throttled_for)
+            throttled_for = 0.0
             self.stats.requests += 1
+            sent = time.monotonic()
             try:
-                response = self._http.request(method, path, **kwargs)
-            except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as exc:
+                response = self._send(method, path, clock, **kwargs)
+            except _BROKEN as exc:
                 _refuse_unverified_tls(exc, self._http.base_url.host)
-                last_problem = f"{type(exc).__name__} on {method} {path}"
-                time.sleep(self._backoff(attempt))
+                self._trouble(clock, sent, _transport_problem(exc))
+                if attempt < self._max_retries:
+                    self._pause(clock, self._backoff(attempt))
                 continue
             finally:
                 self.pacer.settle(kind, stamp)
             self.stats.by_status[response.status_code] = self.stats.by_status.get(response.status_code, 0) + 1
-            wait = self._throttle_wait(response, kind, attempt)
-            if wait is not None:
-                self.stats.throttled += 1
-                last_problem = f"rate limited on {method} {path}"
-                self.pacer.block(wait, kind if response.status_code == 400 else RequestKind.GENERAL)
-                continue
-            if response.status_code in RETRYABLE_STATUS:
-                last_problem = f"HTTP {response.status_code} on {method} {path}"
-                time.sleep(self._backoff(attempt))
-                continue
-            if response.status_code == 403 and refusals < AUTH_RETRIES and attempt < self._max_retries:
+            problem, wait = self._verdict(response, kind, attempt, refusals)
+            if problem is None:
+                return response
+            self._trouble(clock, sent, problem)
+            if response.status_code == 403:
                 refusals += 1
-                last_problem = f"HTTP 403 on {method} {path}"
-                time.sleep(AUTH_RETRY_WAIT_S * refusals)
-                continue
-            if response.is_success and not _is_json_object(response):
-                # An empty or non-JSON answer says nothing; like a dropped connection, ask again.
-                last_problem = f"an empty or non-JSON answer to {method} {path}"
-                time.sleep(self._backoff(attempt))
-                continue
-            return response
-        raise ActiveCampaignUnavailable(
-            f"ActiveCampaign did not answer successfully after {self._max_retries + 1} attempts "
-            f"({last_problem}); nothing was lost — run the export again later"
+            if attempt == self._max_retries:
+                break
+            if problem.startswith("HTTP 429") or problem.startswith("the bulk window"):
+                self.stats.throttled += 1
+                self._throttle(clock, wait, kind if response.status_code == 400 else RequestKind.GENERAL)
+                throttled_for = wait
+            else:
+                self._pause(clock, wait)
+        raise clock.out_of_time(retries_spent=True)
+
+    def _verdict(
+        self, response: httpx.Response, kind: RequestKind, attempt: int, refusals: int
+    ) -> tuple[str | None, float]:
+        """(what is wrong with the answer, seconds to wait before asking again); (None, 0) to use it."""
+        wait = self._throttle_wait(response, kind, attempt)
+        if wait is not None:
+            if response.status_code == 429:
+                told = "" if _retry_after(response) is not None else " without Retry-After"
+                return f"HTTP 429 (rate limited{told})", wait
+            return "the bulk window full (HTTP 400)", wait
+        if response.status_code in RETRYABLE_STATUS:
+            return f"HTTP {response.status_code}", self._backoff(attempt)
+        if response.status_code == 403 and refusals < AUTH_RETRIES and attempt < self._max_retries:
+            return "HTTP 403", AUTH_RETRY_WAIT_S * (refusals + 1)
+        if response.is_success and not _is_json_object(response):
+            # An empty or non-JSON answer says nothing; like a dropped connection, ask again.
+            return _not_json_problem(response), self._backoff(attempt)
+        return None, 0.0
+
+    def _send(self, method: str, path: str, clock: RequestClock, **kwargs: Any) -> httpx.Response:
+        """One attempt: the answer streamed in, refused past the size cap or the call's deadline."""
+        left = max(0.05, clock.remaining())
+        timeout = httpx.Timeout(min(self._timeout_s, left), connect=min(self._timeout_s, 10.0, left))
+        with self._http.stream(method, path, timeout=timeout, **kwargs) as streamed:
+            declared = streamed.headers.get("Content-Length", "")
+            if declared.isdigit() and int(declared) > self._max_answer_bytes:
+                raise self._too_large(clock.call, f"declares {int(declared):,} bytes")
+            chunks: list[bytes] = []
+            size = 0
+            for chunk in streamed.iter_bytes():
+                size += len(chunk)
+                if size > self._max_answer_bytes:
+                    raise self._too_large(clock.call, f"passed {self._max_answer_bytes:,} bytes")
+                if clock.remaining() <= 0:
+                    raise _Overdue
+                chunks.append(chunk)
+        # Decoded already: the copy must not claim an encoding or a length it no longer has.
+        headers = [
+            (name, value)
+            for name, value in streamed.headers.multi_items()
+            if name.lower() not in ("content-encoding", "content-length", "transfer-encoding")
+        ]
+        return httpx.Response(
+            streamed.status_code, headers=headers, content=b"".join(chunks), request=streamed.request
         )
+
+    def _too_large(self, call: str, what: str) -> AnswerTooLarge:
+        return AnswerTooLarge(
+            f"ActiveCampaign's answer to {call} {what}, more than any answer of its API (a page of 100 "
+            f"contacts is a few hundred KB); it was not read further. Check that the connection's API host "
+            f"is ActiveCampaign's; {WHAT_NEXT.split(';')[0]}"
+        )
+
+    def _trouble(self, clock: RequestClock, since: float, problem: str) -> None:
+        """Count a failed attempt against the call and the phase."""
+        clock.note(problem)
+        self.phase.charge(time.monotonic() - since, f"{problem} on {clock.call}")
+
+    def _pause(self, clock: RequestClock, seconds: float) -> None:
+        """Wait before the next attempt, or give up now if the wait would pass the call's deadline."""
+        if seconds >= clock.remaining():
+            raise clock.out_of_time(f"; the next wait ({seconds:.0f} s) would pass that budget")
+        self.phase.charge(seconds, f"waiting to retry {clock.call}")
+        time.sleep(seconds)
+
+    def _throttle(self, clock: RequestClock, seconds: float, kind: RequestKind) -> None:
+        """Honour a rate limit's wait through the pacer (every run on the account waits) if it fits."""
+        if seconds >= clock.remaining():
+            raise clock.out_of_time(f"; the wait it asks for ({seconds:.0f} s) would pass that budget")
+        self.phase.charge(seconds, f"rate limited on {clock.call}")
+        self.pacer.block(seconds, kind)
 
     def _throttle_wait(self, response: httpx.Response, kind: RequestKind, attempt: int) -> float | None:
         """Seconds to wait if the answer is a rate limit (429, or bulk import's 400), else None."""
@@ -236,7 +325,7 @@ class ActiveCampaignClient:
 
     def me(self) -> dict[str, Any]:
         """The key's user: a cheap credentials check."""
-        return self._call("GET", "/users/me").get("user", {})
+        return _member(self._call("GET", "/users/me"), "user", "GET /users/me")
 
     def get_list(self, list_id: int) -> AcList:
         """One list; NotFoundError if the account has no such list."""
@@ -245,7 +334,7 @@ class ActiveCampaignClient:
 
     def lists(self) -> list[AcList]:
         """Every list of the account (paged by `limit`/`offset`, the parameters /lists documents)."""
-        return [_ac_list(item) for page in self._offset_pages("/lists", "lists", {}) for item in page]
+        return [_ac_list(item) for page, _ in self._offset_pages("/lists", "lists", {}) for item in page]
 
     def create_list(self, name: str) -> AcList:
         """Create a list (ActiveCampaign requires a unique `stringid`; the name serves)."""
@@ -255,7 +344,13 @@ class ActiveCampaignClient:
     def count_list_contacts(self, list_id: int, status: int = 1) -> int:
         """How many contacts of the list have this membership status (1 active, 2 unsubscribed)."""
         body = self._call("GET", "/contacts", params={"listid": list_id, "status": status, "limit": 1})
-        return int(body.get("meta", {}).get("total", 0))
+        call = f"GET /contacts?listid={list_id}&status={status}"
+        return checked_count(body, _items(body, "contacts", call), call)
+
+    def count_contacts(self) -> int:
+        """How many contacts the account holds, on any list or none (one request)."""
+        body = self._call("GET", "/contacts", params={"limit": 1})
+        return checked_count(body, _items(body, "contacts", "GET /contacts"), "GET /contacts")
 
     def has_list_status(self, email: str, list_id: int, status: int) -> bool:
         """Whether the contact with this email has this membership status on the list (one request).
@@ -263,20 +358,18 @@ class ActiveCampaignClient:
         Relies on `GET /contacts` combining its documented `email`, `listid` and `status` filters.
         """
         params = {"email": email, "listid": list_id, "status": status, "limit": 1}
-        body = self._call("GET", "/contacts", params=params)
-        return any(
-            isinstance(item, dict) and str(item.get("email", "")).strip().lower() == email.lower()
-            for item in body.get("contacts") or []
-        )
+        return bool(self._contacts_by_email(email, params))
 
     def field_by_perstag(self, perstag: str) -> CustomField | None:
         """The custom field with this personalization tag, if the account has it, with its lists."""
-        body = self._call("GET", "/fields", params={"filters[perstag]": perstag, "limit": PAGE_SIZE})
-        relations = body.get("fieldRels") or []
-        for item in body.get("fields") or []:
-            if isinstance(item, dict) and str(item.get("perstag", "")).upper() == perstag.upper():
-                return _custom_field(item, relations)
-        return None
+        found: dict[str, Any] | None = None
+        relations: list[Any] = []
+        for page, body in self._offset_pages("/fields", "fields", {"filters[perstag]": perstag}):
+            relations.extend(body.get("fieldRels") or [])
+            found = found or next(
+                (item for item in page if str(item.get("perstag", "")).upper() == perstag.upper()), None
+            )
+        return None if found is None else _custom_field(found, relations)
 
     def create_field(self, title: str, perstag: str, field_type: str = "text") -> CustomField:
         """Create a custom contact field, available on every list, or return it if it exists already.
@@ -310,11 +403,22 @@ class ActiveCampaignClient:
 
     def contact_id(self, email: str) -> int | None:
         """The id of the contact with this email, if the account has one."""
-        body = self._call("GET", "/contacts", params={"email": email, "limit": 1})
-        for item in body.get("contacts") or []:
-            if isinstance(item, dict) and str(item.get("email", "")).strip().lower() == email.lower():
-                return int(item["id"])
-        return None
+        found = self._contacts_by_email(email, {"email": email, "limit": 1})
+        return int(found[0]["id"]) if found else None
+
+    def _contacts_by_email(self, email: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+        """The contacts an exact-email lookup returns; InconsistentRead if the server ignored the filter."""
+        call = "GET /contacts?email=…"
+        body = self._call("GET", "/contacts", params=params)
+        items = _items(body, "contacts", call)
+        checked_count(body, items, call)
+        if any(str(item.get("email", "")).strip().lower() != email.lower() for item in items):
+            # Taking a non-match as "no such contact" could re-subscribe someone who left the list.
+            raise InconsistentRead(
+                f"ActiveCampaign answered {call} with a contact of another email: the server ignored the "
+                f"email filter; {WHAT_NEXT}"
+            )
+        return items
 
     def subscribe(self, contact_id: int, list_id: int) -> None:
         """Subscribe a contact to a list through the single-contact membership endpoint.
@@ -359,6 +463,13 @@ class ActiveCampaignClient:
     def import_status(self, batch_id: str) -> ImportStatus:
         """Where ActiveCampaign is with a bulk import (`status` is None while it is not yet known)."""
         body = self._call("GET", "/import/info", params={"batchId": batch_id})
+        lists = all(isinstance(body.get(key) or [], list) for key in ("success", "failure"))
+        if "status" not in body or not lists:
+            # A batch is confirmed only by an answer that says so: anything else is no answer at all.
+            raise InconsistentRead(
+                f"ActiveCampaign's answer to GET /import/info for batch {batch_id} has no status (or its "
+                f"success/failure are not lists); the batch stays in flight and the next run polls it again"
+            )
         status = body.get("status")
         return ImportStatus(
             status=str(status) if status else None,
@@ -375,40 +486,31 @@ class ActiveCampaignClient:
     def _id_pages(self, path: str, key: str, params: dict[str, Any]) -> Iterator[list[dict[str, Any]]]:
         """Pages in id order with `id_greater`, as ActiveCampaign recommends for big contact lists.
 
-        A server that ignores `id_greater` answers with ids already seen; paging then goes on by
-        `offset` instead, so the loop can neither spin nor stop short.
+        Every page is checked (`PagedRead`): a server that ignores `id_greater` repeats ids already
+        read and stops the read, which ends only when the distinct ids equal `meta.total`.
         """
-        last_id, seen, total = 0, 0, None
-        while total is None or seen < total:
+        read, last_id = PagedRead(f"GET {path}"), 0
+        while not read.complete:
             query = {**params, "orders[id]": "ASC", "id_greater": last_id, "limit": PAGE_SIZE}
             body = self._call("GET", path, params=query)
             items = _items(body, key, f"GET {path}")
-            total = _total(body, total)
-            fresh = [item for item in items if int(item["id"]) > last_id]
-            if not fresh:
-                if items:
-                    yield from self._offset_pages(path, key, params, start=seen, total=total)
-                return
-            yield fresh
-            seen += len(fresh)
-            last_id = max(int(item["id"]) for item in fresh)
+            read.accept(items, body, f"the page after id {last_id}", by_id=True)
+            if items:
+                yield items
+                last_id = max(int(item["id"]) for item in items)
 
     def _offset_pages(
-        self, path: str, key: str, params: dict[str, Any], *, start: int = 0, total: int | None = None
-    ) -> Iterator[list[dict[str, Any]]]:
-        """Pages by `limit`/`offset`, bounded by `meta.total` and stopped on a repeated page."""
-        offset, previous = start, None
-        while total is None or offset < total:
+        self, path: str, key: str, params: dict[str, Any]
+    ) -> Iterator[tuple[list[dict[str, Any]], dict[str, Any]]]:
+        """(records, answer) pages by `limit`/`offset`, each checked, until `meta.total` is read."""
+        read = PagedRead(f"GET {path}")
+        while not read.complete:
+            offset = read.read
             query = {**params, "orders[id]": "ASC", "limit": PAGE_SIZE, "offset": offset}
             body = self._call("GET", path, params=query)
             items = _items(body, key, f"GET {path}")
-            total = _total(body, total)
-            ids = [item.get("id") for item in items]
-            if not items or ids == previous:
-                return
-            yield items
-            previous = ids
-            offset += len(items)
+            read.accept(items, body, f"the page at offset {offset}")
+            yield items, body
 
 
 def sendable_key(api_key: str) -> str:
@@ -469,14 +571,40 @@ def _items(body: dict[str, Any], key: str, call: str) -> list[dict[str, Any]]:
     return items
 
 
-def _total(body: dict[str, Any], known: int | None) -> int:
-    """`meta.total` (a string in ActiveCampaign's answers); the first page's value bounds the paging."""
-    if known is not None:
-        return known
-    try:
-        return int(body.get("meta", {}).get("total", 0))
-    except (TypeError, ValueError):
-        return 0
+class _Overdue(Exception):
+    """An answer still arriving when its call's budget ran out (a server dripping bytes)."""
+
+
+# Attempts that failed in transit (timeouts, drops, cut or undecodable answers): retried with backoff.
+_BROKEN = (
+    httpx.TimeoutException,
+    httpx.NetworkError,
+    httpx.RemoteProtocolError,
+    httpx.DecodingError,
+    _Overdue,
+)
+
+
+def _transport_problem(error: Exception) -> str:
+    """A failed attempt in words for a message."""
+    if isinstance(error, _Overdue):
+        return "an answer still arriving at the deadline"
+    if isinstance(error, httpx.TimeoutException):
+        return "a timeout"
+    if isinstance(error, httpx.RemoteProtocolError):
+        return "a connection cut mid-answer"
+    if isinstance(error, httpx.DecodingError):
+        return "an answer that could not be decoded"
+    return "a dropped connection"
+
+
+def _not_json_problem(response: httpx.Response) -> str:
+    if not response.content.strip():
+        return f"an empty answer (HTTP {response.status_code})"
+    html = "html" in response.headers.get("Content-Type", "") or response.content.lstrip()[:1] == b"<"
+    if html:
+        return f"an HTML page instead of JSON (HTTP {response.status_code}; a proxy or maintenance page?)"
+    return f"an answer that is not a JSON object (HTTP {response.status_code})"
 
 
 def _ac_list(item: dict[str, Any]) -> AcList:

@@ -52,3 +52,19 @@ class BulkValidationError(ActiveCampaignError):
     def names_contacts(self) -> bool:
         """Whether any reason points at a contact (else the request itself was wrong)."""
         return any(index is not None for index, _ in self.reasons)
+
+
+class InconsistentRead(ActiveCampaignError):
+    """A read whose answers contradict each other (a repeated page, a changing total, no `meta`).
+
+    Nothing read that way is used: the export stops before any write, and the message says what
+    the server did wrong.
+    """
+
+
+class ImpossibleCount(InconsistentRead):
+    """A count that cannot be true beside what the same account answered in the same run."""
+
+
+class AnswerTooLarge(ActiveCampaignError):
+    """An answer larger than any page of this API can be; it is not read further."""

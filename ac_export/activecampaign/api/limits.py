@@ -17,6 +17,9 @@ MAX_BYTES_PER_BULK_REQUEST = 399_999
 MAX_CONTACT_BYTES = 399_000
 # `limit` on collection endpoints defaults to 20 and is capped at 100.
 PAGE_SIZE = 100
+# No answer of the API we use comes near this (a page of 100 contacts is a few hundred KB): a larger
+# one is not ActiveCampaign's, and reading it whole could take gigabytes of memory.
+MAX_ANSWER_BYTES = 4_000_000
 # A field relation to list 0 makes a custom field available on every list.
 ALL_LISTS = 0
 # The 400 message of a full bulk import window.
