@@ -52,8 +52,8 @@ def choose_port(what: str, requested: int | None, default: int, option: str) -> 
     if requested is not None:
         if not is_free(requested):
             raise PortBusy(
-                f"{what} could not listen on 127.0.0.1:{requested} (in use?); stop what holds it or pass "
-                f"another {option}"
+                f"{what} could not listen on 127.0.0.1:{requested} (in use?); "
+                f"stop what holds it or pass {option}"
             )
         return ChosenPort(requested)
     if is_free(default):
