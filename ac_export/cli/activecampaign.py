@@ -100,6 +100,7 @@ def _export(args: argparse.Namespace) -> int:
             dry_run=args.dry_run,
             allow_large_removal=args.allow_large_removal,
             full_reconcile=args.full_reconcile,
+            mask_emails=project.automation.privacy.mask_everywhere,
         )
         with open_client(host, key, options) as client, export_progress(console):
             result = run_export(request, client, warehouse, options.upload_settings(export.run_automations))

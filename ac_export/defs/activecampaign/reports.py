@@ -1,7 +1,10 @@
 """What an export run shows in the UI: the plan of a dry run, the rejections, one list's history chart.
 
-Tables are `MetadataValue.table` (first rows only, emails masked) beside the path of the full
-warehouse table; the history is a PNG written beside its table and embedded in markdown.
+Tables are `MetadataValue.table` (first rows only) beside the path of the full warehouse table; the
+history is a PNG written beside its table and embedded in markdown. The plan shows emails in full:
+it is the run's own, for the people who launch and approve it (masked with automation.yaml's
+`privacy.mask_emails: everywhere`). The rejections table is the asset's shared metadata, which
+everyone who can see the asset reads: its emails are always masked.
 """
 
 from __future__ import annotations
@@ -19,15 +22,8 @@ from ac_export.warehouse import Warehouse
 
 REJECTIONS_SHOWN = 25
 PREVIEW_PREFIX = "preview/"  # every metadata key of a dry run's observation
-# What matters first (the UI cuts wide tables on the right): what happens, why, to whom.
-PLAN_COLUMNS = [
-    ("action", "string"),
-    ("reason", "string"),
-    ("changed fields", "string"),
-    ("email (masked)", "string"),
-    ("customer", "string"),
-    ("export", "string"),
-]
+# What matters first (the UI cuts wide tables on the right): what happens, to whom, why.
+PLAN_COLUMNS = ["action", "email", "customer", "reason", "changed fields", "export"]
 REJECTION_COLUMNS = [
     ("kind", "string"),
     ("reason", "string"),
@@ -40,14 +36,16 @@ Metadata = dict[str, dg.MetadataValue | int | float | bool]
 
 
 def plan_metadata(results: list[ExportResult]) -> Metadata:
-    """A dry run's plan: its first rows as a table (rejections included) and where the full table is."""
+    """A dry run's plan: its first rows, removals first, as a table and where the full table is."""
     rows = [
-        (action, reason, changed, email, customer, r.name)
+        (action, email, customer, reason, changed, r.name)
         for r in results
         if r.preview
         for customer, email, action, reason, changed in r.preview.sample
     ]
-    metadata: Metadata = {"dry_run": True, "plan": table(PLAN_COLUMNS, rows)}
+    masked = any(r.preview.masked for r in results if r.preview)
+    columns = [(f"{c} (masked)" if c == "email" and masked else c, "string") for c in PLAN_COLUMNS]
+    metadata: Metadata = {"dry_run": True, "plan": table(columns, rows)}
     for r in results:
         if r.preview:
             metadata[f"plan_path/{r.name}"] = dg.MetadataValue.path(str(r.preview.path))
