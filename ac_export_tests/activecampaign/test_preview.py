@@ -6,6 +6,7 @@ Its emails are in full for the operator, removals first; masked only with `mask_
 from __future__ import annotations
 
 import logging
+import re
 
 import pytest
 
@@ -140,3 +141,15 @@ def test_history_keeps_one_row_per_run_with_every_count(world: ExportWorld) -> N
     assert history["run_id"].to_list() == ["r2", "r1"]
     assert history["added"].to_list() == [1, 4]
     assert set(ExportCounts.names()) <= set(history.columns)
+
+
+def test_log_lines_never_carry_an_email(world: ExportWorld, caplog: pytest.LogCaptureFixture) -> None:
+    _changes_to_preview(world)
+    world.emulator.exclude("person50@example.com")
+
+    with caplog.at_level(logging.DEBUG):
+        world.run(dry_run=True)
+        world.run()
+
+    lines = [record.getMessage() for record in caplog.records]
+    assert lines and not [line for line in lines if re.search(r"[\w.+-]{3,}@", line)]
