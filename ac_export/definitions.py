@@ -45,7 +45,7 @@ def build_definitions(config_dir: Path) -> dg.Definitions:
         shared_defs(config_dir),
         profiles.build_defs(sources),
         segments.build_defs(sources),
-        activecampaign.build_defs(connections),
+        activecampaign.build_defs(connections, config_dir),
         automation.build_defs(load_automation_config(config_dir), connections),
     )
 

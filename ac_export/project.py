@@ -12,6 +12,7 @@ from ac_export.activecampaign.config import (
     load_connections_config,
     load_exports_config,
 )
+from ac_export.activecampaign.segment_export import SegmentExports
 from ac_export.automation.config import AutomationConfig, load_automation_config
 from ac_export.profiles.sources_config import SourcesConfig, load_sources_config
 from ac_export.profiles.unify_config import UnifyConfig, load_unify_config
@@ -32,6 +33,19 @@ class ProjectConfig:
     def attribute_types(self) -> dict[str, str]:
         """Every profile attribute and measure an export may map, with its type."""
         return dict(self.segments.attribute_types())
+
+    def segment_exports(self, segment: str) -> SegmentExports:
+        """A segment's exports with what governs them: their connections, owners and the approval limit."""
+        exports = self.exports.for_segment(segment)
+        return SegmentExports(
+            segment=segment,
+            exports=exports,
+            owners={name: self.exports.owner(name) for name in exports},
+            connections=dict(self.connections.connections),
+            approval_limit=self.automation.approval.removals_above,
+            mask_emails=self.automation.privacy.mask_everywhere,
+            attribute_types=self.attribute_types(),
+        )
 
 
 def load_project_config(config_dir: Path, *, today: date | None = None) -> ProjectConfig:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from ac_export.activecampaign.api.client import ActiveCampaignClient
-from ac_export.activecampaign.api.hosts import ApiHost
+from ac_export.activecampaign.api.hosts import ApiHost, normalize_api_host
 from ac_export.activecampaign.api.limits import Limits
+from ac_export.activecampaign.config import Connection
+from ac_export.activecampaign.errors import ExportStopped
 from ac_export.activecampaign.upload import UploadSettings
 from ac_export.state.backend import StateBackend
 from ac_export.state.pacer import NoPacing
@@ -46,3 +49,32 @@ def open_client(
     return ActiveCampaignClient(
         host.base_url, api_key, pacer=pacer, timeout_s=options.timeout_s, max_retries=options.max_retries
     )
+
+
+@dataclass(frozen=True)
+class Account:
+    """How a run reaches one connection's account: its host, its key and how to talk to it."""
+
+    host: ApiHost
+    api_key: str = field(repr=False)  # a secret: never shown
+    options: AccountOptions = field(default_factory=AccountOptions)
+
+
+def resolve_account(
+    name: str, connection: Connection, environ: Mapping[str, str], options: AccountOptions | None = None
+) -> Account:
+    """A connection's account as the deployment names it: host and key from the variables it names.
+
+    Raises ExportStopped naming the variable to set, or the host's expected form.
+    """
+    raw_host = connection.api_host or environ.get(connection.api_host_env or "", "")
+    if not raw_host.strip():
+        raise ExportStopped(f"connection {name!r}: set the environment variable {connection.api_host_env}")
+    try:
+        host = normalize_api_host(raw_host)
+    except ValueError as exc:
+        raise ExportStopped(f"connection {name!r}: {exc}") from None
+    key = environ.get(connection.api_key_env, "")
+    if not key.strip():
+        raise ExportStopped(f"connection {name!r}: set the environment variable {connection.api_key_env}")
+    return Account(host, key, options or AccountOptions())

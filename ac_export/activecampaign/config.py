@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, PrivateAttr, field_validator, model_validator
 
 from ac_export.activecampaign.api.hosts import account_key, normalize_api_host
 from ac_export.config.loading import ConfigError, StrictModel, load_model
@@ -16,6 +16,7 @@ from ac_export.config.loading import ConfigError, StrictModel, load_model
 CONNECTIONS_FILE = "connections.yaml"
 EXPORTS_FILE = "exports.yaml"  # contributor-owned
 ADMIN_EXPORTS_FILE = "admin_exports.yaml"  # admin-owned: exports that may use any connection
+Owner = Literal["admins", "contributors"]
 NAME_PATTERN = r"^[a-z][a-z0-9_]*$"
 ENV_VAR_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
 PERSTAG_PATTERN = r"^[A-Z][A-Z0-9_]*$"
@@ -35,7 +36,7 @@ class Connection(StrictModel):
         default=False,
         description="Consent to send personal data to ActiveCampaign; without it nothing is exported.",
     )
-    usable_by: Literal["admins", "contributors"] = Field(
+    usable_by: Owner = Field(
         default="admins",
         description="Who may export through it: admins (exports in admin_exports.yaml only) or "
         "contributors too (exports.yaml as well).",
@@ -145,6 +146,8 @@ class ExportsConfig(StrictModel):
 
     defaults: dict[str, Any] = Field(default_factory=dict, description="Keys shared by every export.")
     exports: dict[str, Export] = Field(default_factory=dict)
+    # Which exports came from admin_exports.yaml: set by the loader, never by a file's content.
+    _admin_owned: frozenset[str] = PrivateAttr(default_factory=frozenset)
 
     @model_validator(mode="before")
     @classmethod
@@ -170,6 +173,10 @@ class ExportsConfig(StrictModel):
     def for_segment(self, segment: str) -> dict[str, Export]:
         """The exports of one segment, by name."""
         return {name: export for name, export in self.exports.items() if export.segment == segment}
+
+    def owner(self, name: str) -> Owner:
+        """Who defined an export: admins (admin_exports.yaml) or contributors (exports.yaml)."""
+        return "admins" if name in self._admin_owned else "contributors"
 
 
 def load_connections_config(config_dir: Path) -> ConnectionsConfig:
@@ -198,14 +205,22 @@ def contributor_problems(exports: ExportsConfig, connections: ConnectionsConfig)
     problems = []
     for name, export in exports.exports.items():
         connection = connections.connections.get(export.connection)
-        if connection is not None and connection.usable_by == "admins":
-            problems.append(
-                f"exports.{name}.connection: connection {export.connection!r} may be used only by admins "
-                f"({CONNECTIONS_FILE} sets usable_by: admins, the default); move this export to "
-                f"{ADMIN_EXPORTS_FILE}, which admins own, or have an admin set usable_by: contributors for "
-                f"{export.connection!r} in {CONNECTIONS_FILE}"
-            )
+        problem = usable_by_problem(name, export, exports.owner(name), connection)
+        if problem:
+            problems.append(problem)
     return problems
+
+
+def usable_by_problem(name: str, export: Export, owner: Owner, connection: Connection | None) -> str | None:
+    """Why an export may not use its connection (its file is not one usable_by allows), or None."""
+    if connection is None or owner == "admins" or connection.usable_by == "contributors":
+        return None
+    return (
+        f"exports.{name}.connection: connection {export.connection!r} may be used only by admins "
+        f"({CONNECTIONS_FILE} sets usable_by: admins, the default); move this export to "
+        f"{ADMIN_EXPORTS_FILE}, which admins own, or have an admin set usable_by: contributors for "
+        f"{export.connection!r} in {CONNECTIONS_FILE}"
+    )
 
 
 def with_admin_exports(
@@ -235,7 +250,9 @@ def with_admin_exports(
         raise ConfigError(f"{path}: {len(problems)} problem(s):\n" + "\n".join(f"  - {p}" for p in problems))
     if not admin.exports:
         return contributed
-    return ExportsConfig(exports={**contributed.exports, **admin.exports})
+    merged = ExportsConfig(exports={**contributed.exports, **admin.exports})
+    merged._admin_owned = frozenset(admin.exports)
+    return merged
 
 
 def _account_of(connections: ConnectionsConfig, name: str) -> str:

@@ -1,7 +1,8 @@
 """One export, step by step: preflight, plan, upload, confirm, record.
 
 Plain Python over the client, the ledger and the warehouse, so it runs (and is tested) without
-Dagster; the asset in `assets.py` is a thin shell around `run_export`.
+Dagster. `run_export` is one list's step; `segment_export.export_segment` runs it for each export of
+a segment and is what every entry point (asset, preview job, CLI) calls.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 
 import duckdb
 
@@ -22,7 +24,7 @@ from ac_export.activecampaign.api.client import ActiveCampaignClient
 from ac_export.activecampaign.api.errors import ActiveCampaignError, NotFoundError
 from ac_export.activecampaign.api.limits import MAX_CONTACTS_PER_BULK_REQUEST
 from ac_export.activecampaign.config import Export
-from ac_export.activecampaign.errors import ExportStopped
+from ac_export.activecampaign.errors import ApprovalRequired, ExportStopped
 from ac_export.activecampaign.masking import email_sql, mask_email_sql
 from ac_export.activecampaign.reconcile import Reconciliation
 from ac_export.activecampaign.upload import UploadCounts, Uploader, UploadSettings
@@ -49,6 +51,9 @@ class ExportRequest:
     allow_large_removal: bool = False
     full_reconcile: bool = False
     run_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    # automation.yaml's approval.removals_above, and the removals a person approved for this run.
+    approval_limit: int | None = None
+    approved_removals: int | None = None
     # automation.yaml's privacy.mask_emails: everywhere (the plan and rejections tables masked too).
     mask_emails: bool = False
 
@@ -99,6 +104,8 @@ class ExportResult:
     # A dry run's plan table; and what a real run would have stopped on (a dry run never stops).
     preview: preview.PlanPreview | None = None
     warnings: list[str] = field(default_factory=list)
+    # The list's history chart after a real run (where it is, the PNG), for the UI to embed.
+    history_chart: tuple[Path, bytes] | None = None
 
 
 def preflight(
@@ -182,6 +189,40 @@ def check_removal_guard(request: ExportRequest, counts: plan.PlanCounts) -> None
         )
 
 
+def check_approval(
+    request: ExportRequest,
+    counts: plan.PlanCounts,
+    con: duckdb.DuckDBPyConnection,
+    warehouse: Warehouse,
+    field_ids: dict[str, int],
+) -> None:
+    """Stop before any write, showing the plan, when its removals need a person's approval first.
+
+    An approval names the plan's number of removals; any other number (an approval of an older,
+    smaller plan) does not pass.
+    """
+    limit = request.approval_limit
+    removals = counts.removed
+    if limit is None or removals <= limit or request.approved_removals == removals:
+        return
+    shown = preview.write_plan(con, warehouse, request.name, field_ids, mask=request.mask_emails)
+    stale = (
+        f" (the approval given was for {request.approved_removals}, not this plan's {removals})"
+        if request.approved_removals is not None
+        else ""
+    )
+    raise ApprovalRequired(
+        f"export {request.name} would remove {removals} contacts from list {request.export.list_id}, more "
+        f"than approval.removals_above ({limit}) in automation.yaml lets go without approval{stale}; "
+        f"nothing was sent. Review the plan ({shown.rows} rows in {shown.path}), then approve exactly "
+        f"these {removals} removals",
+        export=request.name,
+        removals=removals,
+        limit=limit,
+        plan=shown,
+    )
+
+
 def run_export(
     request: ExportRequest,
     client: ActiveCampaignClient,
@@ -226,6 +267,7 @@ def run_export(
             unsent = _result(request, counts, UploadCounts(), client, con, started, created, reconciled, sync)
             return _dry_run_result(request, counts, unsent, con, warehouse, field_ids, log)
         check_removal_guard(request, counts)
+        check_approval(request, counts, con, warehouse, field_ids)
         progress.report(progress.Progress(request.name, "planned", counts.to_send))
         uploaded = _on_existing_list(
             client, export, lambda: _upload(request, client, store, settings, log, started)
@@ -272,6 +314,13 @@ def _dry_run_result(
         check_removal_guard(request, counts)
     except ExportStopped as exc:
         warnings.append(f"a real run would stop: {exc}")
+        log.warning(f"dry run: {warnings[-1]}")
+    limit = request.approval_limit
+    if limit is not None and counts.removed > limit:
+        warnings.append(
+            f"a real run waits for approval: {counts.removed} removals, more than approval.removals_above "
+            f"({limit}); approve exactly {counts.removed} to let it send"
+        )
         log.warning(f"dry run: {warnings[-1]}")
     shown = preview.write_plan(con, warehouse, request.name, field_ids, mask=request.mask_emails)
     log.info(f"dry run: export {request.name}: the plan ({shown.rows} contacts to change) is in {shown.path}")

@@ -122,7 +122,8 @@ class Approval(StrictModel):
         default=None,
         ge=0,
         description="A run of an export that would remove more contacts than this stops before sending, "
-        "showing its plan, until it is run with `approve: true`; null (the default) never waits.",
+        "showing its plan, until it is run with `approve_removals: N` (N: the plan's removals); null (the "
+        "default) never waits.",
     )
 
 

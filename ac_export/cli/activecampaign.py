@@ -13,8 +13,7 @@ from typing import TYPE_CHECKING
 import rich.console
 
 from ac_export import settings
-from ac_export.activecampaign.account import AccountOptions, open_client
-from ac_export.activecampaign.api.hosts import ApiHost, normalize_api_host
+from ac_export.activecampaign.account import Account, AccountOptions, open_client, resolve_account
 from ac_export.activecampaign.config import Connection
 from ac_export.cli.errors import UsageError, guarded
 
@@ -22,25 +21,16 @@ if TYPE_CHECKING:
     from ac_export.project import ProjectConfig
 
 
-def resolve_connection(project: ProjectConfig, name: str) -> tuple[Connection, ApiHost, str]:
-    """A connection's validated host and its key, read from the environment variables it names."""
+def resolve_connection(project: ProjectConfig, name: str) -> tuple[Connection, Account]:
+    """A connection and its account: host and key read from the environment variables it names."""
     connection = project.connections.connections.get(name)
     if connection is None:
         known = ", ".join(sorted(project.connections.connections)) or "none"
         raise UsageError(f"no connection named {name!r} in connections.yaml (known: {known})")
-    raw_host = connection.api_host or os.environ.get(connection.api_host_env or "", "")
-    if not raw_host:
-        raise UsageError(f"connection {name!r}: set the environment variable {connection.api_host_env}")
-    try:
-        host = normalize_api_host(raw_host)
-    except ValueError as exc:
-        raise UsageError(f"connection {name!r}: {exc}") from None
-    if host.warning:
-        print(f"warning: {host.warning}", file=sys.stderr)
-    key = os.environ.get(connection.api_key_env, "")
-    if not key:
-        raise UsageError(f"connection {name!r}: set the environment variable {connection.api_key_env}")
-    return connection, host, key
+    account = resolve_account(name, connection, os.environ)
+    if account.host.warning:
+        print(f"warning: {account.host.warning}", file=sys.stderr)
+    return connection, account
 
 
 def _load_project() -> ProjectConfig:
@@ -52,13 +42,13 @@ def _load_project() -> ProjectConfig:
 
 def _check_connection(args: argparse.Namespace) -> int:
     project = _load_project()
-    connection, host, key = resolve_connection(project, args.name)
+    connection, account = resolve_connection(project, args.name)
     # A quick answer matters more here than riding out a long outage.
-    with open_client(host, key, AccountOptions(max_retries=2, timeout_s=15)) as client:
+    with open_client(account.host, account.api_key, AccountOptions(max_retries=2, timeout_s=15)) as client:
         user = client.me()
         lists = client.lists()
     owner = user.get("email", "a user")
-    print(f"{connection.display_name}: {host.base_url} answered; the key belongs to {owner}")
+    print(f"{connection.display_name}: {account.host.base_url} answered; the key belongs to {owner}")
     consent = "given" if connection.data_privacy_consent else "NOT given: exports will refuse to run"
     print(f"data-privacy consent: {consent}")
     print(f"{len(lists)} list(s):")
@@ -69,48 +59,43 @@ def _check_connection(args: argparse.Namespace) -> int:
 
 def _export(args: argparse.Namespace) -> int:
     """Run (or dry-run) one segment's exports outside Dagster: a progress bar each, then their counts."""
-    from ac_export.activecampaign.history import RunRecord, record_run
-    from ac_export.activecampaign.history_chart import write_chart
-    from ac_export.activecampaign.sync import ExportRequest, ExportResult, run_export
+    from ac_export.activecampaign.errors import ExportFailed
+    from ac_export.activecampaign.segment_export import RunOptions, export_segment
+    from ac_export.state.backend import StateBackend
     from ac_export.terminal.progress_bars import export_progress
     from ac_export.terminal.tables import counts_table, plan_table
     from ac_export.warehouse import Warehouse
 
     project = _load_project()
-    exports = project.exports.for_segment(args.segment)
-    if not exports:
+    exports = project.segment_exports(args.segment)
+    if not exports.exports:
         raise UsageError(f"segment {args.segment!r} has no export in exports.yaml")
     console = rich.console.Console()
     log_file = export_log(args.segment, verbose=args.verbose)
     console.print(f"Log: {log_file}" + ("" if args.verbose else " (--verbose shows it here)"))
-    warehouse = Warehouse()
-    results: list[ExportResult] = []
-    for name, export in exports.items():
-        connection, host, key = resolve_connection(project, export.connection)
-        if not connection.data_privacy_consent and not args.dry_run:
+    options = RunOptions(
+        dry_run=args.dry_run,
+        allow_large_removal=args.allow_large_removal,
+        full_reconcile=args.full_reconcile,
+        approve_removals=args.approve_removals,
+    )
+    try:
+        with export_progress(console):
+            results = export_segment(
+                exports,
+                lambda name: resolve_connection(project, name)[1],
+                Warehouse(),
+                StateBackend.from_environment(),
+                options,
+            )
+    except ExportFailed as exc:
+        if exc.approval is not None:
+            console.print(plan_table(exc.export, exc.approval.plan))
             raise UsageError(
-                f"connection {export.connection!r} has no data-privacy consent; nothing exported"
-            )
-        options = AccountOptions()
-        request = ExportRequest(
-            name=name,
-            export=export,
-            account_host=host.host,
-            attribute_types=project.attribute_types(),
-            dry_run=args.dry_run,
-            allow_large_removal=args.allow_large_removal,
-            full_reconcile=args.full_reconcile,
-            mask_emails=project.automation.privacy.mask_everywhere,
-        )
-        with open_client(host, key, options) as client, export_progress(console):
-            result = run_export(request, client, warehouse, options.upload_settings(export.run_automations))
-        if not args.dry_run:
-            record = RunRecord(
-                name, export.segment, export.list_id, request.run_id, result.counts, result.list_size
-            )
-            record_run(warehouse, record)
-            write_chart(warehouse, name, export.list_id)
-        results.append(result)
+                f"{exc}: run `ac-export export {args.segment} --approve-removals {exc.approval.removals}` "
+                f"to approve them"
+            ) from None
+        raise
     title = f"dry run of segment {args.segment}: nothing was sent" if args.dry_run else None
     console.print(counts_table([(r.name, r.counts) for r in results], title=title))
     for result in results:
@@ -150,6 +135,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--allow-large-removal",
         action="store_true",
         help="let this run remove more than removal_guard allows",
+    )
+    export.add_argument(
+        "--approve-removals",
+        type=int,
+        metavar="N",
+        help="approve the N removals (the number in the plan) that approval.removals_above stopped",
     )
     export.add_argument(
         "--full-reconcile",

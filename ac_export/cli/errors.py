@@ -8,7 +8,7 @@ import sys
 from collections.abc import Callable
 
 from ac_export.activecampaign.api.errors import ActiveCampaignError
-from ac_export.activecampaign.errors import ExportStopped
+from ac_export.activecampaign.errors import ExportFailed, ExportStopped
 from ac_export.config.loading import ConfigError
 from ac_export.profiles.reading import SourceFileError
 from ac_export.profiles.unify import UnifyError
@@ -30,6 +30,7 @@ USER_ERRORS: tuple[type[Exception], ...] = (
     UnifyError,
     ActiveCampaignError,
     ExportStopped,
+    ExportFailed,
     StateConfigError,
     StateDatabaseError,
 )

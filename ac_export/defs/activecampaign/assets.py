@@ -2,35 +2,34 @@
 
 # No `from __future__ import annotations`: Dagster reads the `config` annotation at runtime.
 
-from dataclasses import replace
+from pathlib import Path
 
 import dagster as dg
 from pydantic import Field
 
-from ac_export.activecampaign.api.client import ActiveCampaignClient
-from ac_export.activecampaign.api.errors import ActiveCampaignError
-from ac_export.activecampaign.config import Connection, ConnectionsConfig, Export
-from ac_export.activecampaign.history import RunRecord
-from ac_export.activecampaign.sync import ExportRequest, ExportResult, ExportStopped, run_export
+from ac_export.activecampaign.account import Account
+from ac_export.activecampaign.config import ConnectionsConfig
+from ac_export.activecampaign.errors import ExportFailed
+from ac_export.activecampaign.segment_export import RunOptions, SegmentExports, export_segment
+from ac_export.activecampaign.sync import ExportResult
 from ac_export.automation.tags import DRY_RUN_TAG
 from ac_export.config.loading import ConfigError
 from ac_export.contracts import MEMBER_PARTS, ExportCounts
 from ac_export.defs.activecampaign import reports
 from ac_export.defs.activecampaign.checks import LIST_IN_SYNC_CHECK, list_in_sync_result
+from ac_export.defs.activecampaign.policy import deployed_settings, refuse_policy_overrides
 from ac_export.defs.activecampaign.resources import ActiveCampaignResource, resource_key
 from ac_export.defs.keys import EXPORT_ASSET_KEY, SEGMENT_MEMBERS_KEY
 from ac_export.defs.metadata import table
 from ac_export.defs.partitions import require_segment, segments_partitions, tag_segment_run
 from ac_export.defs.resources import ProjectConfigResource
 from ac_export.project import ProjectConfig, load_project_config
-from ac_export.state.backend import StateBackend
-from ac_export.warehouse import Warehouse
 
 POOL = "activecampaign"
 
 
 class ExportRunConfig(dg.Config):
-    """Options for one run of a segment's exports (set in the launchpad)."""
+    """Options for one run of a segment's exports (set in the launchpad); nothing here widens policy."""
 
     allow_large_removal: bool = Field(
         default=False, description="Let this run remove more of a list than the export's removal_guard."
@@ -40,9 +39,11 @@ class ExportRunConfig(dg.Config):
         description="Preview: plan and count without sending anything; the plan (who would be added, "
         "updated, removed or rejected, and why) is a warehouse table shown in the run's observation.",
     )
-    approve: bool = Field(
-        default=False,
-        description="Approve a run that automation.yaml's approval.removals_above would otherwise stop.",
+    approve_removals: int | None = Field(
+        default=None,
+        ge=0,
+        description="Approve a run that automation.yaml's approval.removals_above stops: the number of "
+        "removals its plan shows. Any other number is refused, so an approval of an older plan cannot pass.",
     )
     full_reconcile: bool = Field(
         default=False,
@@ -51,9 +52,13 @@ class ExportRunConfig(dg.Config):
     )
 
 
-def build_export_asset(connections: ConnectionsConfig) -> dg.AssetsDefinition:
-    """The export asset, requiring the resource of every configured connection."""
+def build_export_asset(connections: ConnectionsConfig, config_dir: Path | None = None) -> dg.AssetsDefinition:
+    """The export asset, requiring the resource of every configured connection.
+
+    `config_dir` is the deployment's configuration folder: a run's config may not point elsewhere.
+    """
     keys = {"warehouse", "project_config", "state", *(resource_key(name) for name in connections.connections)}
+    deployed = deployed_settings(connections, config_dir)
 
     @dg.asset(
         key=EXPORT_ASSET_KEY,
@@ -69,21 +74,19 @@ def build_export_asset(connections: ConnectionsConfig) -> dg.AssetsDefinition:
     )
     def activecampaign_list(context: dg.AssetExecutionContext, config: ExportRunConfig):
         """Keeps each ActiveCampaign list of this segment in step with it, confirmed by ActiveCampaign."""
+        refuse_policy_overrides(context.run.run_config, deployed)
         project = _load(context.resources.project_config)
         segment = context.partition_key
         if context.run.tags.get(DRY_RUN_TAG) == "true" and not config.dry_run:
             # A run launched as a preview (preview_segment) stays one, whatever its run config says:
             # a launch with an empty config does not get the job's default `dry_run: true`.
-            config = ExportRunConfig(
-                dry_run=True, allow_large_removal=config.allow_large_removal, approve=config.approve
-            )
+            config = ExportRunConfig(**{**config.model_dump(), "dry_run": True})
         require_segment(segment, project.segments.segments)
         tag_segment_run(context, {DRY_RUN_TAG: "true"} if config.dry_run else {})
-        exports = project.exports.for_segment(segment)
-        if not exports:
+        exports = project.segment_exports(segment)
+        if not exports.exports:
             context.log.info(f"segment {segment!r} has no exports in exports.yaml; nothing was sent")
-        results = [_run_one(context, project, name, export, config) for name, export in exports.items()]
-        warehouse = context.resources.warehouse.get()
+        results = _export(context, exports, config)
         summary = _summary(results)
         if config.dry_run:
             summary.update(reports.plan_metadata(results))
@@ -97,12 +100,8 @@ def build_export_asset(connections: ConnectionsConfig) -> dg.AssetsDefinition:
             )
             yield list_in_sync_result(results, dry_run=True)
             return
-        summary.update(reports.rejections_metadata(warehouse, results))
-        records = [
-            RunRecord(r.name, segment, exports[r.name].list_id, context.run.run_id, r.counts, r.list_size)
-            for r in results
-        ]
-        summary.update(reports.record_history(warehouse, records))
+        summary.update(reports.rejections_metadata(context.resources.warehouse.get(), results))
+        summary.update(reports.history_metadata(results))
         yield dg.MaterializeResult(metadata=summary)
         yield list_in_sync_result(results)
 
@@ -116,79 +115,47 @@ def _load(project_config: ProjectConfigResource) -> ProjectConfig:
         raise dg.Failure(description=str(exc)) from None
 
 
-def _run_one(
-    context: dg.AssetExecutionContext,
-    project: ProjectConfig,
-    name: str,
-    export: Export,
-    config: ExportRunConfig,
-) -> ExportResult:
-    connection = project.connections.connections[export.connection]
-    _require_consent(export.connection, connection)
-    resource: ActiveCampaignResource = getattr(context.resources, resource_key(export.connection))
-    warehouse = context.resources.warehouse.get()
-    state = context.resources.state.get()
-    request = ExportRequest(
-        name=name,
-        export=export,
-        account_host=resource.host().host,
-        attribute_types=project.attribute_types(),
+def _export(
+    context: dg.AssetExecutionContext, exports: SegmentExports, config: ExportRunConfig
+) -> list[ExportResult]:
+    """The segment's exports through the one engine; a stop is a dg.Failure that says what to do."""
+    options = RunOptions(
         dry_run=config.dry_run,
         allow_large_removal=config.allow_large_removal,
         full_reconcile=config.full_reconcile,
+        approve_removals=config.approve_removals,
         run_id=context.run.run_id,
-        mask_emails=project.automation.privacy.mask_everywhere,
     )
-    with resource.get_client(state) as client:
-        try:
-            _await_approval(context, project, request, client, warehouse, resource, config, state)
-            settings = resource.upload_settings(export.run_automations)
-            return run_export(request, client, warehouse, settings, context.log, state=state)
-        except (ExportStopped, ActiveCampaignError) as exc:
-            raise dg.Failure(
-                description=f"export {name} (segment {export.segment} → list {export.list_id}): {exc}",
-                metadata={"export": name, "list_id": export.list_id, "requests": client.stats.requests},
-            ) from None
-
-
-def _await_approval(
-    context: dg.AssetExecutionContext,
-    project: ProjectConfig,
-    request: ExportRequest,
-    client: ActiveCampaignClient,
-    warehouse: Warehouse,
-    resource: ActiveCampaignResource,
-    config: ExportRunConfig,
-    state: StateBackend,
-) -> None:
-    """Stop, showing the plan, when automation.yaml wants removals this large approved first."""
-    limit = project.automation.approval.removals_above
-    if limit is None or config.approve or config.dry_run:
-        return
-    settings = resource.upload_settings(request.export.run_automations)
-    dry_run = replace(request, dry_run=True)
-    preview = run_export(dry_run, client, warehouse, settings, context.log, state=state)
-    if preview.counts.removed <= limit:
-        return
-    raise dg.Failure(
-        description=f"export {request.name} would remove {preview.counts.removed} contacts from list "
-        f"{request.export.list_id}, more than approval.removals_above ({limit}) in automation.yaml allows "
-        f"without approval; nothing was sent. Review the plan below (or `ac-export export "
-        f"{request.export.segment} --dry-run`), then launch this segment again with `approve: true` in the "
-        f"launchpad config of activecampaign_list.",
-        metadata=reports.plan_metadata([preview]),
-    )
-
-
-def _require_consent(name: str, connection: Connection) -> None:
-    if not connection.data_privacy_consent:
-        raise dg.Failure(
-            description=(
-                f"connection {name!r} has no data-privacy consent: exporting sends personal data (emails, "
-                f"names, phones) to ActiveCampaign, outside this system. An admin who agrees sets "
-                f"data_privacy_consent: true for it in connections.yaml; until then nothing is exported."
-            )
+    try:
+        return export_segment(
+            exports,
+            lambda connection: _account(context, connection),
+            context.resources.warehouse.get(),
+            context.resources.state.get(),
+            options,
+            context.log,
         )
+    except ExportFailed as exc:
+        metadata: reports.Metadata = {
+            "export": dg.MetadataValue.text(exc.export),
+            "list_id": exc.list_id,
+            "requests": exc.requests,
+        }
+        description = str(exc)
+        if exc.approval is not None:
+            metadata.update(reports.approval_metadata(exc.approval))
+            description += (
+                f": launch this segment again with `approve_removals: {exc.approval.removals}` in the "
+                f"launchpad config of activecampaign_list (or `ac-export export {exports.segment} "
+                f"--approve-removals {exc.approval.removals}`)"
+            )
+        raise dg.Failure(description=description, metadata=metadata) from None
+
+
+def _account(context: dg.AssetExecutionContext, connection: str) -> Account:
+    """The account of a connection, through its resource (whose host and key the deployment fixed)."""
+    resource: ActiveCampaignResource = getattr(context.resources, resource_key(connection))
+    return resource.account()
 
 
 def _summary(results: list[ExportResult]) -> reports.Metadata:

@@ -13,8 +13,8 @@ import base64
 
 import dagster as dg
 
-from ac_export.activecampaign.history import RunRecord, record_run
-from ac_export.activecampaign.history_chart import write_chart
+from ac_export.activecampaign.errors import ApprovalRequired
+from ac_export.activecampaign.preview import PlanPreview
 from ac_export.activecampaign.rejections import read_rejections
 from ac_export.activecampaign.sync import ExportResult
 from ac_export.defs.metadata import table
@@ -35,17 +35,22 @@ REJECTION_COLUMNS = [
 Metadata = dict[str, dg.MetadataValue | int | float | bool]
 
 
+def plan_table(plans: list[tuple[str, PlanPreview]]) -> dg.TableMetadataValue:
+    """The first rows of each export's plan (export, plan), removals first, in one table."""
+    rows = [
+        (action, email, customer, reason, changed, name)
+        for name, plan in plans
+        for customer, email, action, reason, changed in plan.sample
+    ]
+    masked = any(plan.masked for _, plan in plans)
+    columns = [(f"{c} (masked)" if c == "email" and masked else c, "string") for c in PLAN_COLUMNS]
+    return table(columns, rows)
+
+
 def plan_metadata(results: list[ExportResult]) -> Metadata:
     """A dry run's plan: its first rows, removals first, as a table and where the full table is."""
-    rows = [
-        (action, email, customer, reason, changed, r.name)
-        for r in results
-        if r.preview
-        for customer, email, action, reason, changed in r.preview.sample
-    ]
-    masked = any(r.preview.masked for r in results if r.preview)
-    columns = [(f"{c} (masked)" if c == "email" and masked else c, "string") for c in PLAN_COLUMNS]
-    metadata: Metadata = {"dry_run": True, "plan": table(columns, rows)}
+    plans = [(r.name, r.preview) for r in results if r.preview]
+    metadata: Metadata = {"dry_run": True, "plan": plan_table(plans)}
     for r in results:
         if r.preview:
             metadata[f"plan_path/{r.name}"] = dg.MetadataValue.path(str(r.preview.path))
@@ -74,19 +79,29 @@ def rejections_metadata(warehouse: Warehouse, results: list[ExportResult]) -> Me
     return metadata
 
 
-def record_history(warehouse: Warehouse, records: list[RunRecord]) -> Metadata:
-    """Append each export's run to its history; the charts as an embedded picture and as files."""
+def history_metadata(results: list[ExportResult]) -> Metadata:
+    """Each list's history chart, as an embedded picture and as the file beside its table."""
     parts: list[str] = []
     metadata: Metadata = {}
-    for record in records:
-        record_run(warehouse, record)
-        drawn = write_chart(warehouse, record.export, record.list_id)
-        if drawn is None:
+    for result in results:
+        if result.history_chart is None:
             continue
-        path, png = drawn
+        path, png = result.history_chart
         encoded = base64.b64encode(png).decode()
-        parts.append(f"**{record.export}**\n\n![history of {record.export}](data:image/png;base64,{encoded})")
-        metadata[f"history_chart/{record.export}"] = dg.MetadataValue.path(str(path))
+        parts.append(f"**{result.name}**\n\n![history of {result.name}](data:image/png;base64,{encoded})")
+        metadata[f"history_chart/{result.name}"] = dg.MetadataValue.path(str(path))
     if parts:
         metadata["history"] = dg.MetadataValue.md("\n\n".join(parts))
     return metadata
+
+
+def approval_metadata(approval: ApprovalRequired) -> Metadata:
+    """A run waiting for approval: its plan's first rows, where the plan is, the number to approve."""
+    plan = approval.plan
+    return {
+        "plan": plan_table([(approval.export, plan)]),
+        f"plan_path/{approval.export}": dg.MetadataValue.path(str(plan.path)),
+        f"plan_rows/{approval.export}": plan.rows,
+        "removals_to_approve": approval.removals,
+        "approval_removals_above": approval.limit,
+    }

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dagster as dg
 from pydantic import Field
 
-from ac_export.activecampaign.account import AccountOptions, open_client
+from ac_export.activecampaign.account import Account, AccountOptions, open_client
 from ac_export.activecampaign.api import limits
 from ac_export.activecampaign.api.client import ActiveCampaignClient
 from ac_export.activecampaign.api.hosts import ApiHost, normalize_api_host
@@ -77,6 +77,15 @@ class ActiveCampaignResource(dg.ConfigurableResource):
             poll_interval_s=self.poll_interval_s,
             confirm_timeout_s=self.confirm_timeout_s,
         )
+
+    def account(self) -> Account:
+        """The account as the export engine takes it: host, key and these settings."""
+        host = self.host()
+        if not self.api_key.strip():
+            raise dg.Failure(
+                description="The ActiveCampaign API key is empty; set the connection's variable."
+            )
+        return Account(host, self.api_key, self.options())
 
     def get_client(self, state: StateBackend | None = None) -> ActiveCampaignClient:
         """A client for this account, paced (through `state`'s pacer) with every other run exporting to it."""

@@ -112,9 +112,11 @@ def test_large_removals_wait_for_approval_when_automation_asks(world: ExportWorl
     waiting = materialize_export(world, config_dir, {"allow_large_removal": True})
 
     failure = next(e for e in waiting.all_events if e.is_step_failure)
-    assert "approve: true" in failure.step_failure_data.user_failure_data.description
+    assert "`approve_removals: 3`" in failure.step_failure_data.user_failure_data.description
     assert len(world.subscribed()) == 6
-    approved = materialize_export(world, config_dir, {"allow_large_removal": True, "approve": True})
+    stale = materialize_export(world, config_dir, {"allow_large_removal": True, "approve_removals": 2})
+    assert not stale.success and len(world.subscribed()) == 6  # an approval of another plan does not pass
+    approved = materialize_export(world, config_dir, {"allow_large_removal": True, "approve_removals": 3})
     assert approved.success and len(world.subscribed()) == 3
 
 
