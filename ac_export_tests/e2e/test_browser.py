@@ -11,6 +11,7 @@ AC_EXPORT_REQUIRE_BROWSER=1 (set by .ci/run, which installs chromium) makes that
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -274,10 +275,22 @@ def test_an_operator_previews_approves_a_large_removal_and_finds_its_rejections(
         # 1. A run that would remove more than the limit stops, naming the number to approve.
         stopped = _submit(world, "export_segment")
         assert _finished(world, stopped) == "FAILURE"
+        messages = _run_messages(world, stopped)
+        # The number to approve is the plan's own (the ledger's view of the list), read as a person would.
+        found = [m for m in (re.search(r"approve_removals: (\d+)", text) for text in messages) if m]
+        assert found, messages[-5:]
+        removals = int(found[0].group(1))
+        assert APPROVAL_LIMIT < removals <= len(leavers)
+        approve = f"approve_removals: {removals}"
         page.goto(f"{world.stack.url}/runs/{stopped}")
-        approve = f"approve_removals: {len(leavers)}"
-        page.get_by_text(approve, exact=False).first.wait_for()
+        # The run's log shows the failure's start; its whole message is a click away.
+        page.get_by_text(f"would remove {removals} contacts", exact=False).first.wait_for()
         _screenshot(page, "journey_1_waiting_for_approval")
+        full = page.get_by_text("View full message", exact=False)
+        if full.count():
+            full.first.click()
+            page.get_by_text(approve, exact=False).first.wait_for()
+            _screenshot(page, "journey_1_the_number_to_approve")
         assert len(world.emulator.list_members(int(_view_list_id(world)))) == len(subscribed)
 
         # 2. The preview shows who would be removed, in full, removals first.
@@ -287,16 +300,16 @@ def test_an_operator_previews_approves_a_large_removal_and_finds_its_rejections(
         plan = _metadata_row(page, "preview/plan", showing="left the segment")
         text = plan.inner_text()
         _screenshot(page, "journey_2_preview", plan)
-        first_leaver = min(leavers)
-        assert first_leaver in text and "***@" not in text
-        assert text.index("remove") < text.index(first_leaver)
+        shown = [email for email in leavers if email in text]
+        assert shown and "***@" not in text  # who would be removed, in full
+        assert text.index("remove") < min(text.index(email) for email in shown)
         assert "waits for approval" in _metadata_row(page, "preview/would_stop").inner_text()
 
         # 3. Approved with the plan's own number, the run removes them.
-        config = {"ops": {"activecampaign_list": {"config": {"approve_removals": len(leavers)}}}}
+        config = {"ops": {"activecampaign_list": {"config": {"approve_removals": removals}}}}
         approved = _submit(world, "export_segment", config)
-        assert _finished(world, approved) == "SUCCESS"
-        assert world.emulator.list_members(int(_view_list_id(world))) == set()
+        assert _finished(world, approved) == "SUCCESS", _run_messages(world, approved)[-5:]
+        assert len(world.emulator.list_members(int(_view_list_id(world)))) == len(subscribed) - removals
 
         # 4. Its rejections, two clicks from the asset: the Partitions tab, then the segment.
         page.goto(f"{world.stack.url}/assets/activecampaign_list")
@@ -309,9 +322,23 @@ def test_an_operator_previews_approves_a_large_removal_and_finds_its_rejections(
         masked = views["excluded"][:2] + "***@" + views["excluded"].split("@")[1]
         assert masked in text and views["excluded"] not in text
         removed = page.locator("tr", has=page.get_by_text("removed", exact=True)).first
-        assert int(removed.locator("td").nth(1).inner_text().strip()) == len(leavers)
+        assert int(removed.locator("td").nth(1).inner_text().strip()) == removals
     finally:
         automation.write_text(original)
+
+
+RUN_MESSAGES = """
+query Messages($runId: ID!) {
+  runOrError(runId: $runId) {
+    ... on Run { eventConnection(limit: 1000) { events { ... on MessageEvent { message } } } }
+  }
+}
+"""
+
+
+def _run_messages(world: World, run_id: str) -> list[str]:
+    run = world.stack.graphql(RUN_MESSAGES, {"runId": run_id})["runOrError"]
+    return [str(event.get("message") or "") for event in run["eventConnection"]["events"]]
 
 
 def _view_list_id(world: World) -> int:
