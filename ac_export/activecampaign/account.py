@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from ac_export.activecampaign.api.client import ActiveCampaignClient
-from ac_export.activecampaign.api.hosts import ApiHost, normalize_api_host
+from ac_export.activecampaign.api.hosts import ApiHost, account_key, normalize_api_host
 from ac_export.activecampaign.api.limits import Limits
 from ac_export.activecampaign.config import Connection
 from ac_export.activecampaign.errors import ExportStopped
@@ -45,7 +45,7 @@ def open_client(
     """
     options = options or AccountOptions()
     backend = state or StateBackend.from_environment()
-    pacer = backend.pacer(host.host, options.limits) if options.pace else NoPacing()
+    pacer = backend.pacer(account_key(host), options.limits) if options.pace else NoPacing()
     return ActiveCampaignClient(
         host.base_url, api_key, pacer=pacer, timeout_s=options.timeout_s, max_retries=options.max_retries
     )

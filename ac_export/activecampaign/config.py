@@ -51,7 +51,7 @@ class Connection(StrictModel):
         if not text.strip():
             return f"the account in ${self.api_host_env}"
         try:
-            return account_key(normalize_api_host(text))
+            return f"ActiveCampaign account {account_key(normalize_api_host(text))}"
         except ValueError:
             return f"the account in ${self.api_host_env}"
 

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import functools
+from collections.abc import Callable
+from typing import TYPE_CHECKING, ParamSpec, TypeVar
+
+from ac_export.state.postgres.connection import StateDatabaseError
 
 if TYPE_CHECKING:
     from ac_export.activecampaign.preview import PlanPreview
 
+P = ParamSpec("P")
+R = TypeVar("R")
+
 
 class ExportStopped(Exception):
-    """An export stopped before writing anything, for a reason the user must act on."""
+    """An export stopped for a reason the user must act on (before any write, or its state kept to resume)."""
 
 
 class ApprovalRequired(ExportStopped):
@@ -41,3 +48,20 @@ class ExportFailed(Exception):
     def approval(self) -> ApprovalRequired | None:
         """The approval this export waits for, when that is why it stopped."""
         return self.cause if isinstance(self.cause, ApprovalRequired) else None
+
+
+def stops_on_lost_state(run: Callable[P, R]) -> Callable[P, R]:
+    """An export whose state database goes away mid-run stops with the state layer's one line.
+
+    Every entry point (the asset, the preview job, the CLI) already reports ExportStopped as one
+    line, so a restart or network cut of PostgreSQL never reaches the user as a driver traceback.
+    """
+
+    @functools.wraps(run)
+    def guarded(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return run(*args, **kwargs)
+        except StateDatabaseError as exc:
+            raise ExportStopped(str(exc)) from None
+
+    return guarded

@@ -18,12 +18,14 @@ from ac_export.contracts import MEASURES_TABLE, PROFILES_TABLE, members_table
 from ac_export.profiles.email_text import email_form_sql
 from ac_export.state.ledger import (
     MISSING,
+    NOT_OURS,
     ON_LIST,
-    OPTED_OUT,
+    OPTED_OUT_STATUSES,
     PRE_EXISTING,
+    PRE_EXISTING_MISSING,
     REMOVED,
     SUBSCRIBED,
-    UNSUBSCRIBED_IN_AC,
+    UNSUBSCRIBED_STATUSES,
     sql_in,
 )
 from ac_export.warehouse import Warehouse, scalar
@@ -174,8 +176,8 @@ def diff_against_ledger(con: duckdb.DuckDBPyConnection, export: Export) -> None:
     """`plan_ops`: what to do with each member, and with each leaver we subscribed (mirror only).
 
     Only contacts we subscribed (status subscribed) are ever removed; pre-existing subscribers are
-    updated but kept; people who left the list in ActiveCampaign are never put back on it; ours that
-    ActiveCampaign lost are repaired.
+    updated but kept; people who left the list in ActiveCampaign are never put back on it, even once
+    ActiveCampaign forgot they left; members the list lost are repaired (someone else's stay theirs).
     """
     mirror = export.mode == "mirror"
     con.execute(
@@ -184,15 +186,15 @@ def diff_against_ledger(con: duckdb.DuckDBPyConnection, export: Export) -> None:
         WITH valid AS (SELECT * FROM plan_contacts WHERE rejection IS NULL)
         SELECT v.ac_email AS email, v.customer_id,
             CASE
-                WHEN l.status = '{OPTED_OUT}' THEN 'opted_out'
-                WHEN l.status = '{UNSUBSCRIBED_IN_AC}' THEN 'unsubscribed_in_activecampaign'
+                WHEN l.status IN {sql_in(OPTED_OUT_STATUSES)} THEN 'opted_out'
+                WHEN l.status IN {sql_in(UNSUBSCRIBED_STATUSES)} THEN 'unsubscribed_in_activecampaign'
                 WHEN l.status IN {sql_in(ON_LIST)} AND l.content_hash = v.content_hash THEN 'unchanged'
                 WHEN l.status IN {sql_in(ON_LIST)} THEN 'update'
                 WHEN l.status = '{REMOVED}' THEN 'resubscribe'
-                WHEN l.status = '{MISSING}' THEN 'repair'
+                WHEN l.status IN ('{MISSING}', '{PRE_EXISTING_MISSING}') THEN 'repair'
                 ELSE 'add'
             END AS op,
-            v.content_hash, v.payload, coalesce(l.status = '{PRE_EXISTING}', FALSE) AS pre_existing
+            v.content_hash, v.payload, coalesce(l.status IN {sql_in(NOT_OURS)}, FALSE) AS pre_existing
         FROM valid v LEFT JOIN ledger l ON l.email = v.ac_email
         UNION ALL
         SELECT l.email, l.customer_id, 'remove', NULL,

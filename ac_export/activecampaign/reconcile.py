@@ -5,6 +5,12 @@ ledger had on the list that ActiveCampaign no longer shows as subscribed are the
 one, or by reading the unsubscribed side when that takes fewer requests; a full reconcile reads
 both sides. Every rule here is about ownership: only contacts we subscribed are ours, nobody who
 left the list is ever put back on it by us, and ours that vanished from the list are repaired.
+
+What ActiveCampaign forgets (an account reset, a list emptied or restored, a contact deleted), the
+ledger remembers: an opt-out it no longer shows stays an opt-out (`opted_out_remembered`), someone
+else's subscriber it lost stays someone else's (`pre_existing_missing`). The one way back that
+ActiveCampaign can show us is the contact subscribed to the list again by another's doing than
+ours (a sign-up form, an account user): then it is `pre_existing`, never ours to remove.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from ac_export.activecampaign.verify import (
     LIST_NAME_FACT,
     SUBSCRIBED_STATUS,
     UNSUBSCRIBED_STATUS,
+    ListCounts,
     Verification,
 )
 from ac_export.state import ledger
@@ -30,14 +37,25 @@ from ac_export.state.ledger import (
     OFF_LIST,
     ON_LIST,
     OPTED_OUT,
+    OPTED_OUT_REMEMBERED,
     PRE_EXISTING,
+    PRE_EXISTING_MISSING,
     REMOVED,
     SUBSCRIBED,
     UNSUBSCRIBED_IN_AC,
+    UNSUBSCRIBED_REMEMBERED,
     sql_in,
 )
 
 ON, OFF = sql_in(ON_LIST), sql_in(OFF_LIST)
+# `GET /contacts?listid=&status=-1`: the list's contacts whatever their status on it.
+ANY_STATUS = -1
+OPTED_OUT_SET = (
+    f"status = '{OPTED_OUT}', reason = 'left the list in ActiveCampaign while we had it subscribed'"
+)
+UNSUBSCRIBED_SET = f"status = '{UNSUBSCRIBED_IN_AC}', reason = 'unsubscribed in ActiveCampaign, not by us'"
+PRE_EXISTING_SET = f"status = '{PRE_EXISTING}', reason = 'subscribed in ActiveCampaign, not by us'"
+_IN_OFF = "email IN (SELECT email FROM ac_off)"
 
 
 @dataclass(frozen=True)
@@ -50,7 +68,9 @@ class Reconciliation:
     opted_out: int = 0
     unsubscribed_in_activecampaign: int = 0
     missing: int = 0
+    pre_existing_missing: int = 0
     back_on_list: int = 0
+    remembered: int = 0
     forgotten: int = 0
     requests: int = 0
 
@@ -59,10 +79,26 @@ class Reconciliation:
         kind = "full reconcile" if self.full else "reconcile"
         return (
             f"{kind} ({self.reason}): {self.missing} of ours missing from the list (to repair), "
+            f"{self.pre_existing_missing} subscribers we did not add missing (repaired as theirs), "
             f"{self.opted_out} opted out, {self.unsubscribed_in_activecampaign} unsubscribed by others, "
             f"{self.pre_existing} subscribers we did not add, {self.back_on_list} back on the list, "
-            f"{self.forgotten} no longer in ActiveCampaign; {self.requests} requests"
+            f"{self.remembered} opt-outs ActiveCampaign no longer shows (remembered, never sent), "
+            f"{self.forgotten} we removed no longer in ActiveCampaign; {self.requests} requests"
         )
+
+
+@dataclass(frozen=True)
+class Withheld:
+    """What the checks before subscribing found among the contacts a run was about to subscribe."""
+
+    unsubscribed: int = 0
+    subscribed_by_others: int = 0
+    requests: int = 0
+
+    @property
+    def any(self) -> bool:
+        """Whether the plan must be made again."""
+        return bool(self.unsubscribed or self.subscribed_by_others)
 
 
 def reconcile(
@@ -99,36 +135,99 @@ def withhold_unsubscribed(
     export_name: str,
     list_id: int,
     emails: list[str],
-    unsubscribed_total: int,
-) -> int:
-    """Record which of the contacts about to be subscribed ActiveCampaign holds as unsubscribed.
+    counts: ListCounts,
+    *,
+    subscribers_known: bool = False,
+) -> Withheld:
+    """Check the contacts about to be subscribed against the list while the ledger's view is partial.
 
-    Needed only while the ledger does not know every unsubscribed contact of the list. One lookup
-    per email, or reading the list's unsubscribed side (100 a page) when that takes fewer requests
-    — O(min(k, leavers / 100)); a side read whole is recorded whole, so later runs need neither.
-    Returns how many of `emails` are withheld.
+    Those ActiveCampaign holds as unsubscribed are withheld. Those about to be added (unknown to
+    the ledger) that it already holds as subscribed were subscribed by someone else (a same-count
+    swap hides them from the counts): recorded as pre-existing, so never ours to remove. One lookup
+    per email (one for a new contact, more only when the list has it), or reading a side (100 a
+    page) when that takes fewer requests — O(min(k, side / 100)); a side read whole is recorded
+    whole, so later runs need neither.
     """
-    if not emails or unsubscribed_total == 0:
-        return 0
-    wanted = set(emails)
-    whole = len(emails) > _pages(unsubscribed_total)
-    off = _unsubscribed(client, list_id, emails, whole_side=whole)
-    _load(con, "ac_off", off)
+    before = client.stats.requests
+    adding = _unknown_to_ledger(con, emails)
+    check_on = bool(adding) and not subscribers_known and counts.subscribed > 0
+    if not emails or not (check_on or counts.unsubscribed > 0):
+        return Withheld()
+    whole_off = counts.unsubscribed > 0 and len(emails) > _pages(counts.unsubscribed)
+    whole_on = check_on and len(adding) > _pages(counts.subscribed)
+    off = set(_emails(client, list_id, UNSUBSCRIBED_STATUS)) if whole_off else set()
+    on = set(_emails(client, list_id, SUBSCRIBED_STATUS)) if whole_on else set()
+    for email in emails:
+        need_off = counts.unsubscribed > 0 and not whole_off
+        need_on = check_on and not whole_on and email in adding and email not in off
+        found = _status_of(client, list_id, email, need_off=need_off, need_on=need_on)
+        if found == UNSUBSCRIBED_STATUS:
+            off.add(email)
+        elif found == SUBSCRIBED_STATUS:
+            on.add(email)
+    _load(con, "ac_off", sorted(off))
+    _load(con, "ac_on", sorted(on))
     with ledger.transaction(con):
         _update(
             con,
-            f"status IN ('{MISSING}', '{SUBSCRIBED}') AND email IN (SELECT email FROM ac_off)",
-            f"status = '{OPTED_OUT}', reason = 'left the list in ActiveCampaign while we had it subscribed'",
+            f"status IN ('{MISSING}', '{SUBSCRIBED}', '{OPTED_OUT_REMEMBERED}') AND {_IN_OFF}",
+            OPTED_OUT_SET,
         )
-        _update(
-            con,
-            f"status NOT IN {OFF} AND email IN (SELECT email FROM ac_off)",
-            f"status = '{UNSUBSCRIBED_IN_AC}', reason = 'unsubscribed in ActiveCampaign, not by us'",
-        )
+        _update(con, f"status NOT IN {OFF} AND {_IN_OFF}", UNSUBSCRIBED_SET)
         _insert(con, "ac_off", UNSUBSCRIBED_IN_AC, export_name)
-        if whole:
-            _delete(con, f"status IN {OFF} AND email NOT IN (SELECT email FROM ac_off)")
-    return sum(1 for email in off if email in wanted)
+        claimed = _update(
+            con, f"status = '{ledger.REFUSED}' AND email IN (SELECT email FROM ac_on)", PRE_EXISTING_SET
+        ) + _insert(con, "ac_on", PRE_EXISTING, export_name)
+        if whole_off:
+            _remember_or_forget(con)
+    withheld = sum(1 for email in emails if email in off)
+    return Withheld(withheld, claimed, client.stats.requests - before)
+
+
+def _unknown_to_ledger(con: duckdb.DuckDBPyConnection, emails: list[str]) -> set[str]:
+    """Of these emails, those the ledger has no row for (or only a refusal): the ones to be added."""
+    rows = con.execute(
+        f"""
+        SELECT e.email FROM (SELECT unnest(?::VARCHAR[]) AS email) e LEFT JOIN ledger l USING (email)
+        WHERE l.email IS NULL OR l.status = '{ledger.REFUSED}'
+        """,
+        [emails],
+    ).fetchall()
+    return {str(row[0]) for row in rows}
+
+
+def _status_of(
+    client: ActiveCampaignClient, list_id: int, email: str, *, need_off: bool, need_on: bool
+) -> int | None:
+    """The contact's status on the list as far as asked (unsubscribed, subscribed), else None."""
+    if need_on and need_off and not client.has_list_status(email, list_id, ANY_STATUS):
+        return None  # most contacts about to be added are new to the list: one request tells
+    if need_off and client.has_list_status(email, list_id, UNSUBSCRIBED_STATUS):
+        return UNSUBSCRIBED_STATUS
+    if need_on and client.has_list_status(email, list_id, SUBSCRIBED_STATUS):
+        return SUBSCRIBED_STATUS
+    return None
+
+
+def _remember_or_forget(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
+    """After the unsubscribed side was read whole: what ActiveCampaign no longer shows as unsubscribed.
+
+    Opt-outs and unsubscribes are remembered (consent is not ActiveCampaign's to forget); a removal
+    of ours is forgotten (were the contact to return, subscribing it again is ours to do).
+    Returns (remembered, forgotten).
+    """
+    gone = "email NOT IN (SELECT email FROM ac_off)"
+    remembered = _update(
+        con,
+        f"status = '{OPTED_OUT}' AND {gone}",
+        f"status = '{OPTED_OUT_REMEMBERED}', reason = 'opted out; ActiveCampaign no longer shows it'",
+    ) + _update(
+        con,
+        f"status = '{UNSUBSCRIBED_IN_AC}' AND {gone}",
+        f"status = '{UNSUBSCRIBED_REMEMBERED}', reason = 'unsubscribed by others; ActiveCampaign no "
+        f"longer shows it'",
+    )
+    return remembered, _delete(con, f"status = '{REMOVED}' AND {gone}")
 
 
 def _pages(total: int) -> int:
@@ -169,34 +268,33 @@ def _gone_from_list(con: duckdb.DuckDBPyConnection) -> list[str]:
 
 def _apply(con: duckdb.DuckDBPyConnection, export_name: str, *, whole_off_side: bool) -> dict[str, int]:
     """Rewrite ledger statuses from `ac_on` / `ac_off`; returns how many rows each rule changed."""
+    in_on, in_off = "email IN (SELECT email FROM ac_on)", _IN_OFF
     steps = [
         # Ours, now unsubscribed: they left while we had them (by whom, ActiveCampaign does not say).
-        (
-            "opted_out",
-            f"status IN ('{SUBSCRIBED}', '{MISSING}') AND email IN (SELECT email FROM ac_off)",
-            f"status = '{OPTED_OUT}', reason = 'left the list in ActiveCampaign while we had it subscribed'",
-        ),
+        ("opted_out", f"status IN ('{SUBSCRIBED}', '{MISSING}') AND {in_off}", OPTED_OUT_SET),
         (
             "unsubscribed_in_activecampaign",
-            f"status = '{PRE_EXISTING}' AND email IN (SELECT email FROM ac_off)",
-            f"status = '{UNSUBSCRIBED_IN_AC}', reason = 'unsubscribed in ActiveCampaign, not by us'",
+            f"status IN ('{PRE_EXISTING}', '{PRE_EXISTING_MISSING}') AND {in_off}",
+            UNSUBSCRIBED_SET,
         ),
+        # Remembered opt-outs ActiveCampaign shows again (a list restored): the same people, no news.
+        ("recalled", f"status = '{OPTED_OUT_REMEMBERED}' AND {in_off}", OPTED_OUT_SET),
+        ("recalled", f"status = '{UNSUBSCRIBED_REMEMBERED}' AND {in_off}", UNSUBSCRIBED_SET),
         # Ours, neither subscribed nor unsubscribed: the list lost them (reset, emptied, restored).
         (
             "missing",
             f"status = '{SUBSCRIBED}' AND email NOT IN (SELECT email FROM ac_on)",
             f"status = '{MISSING}', reason = 'no longer on the list in ActiveCampaign'",
         ),
+        ("back_on_list", f"status = '{MISSING}' AND {in_on}", f"status = '{SUBSCRIBED}', reason = NULL"),
+        # Subscribed by someone else after we removed, lost or were refused them, or after they opted
+        # out (their own action, the one way back): not ours to remove.
+        ("pre_existing", f"status NOT IN {ON} AND {in_on}", PRE_EXISTING_SET),
+        # Someone else's subscriber the list lost: repaired while a member, and still not ours.
         (
-            "back_on_list",
-            f"status = '{MISSING}' AND email IN (SELECT email FROM ac_on)",
-            f"status = '{SUBSCRIBED}', reason = NULL",
-        ),
-        # Subscribed by someone else after we removed, lost or were refused them: not ours to remove.
-        (
-            "pre_existing",
-            f"status NOT IN {ON} AND email IN (SELECT email FROM ac_on)",
-            f"status = '{PRE_EXISTING}', reason = 'subscribed in ActiveCampaign, not by us'",
+            "pre_existing_missing",
+            f"status = '{PRE_EXISTING}' AND email NOT IN (SELECT email FROM ac_on)",
+            f"status = '{PRE_EXISTING_MISSING}', reason = 'lost by the list in ActiveCampaign; not ours'",
         ),
     ]
     changes: dict[str, int] = {}
@@ -204,19 +302,14 @@ def _apply(con: duckdb.DuckDBPyConnection, export_name: str, *, whole_off_side: 
         for name, where, assignment in steps:
             changes[name] = changes.get(name, 0) + _update(con, where, assignment)
         changes["pre_existing"] += _insert(con, "ac_on", PRE_EXISTING, export_name)
-        changes["forgotten"] = _delete(
-            con, f"status = '{PRE_EXISTING}' AND email NOT IN (SELECT email FROM ac_on)"
-        )
+        changes["remembered"], changes["forgotten"] = 0, 0
         if whole_off_side:
             unknown = _insert(con, "ac_off", UNSUBSCRIBED_IN_AC, export_name)
             changes["unsubscribed_in_activecampaign"] += unknown + _update(
-                con,
-                f"status = '{ledger.REFUSED}' AND email IN (SELECT email FROM ac_off)",
-                f"status = '{UNSUBSCRIBED_IN_AC}', reason = 'unsubscribed in ActiveCampaign, not by us'",
+                con, f"status = '{ledger.REFUSED}' AND {in_off}", UNSUBSCRIBED_SET
             )
-            changes["forgotten"] += _delete(
-                con, f"status IN {OFF} AND email NOT IN (SELECT email FROM ac_off)"
-            )
+            changes["remembered"], changes["forgotten"] = _remember_or_forget(con)
+    del changes["recalled"]  # a status ActiveCampaign shows again changes nobody's membership
     return changes
 
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 
 from ac_export.activecampaign.account import Account, open_client
 from ac_export.activecampaign.api.errors import ActiveCampaignError
+from ac_export.activecampaign.api.hosts import account_key
 from ac_export.activecampaign.config import Connection, Export, Owner, usable_by_problem
 from ac_export.activecampaign.errors import ExportFailed, ExportStopped
 from ac_export.activecampaign.history import RunRecord, record_run
@@ -118,7 +119,7 @@ def _export_one(
     request: ExportRequest, account: Account, warehouse: Warehouse, state: StateBackend, log: logging.Logger
 ) -> ExportResult:
     """One list's export through a client paced with every other run on the account; history after it."""
-    request = replace(request, account_host=account.host.host)
+    request = replace(request, account_host=account_key(account.host))
     settings = account.options.upload_settings(request.export.run_automations)
     with open_client(account.host, account.api_key, account.options, state) as client:
         try:

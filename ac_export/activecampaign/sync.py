@@ -24,7 +24,7 @@ from ac_export.activecampaign.api.client import ActiveCampaignClient
 from ac_export.activecampaign.api.errors import ActiveCampaignError, NotFoundError
 from ac_export.activecampaign.api.limits import MAX_CONTACTS_PER_BULK_REQUEST
 from ac_export.activecampaign.config import Export
-from ac_export.activecampaign.errors import ApprovalRequired, ExportStopped
+from ac_export.activecampaign.errors import ApprovalRequired, ExportStopped, stops_on_lost_state
 from ac_export.activecampaign.masking import email_sql, mask_email_sql
 from ac_export.activecampaign.reconcile import Reconciliation
 from ac_export.activecampaign.upload import UploadCounts, Uploader, UploadSettings
@@ -223,6 +223,7 @@ def check_approval(
     )
 
 
+@stops_on_lost_state
 def run_export(
     request: ExportRequest,
     client: ActiveCampaignClient,
@@ -248,7 +249,7 @@ def run_export(
             resumed = _on_existing_list(client, export, resume)
         checked, reconciled = _verify(request, client, con, list_name, log)
         store.sync()  # what the verify and reconcile learned holds even if the run dies next
-        counts = _plan(request, client, con, warehouse, field_ids, checked, log)
+        counts = _plan(request, client, con, warehouse, field_ids, checked, log, reconciled is not None)
         log.info(_plan_line(request, counts))
         if export.on_empty_segment == "skip" and counts.members == 0:
             log.warning(
@@ -370,27 +371,35 @@ def _plan(
     field_ids: dict[str, int],
     checked: Verification,
     log: logging.Logger,
+    subscribers_known: bool,
 ) -> plan.PlanCounts:
     """Plan the run; contacts about to be subscribed are checked first when the ledger's view is partial."""
     export = request.export
     counts = plan.build_plan(con, warehouse, export, request.attribute_types, field_ids)
     if verify.unsubscribed_known(checked, con):
         return counts
-    before = client.stats.requests
     withheld = reconcile.withhold_unsubscribed(
         client,
         con,
         request.name,
         export.list_id,
         plan.subscribing_emails(con),
-        checked.activecampaign.unsubscribed,
+        checked.activecampaign,
+        subscribers_known=subscribers_known,
     )
-    if withheld:
+    if withheld.unsubscribed:
         log.warning(
-            f"export {request.name}: {withheld} contact(s) about to be subscribed had left list "
-            f"{export.list_id} in ActiveCampaign; they are not put back ({client.stats.requests - before} "
-            f"requests to check)"
+            f"export {request.name}: {withheld.unsubscribed} contact(s) about to be subscribed had left "
+            f"list {export.list_id} in ActiveCampaign; they are not put back ({withheld.requests} requests "
+            f"to check)"
         )
+    if withheld.subscribed_by_others:
+        log.warning(
+            f"export {request.name}: {withheld.subscribed_by_others} contact(s) about to be added were "
+            f"already subscribed to list {export.list_id} by someone else; they stay theirs (pre-existing, "
+            f"never removed)"
+        )
+    if withheld.any:
         plan.diff_against_ledger(con, export)
         counts = plan.count_plan(con)
     return counts

@@ -5,11 +5,11 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ac_export.cli import activecampaign, bench, demo, profiles, reports, segments
+from ac_export.cli import activecampaign, demo, generate, optouts, profiles, reports, segments
 from ac_export.emulator import commands as emulator
 
 # Each module's `register(subparsers)` adds its sub-commands with a `handler` default.
-COMMAND_MODULES = (emulator, profiles, segments, activecampaign, reports, bench, demo)
+COMMAND_MODULES = (emulator, profiles, segments, activecampaign, optouts, reports, generate, demo)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -9,8 +9,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from ac_export.emulator.api_field_rels import rels_of_fields
-from ac_export.emulator.entities import FIELD_TYPES
-from ac_export.emulator.inputs import as_id, paging, text, wrapped_object
+from ac_export.emulator.entities import FIELD_TYPES, LIST_CHANNELS, now_iso
+from ac_export.emulator.inputs import as_id, base_url, paging, text, wrapped_object
 from ac_export.emulator.runtime import Emulator
 from ac_export.emulator.shapes import (
     contact_json,
@@ -44,20 +44,41 @@ async def get_list(request: Request, emulator: Emulator) -> Response:
     return (
         not_found("_List", list_id)
         if mailing_list is None
-        else json_response({"list": list_json(mailing_list, str(request.base_url).rstrip("/"))})
+        else json_response({"list": list_json(mailing_list, base_url(request))})
     )
 
 
 async def create_list(request: Request, emulator: Emulator) -> Response:
     """`POST /lists`: a new list; ids count 1, 2, 3, … as in a new account."""
     body = await wrapped_object(request, "list")
-    name = text(body.get("name")).strip()
+    name, channel = text(body.get("name")).strip(), (text(body.get("channel")) or "email").strip().lower()
     if not name:
         return unprocessable("List name is required", "field_missing", "name")
+    if channel not in LIST_CHANNELS:
+        return unprocessable(f"Channel must be one of {', '.join(LIST_CHANNELS)}", "field_invalid", "channel")
     mailing_list = emulator.account.create_list(
-        name, text(body.get("stringid")), text(body.get("sender_url")), text(body.get("sender_reminder"))
+        name,
+        text(body.get("stringid")),
+        text(body.get("sender_url")),
+        text(body.get("sender_reminder")),
+        channel,
     )
-    return json_response({"list": list_json(mailing_list, str(request.base_url).rstrip("/"))}, 201)
+    return json_response({"list": list_json(mailing_list, base_url(request))}, 201)
+
+
+async def update_list(request: Request, emulator: Emulator) -> Response:
+    """`PUT /lists/{id}`: change the name, sender URL or reminder sent (the channel stays)."""
+    mailing_list = emulator.account.lists.get(request.path_params["id"])
+    if mailing_list is None:
+        return not_found("_List", request.path_params["id"])
+    body = await wrapped_object(request, "list")
+    if "name" in body and not text(body["name"]).strip():
+        return unprocessable("List name is required", "field_missing", "name")
+    for key in ("name", "stringid", "sender_url", "sender_reminder"):
+        if key in body:
+            setattr(mailing_list, key, text(body[key]).strip())
+    mailing_list.udate = now_iso()
+    return json_response({"list": list_json(mailing_list, base_url(request))})
 
 
 async def delete_list(request: Request, emulator: Emulator) -> Response:
@@ -100,11 +121,6 @@ async def create_field(request: Request, emulator: Emulator) -> Response:
     return json_response({"field": field_json(created)}, 201)
 
 
-async def list_field_values(request: Request, emulator: Emulator) -> Response:
-    """`GET /fieldValues`."""
-    return _page(request, "fieldValues", list(emulator.account.field_values.values()), field_value_json)
-
-
 async def contact_field_values(request: Request, emulator: Emulator) -> Response:
     """`GET /contacts/{id}/fieldValues`."""
     contact_id: int = request.path_params["id"]
@@ -139,13 +155,6 @@ def usable_field(emulator: Emulator, contact_id: int, field_id: int) -> bool:
         return True
     emulator.account.field_values_ignored += 1
     return False
-
-
-async def list_tags(request: Request, emulator: Emulator) -> Response:
-    """`GET /tags`, optionally `search=` (a case-insensitive part of the name)."""
-    search = request.query_params.get("search", "").lower()
-    tags = [tag for tag in emulator.account.tags.values() if search in tag.tag.lower()]
-    return _page(request, "tags", tags, tag_json)
 
 
 async def create_tag(request: Request, emulator: Emulator) -> Response:

@@ -8,8 +8,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from ac_export.emulator.api_catalog import usable_field
+from ac_export.emulator.contact_query import matching_contact_ids
 from ac_export.emulator.entities import SUBSCRIBED, UNSUBSCRIBED
-from ac_export.emulator.inputs import InputError, as_id, int_param, paging, text, wrapped_object
+from ac_export.emulator.inputs import InputError, as_id, base_url, int_param, paging, text, wrapped_object
 from ac_export.emulator.runtime import Emulator
 from ac_export.emulator.shapes import (
     contact_json,
@@ -26,7 +27,7 @@ from ac_export.emulator.validation import is_valid_email
 
 # contact/sync and POST /contacts speak camelCase, unlike bulk import's snake_case.
 _DETAILS = {"firstName": "first_name", "lastName": "last_name", "phone": "phone"}
-_USER = {
+USER = {
     "username": "admin",
     "firstName": "Emulator",
     "lastName": "Admin",
@@ -39,29 +40,25 @@ _USER = {
 
 async def users_me(request: Request, emulator: Emulator) -> Response:
     """`GET /users/me`: the key's user, a cheap credentials check."""
-    return json_response({"user": _USER})
+    return json_response({"user": USER})
 
 
 async def list_contacts(request: Request, emulator: Emulator) -> Response:
-    """`GET /contacts` with `email`, `listid`, `status`, `id_greater`, `orders[id]`, `limit`, `offset`."""
+    """`GET /contacts` with every filter and order of *list-all-contacts*, `limit` and `offset`."""
     list_id, status = int_param(request, "listid", None), int_param(request, "status", -1)
-    id_greater = int_param(request, "id_greater", None)
     limit, offset = paging(request)
-    ids = emulator.account.contact_ids(list_id, status, request.query_params.get("email"))
-    if id_greater is not None:
-        ids = emulator.account.after_id(ids, id_greater)
-    if request.query_params.get("orders[id]", "ASC").upper() == "DESC":
-        ids = ids[::-1]
-    page = [contact_json(emulator.account.contacts[cid]) for cid in ids[offset : offset + limit]]
+    ids = matching_contact_ids(emulator.account, request.query_params, emulator.knobs.readings)
+    base = base_url(request)
+    page = [contact_json(emulator.account.contacts[cid], base) for cid in ids[offset : offset + limit]]
     meta = page_meta(
         len(ids),
         segmentid=0,
         formid=0,
         listid=list_id or 0,
-        tagid=0,
+        tagid=int_param(request, "tagid", 0),
         limit=limit,
         offset=offset,
-        search=None,
+        search=request.query_params.get("search"),
         sort=None,
         seriesid=0,
         waitid=0,
@@ -81,7 +78,7 @@ async def get_contact(request: Request, emulator: Emulator) -> Response:
     account = emulator.account
     return json_response(
         {
-            "contact": contact_json(contact),
+            "contact": contact_json(contact, base_url(request)),
             "contactLists": [membership_json(m) for m in account.memberships_of(contact_id)],
             "fieldValues": [field_value_json(v) for v in account.field_values_of(contact_id)],
             "contactTags": [contact_tag_json(t) for t in account.tags_of(contact_id)],
@@ -100,7 +97,42 @@ async def create_contact(request: Request, emulator: Emulator) -> Response:
     except DuplicateError:
         return unprocessable("Email address already exists in the system", "duplicate", "email")
     values = _set_field_values(emulator, contact.id, body)
-    return json_response({"fieldValues": values, "contact": contact_json(contact)}, 201)
+    return json_response({"fieldValues": values, "contact": contact_json(contact, base_url(request))}, 201)
+
+
+async def update_contact(request: Request, emulator: Emulator) -> Response:
+    """`PUT /contacts/{id}`: change the details sent (others are kept); 200 as *update-a-contact-new*."""
+    contact = emulator.account.contacts.get(request.path_params["id"])
+    if contact is None:
+        return not_found("Subscriber", request.path_params["id"])
+    body = await wrapped_object(request, "contact")
+    if "email" in body:
+        refusal = _refusal(body, emulator)
+        if refusal is not None:
+            return refusal
+        try:
+            emulator.account.change_email(contact, body["email"])
+        except DuplicateError:
+            return unprocessable("Email address already exists in the system", "duplicate", "email")
+    emulator.account.update_contact(contact, _details(body))
+    values = _set_field_values(emulator, contact.id, body)
+    return json_response({"fieldValues": values, "contact": contact_json(contact, base_url(request))})
+
+
+async def delete_contact(request: Request, emulator: Emulator) -> Response:
+    """`DELETE /contacts/{id}` (*delete-contact*): the contact, its memberships, values and tags go."""
+    contact_id: int = request.path_params["id"]
+    deleted = emulator.account.delete_contact(contact_id)
+    return json_response({}) if deleted else not_found("Subscriber", contact_id)
+
+
+async def contact_lists_of(request: Request, emulator: Emulator) -> Response:
+    """`GET /contacts/{id}/contactLists`: the contact's list memberships (its `links.contactLists`)."""
+    contact_id: int = request.path_params["id"]
+    if contact_id not in emulator.account.contacts:
+        return not_found("Subscriber", contact_id)
+    memberships = emulator.account.memberships_of(contact_id)
+    return json_response({"contactLists": [membership_json(m) for m in memberships]})
 
 
 async def sync_contact(request: Request, emulator: Emulator) -> Response:
@@ -111,7 +143,7 @@ async def sync_contact(request: Request, emulator: Emulator) -> Response:
         return refusal
     contact, _ = emulator.account.upsert_contact(body["email"], _details(body))
     values = _set_field_values(emulator, contact.id, body)
-    return json_response({"fieldValues": values, "contact": contact_json(contact)}, 201)
+    return json_response({"fieldValues": values, "contact": contact_json(contact, base_url(request))}, 201)
 
 
 async def set_contact_list(request: Request, emulator: Emulator) -> Response:
@@ -134,7 +166,9 @@ async def set_contact_list(request: Request, emulator: Emulator) -> Response:
         contact_id, list_id, status, sourceid=as_id(body.get("sourceid")) or 0
     )
     contact = account.contacts[contact_id]
-    return json_response({"contacts": [contact_json(contact)], "contactList": membership_json(membership)})
+    return json_response(
+        {"contacts": [contact_json(contact, base_url(request))], "contactList": membership_json(membership)}
+    )
 
 
 def _refusal(body: dict[str, Any], emulator: Emulator) -> Response | None:

@@ -16,7 +16,17 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
-from ac_export.emulator import api_catalog, api_contacts, api_field_rels, api_import, api_lists, control
+from ac_export.emulator import (
+    api_catalog,
+    api_collections,
+    api_contacts,
+    api_field_rels,
+    api_import,
+    api_lists,
+    api_resources,
+    api_webhooks,
+    control,
+)
 from ac_export.emulator.inputs import InputError
 from ac_export.emulator.limits import GENERAL_LIMIT, retry_after_header
 from ac_export.emulator.runtime import Emulator
@@ -30,17 +40,25 @@ FREEZE_EVERY_S = 0.25
 # What a proxy in front of ActiveCampaign may answer instead of JSON.
 NOT_JSON_BODY = b"<html><body><h1>Service Unavailable</h1></body></html>"
 API_ROUTES: tuple[tuple[str, str, Handler], ...] = (
+    ("GET", "/", api_collections.api_root),
     ("GET", "/users/me", api_contacts.users_me),
+    ("GET", "/users", api_collections.list_users),
     ("GET", "/contacts", api_contacts.list_contacts),
     ("POST", "/contacts", api_contacts.create_contact),
     ("GET", "/contacts/{id:int}", api_contacts.get_contact),
+    ("PUT", "/contacts/{id:int}", api_contacts.update_contact),
+    ("DELETE", "/contacts/{id:int}", api_contacts.delete_contact),
     ("GET", "/contacts/{id:int}/fieldValues", api_catalog.contact_field_values),
     ("GET", "/contacts/{id:int}/contactTags", api_catalog.contact_tags),
+    ("GET", "/contacts/{id:int}/contactLists", api_contacts.contact_lists_of),
     ("POST", "/contact/sync", api_contacts.sync_contact),
     ("POST", "/contactLists", api_contacts.set_contact_list),
+    ("GET", "/contactLists", api_resources.list_contact_lists),
+    ("GET", "/contactLists/{id:int}", api_resources.get_contact_list),
     ("GET", "/lists", api_lists.list_lists),
     ("POST", "/lists", api_catalog.create_list),
     ("GET", "/lists/{id:int}", api_catalog.get_list),
+    ("PUT", "/lists/{id:int}", api_catalog.update_list),
     ("DELETE", "/lists/{id:int}", api_catalog.delete_list),
     ("GET", "/fields", api_catalog.list_fields),
     ("POST", "/fields", api_catalog.create_field),
@@ -48,15 +66,30 @@ API_ROUTES: tuple[tuple[str, str, Handler], ...] = (
     ("GET", "/fieldRels", api_field_rels.list_field_rels),
     ("POST", "/fieldRels", api_field_rels.create_field_rel),
     ("DELETE", "/fieldRels/{id:int}", api_field_rels.delete_field_rel),
-    ("GET", "/fieldValues", api_catalog.list_field_values),
+    ("GET", "/fieldValues", api_resources.list_field_values),
     ("POST", "/fieldValues", api_catalog.set_field_value),
-    ("GET", "/tags", api_catalog.list_tags),
+    ("GET", "/fieldValues/{id:int}", api_resources.get_field_value),
+    ("PUT", "/fieldValues/{id:int}", api_resources.update_field_value),
+    ("DELETE", "/fieldValues/{id:int}", api_resources.delete_field_value),
+    ("GET", "/tags", api_resources.list_tags),
     ("POST", "/tags", api_catalog.create_tag),
+    ("GET", "/tags/{id:int}", api_resources.get_tag),
+    ("PUT", "/tags/{id:int}", api_resources.update_tag),
+    ("DELETE", "/tags/{id:int}", api_resources.delete_tag),
+    ("GET", "/contactTags", api_resources.list_contact_tags),
     ("POST", "/contactTags", api_catalog.tag_contact),
+    ("GET", "/contactTags/{id:int}", api_resources.get_contact_tag),
     ("DELETE", "/contactTags/{id:int}", api_catalog.untag_contact),
+    ("GET", "/webhooks", api_webhooks.list_webhooks),
+    ("POST", "/webhooks", api_webhooks.create_webhook),
+    ("GET", "/webhooks/{id:int}", api_webhooks.get_webhook),
+    ("PUT", "/webhooks/{id:int}", api_webhooks.update_webhook),
+    ("DELETE", "/webhooks/{id:int}", api_webhooks.delete_webhook),
+    ("GET", "/webhook/events", api_webhooks.list_events),
     ("POST", "/import/bulk_import", api_import.bulk_import),
     ("GET", "/import/bulk_import", api_import.bulk_import_summary),
     ("GET", "/import/info", api_import.import_info),
+    *api_collections.collection_routes(),
 )
 CONTROL_ROUTES: tuple[tuple[str, str, Handler], ...] = (
     ("GET", "/stats", control.stats),
@@ -70,6 +103,8 @@ CONTROL_ROUTES: tuple[tuple[str, str, Handler], ...] = (
     ("POST", "/revoke", control.revoke),
     ("GET", "/batches/{batch_id}", control.batch_detail),
     ("GET", "/contacts/{email}", control.contact_detail),
+    ("POST", "/contacts/{email}/dates", control.set_contact_dates),
+    ("POST", "/records/{collection}", api_collections.seed_records),
 )
 
 

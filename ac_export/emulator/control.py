@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from datetime import datetime
 from typing import Any
 
 import orjson
@@ -176,3 +177,22 @@ async def batch_detail(request: Request, emulator: Emulator) -> Response:
             "failures": [{"email": e, "reason": r} for e, r in batch.failures],
         }
     )
+
+
+async def set_contact_dates(request: Request, emulator: Emulator) -> Response:
+    """`POST /_emulator/contacts/{email}/dates {"cdate", "udate"}`: back-date a contact (for date filters)."""
+    contact = emulator.account.contact_by_email(request.path_params["email"])
+    if contact is None:
+        raise InputError(f"No contact with email {request.path_params['email']!r}.", 404)
+    body = await _body(request)
+    for key in ("cdate", "udate"):
+        if key in body:
+            try:
+                stamp = datetime.fromisoformat(str(body[key]))
+            except ValueError:
+                raise InputError(f"{key!r} must be an ISO 8601 time, got {body[key]!r}.") from None
+            setattr(
+                contact, key, (stamp if stamp.tzinfo else stamp.astimezone()).isoformat(timespec="seconds")
+            )
+    emulator.mutations += 1
+    return json_response({"cdate": contact.cdate, "udate": contact.udate})

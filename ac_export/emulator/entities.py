@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 SUBSCRIBED, UNSUBSCRIBED = 1, 2
+LIST_CHANNELS = ("email", "sms")
 ALL_LISTS = 0  # the `relid` of a fieldRel that makes a field available on every list
 FIELD_TYPES = (
     "text",
@@ -75,6 +76,8 @@ class MailingList:
     sender_reminder: str
     cdate: str
     udate: str
+    # `email` or `sms`; state files written before lists had a channel load as email lists.
+    channel: str = "email"
 
 
 @dataclass(slots=True)
@@ -149,6 +152,19 @@ class ContactTag:
     cdate: str
 
 
+@dataclass(slots=True)
+class Webhook:
+    """A webhook: stored and listed, never called (the emulator sends no outbound requests)."""
+
+    id: int
+    name: str
+    url: str
+    events: list[str]
+    sources: list[str]
+    listid: int
+    cdate: str
+
+
 ENTITY_TYPES: dict[str, type] = {
     "contacts": Contact,
     "lists": MailingList,
@@ -158,4 +174,5 @@ ENTITY_TYPES: dict[str, type] = {
     "field_rels": FieldRel,
     "tags": Tag,
     "contact_tags": ContactTag,
+    "webhooks": Webhook,
 }

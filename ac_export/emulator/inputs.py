@@ -66,6 +66,11 @@ def paging(request: Request) -> tuple[int, int]:
     return min(max(limit, 1), MAX_LIMIT), max(offset, 0)
 
 
+def base_url(request: Request) -> str:
+    """The scheme and host the client called, for the `links` URLs of the answer."""
+    return str(request.base_url).rstrip("/")
+
+
 def text(value: Any) -> str:
     """A scalar JSON value as ActiveCampaign stores it (text)."""
     return "" if value is None else str(value)

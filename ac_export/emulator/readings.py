@@ -68,6 +68,29 @@ FIELDRELS = Reading(
     "create-a-custom-field-relationship-to-lists: a field is available on a list through a fieldRel "
     "(relid 0 = every list), as ActiveCampaign's own tools create it",
 )
+LISTS_CHANNEL = Reading(
+    "lists_channel",
+    ("email", "all"),
+    "ActiveCampaign's MCP server (list_lists): filters[channel] is email, sms or all and defaults to "
+    "email; whether a GET /lists without it shows SMS lists is not said elsewhere",
+)
+LISTS_ID_FILTER = Reading(
+    "lists_id_filter",
+    ("like", "exact"),
+    "ActiveCampaign's MCP server (list_lists): filters[id] 'filters lists where the id field is like "
+    "the provided value'",
+)
+DATE_BOUNDS = Reading(
+    "date_bounds",
+    ("exclusive", "inclusive"),
+    "list-all-contacts: filters[created_before|created_after|updated_before|updated_after] keep "
+    "contacts created 'prior to' / 'after' the date; whether the date itself is kept is not said",
+)
+TAG_SEARCH = Reading(
+    "tag_search",
+    ("contains", "eq"),
+    "list-all-tags documents filters[search][<operator>]; what a bare filters[search]=X matches is not said",
+)
 READINGS: tuple[Reading, ...] = (
     RESUBSCRIBE,
     AUTOMATIONS_FLAG,
@@ -75,6 +98,10 @@ READINGS: tuple[Reading, ...] = (
     SUCCESS_KEY,
     LISTS_ID_GREATER,
     FIELDRELS,
+    LISTS_CHANNEL,
+    LISTS_ID_FILTER,
+    DATE_BOUNDS,
+    TAG_SEARCH,
 )
 BY_NAME = {reading.name: reading for reading in READINGS}
 
@@ -89,6 +116,10 @@ class Readings:
     success_key: str = "Success"
     lists_id_greater: str = "ignored"
     fieldrels: str = "required"
+    lists_channel: str = "email"
+    lists_id_filter: str = "like"
+    date_bounds: str = "exclusive"
+    tag_search: str = "contains"
 
     @property
     def documented_resubscribe(self) -> bool:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import functools
+import hashlib
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -17,6 +20,7 @@ from ac_export.emulator.entities import (
     MailingList,
     Membership,
     Tag,
+    Webhook,
 )
 
 FORBIDDEN_MESSAGE = "You do not have permission to view this directory or page."
@@ -57,8 +61,36 @@ def bulk_failure(message: str, reasons: list[Any] | None = None) -> Response:
     return json_response(body, 400)
 
 
-def contact_json(contact: Contact) -> dict[str, Any]:
-    """A contact as `GET /contacts` lists it."""
+# What `links` of a contact names, as the reference's example shows them.
+_CONTACT_LINKS = (
+    "bounceLogs",
+    "contactAutomations",
+    "contactData",
+    "contactGoals",
+    "contactLists",
+    "contactLogs",
+    "contactTags",
+    "contactDeals",
+    "deals",
+    "fieldValues",
+    "geoIps",
+    "notes",
+    "organization",
+    "plusAppend",
+    "trackingLogs",
+    "scoreValues",
+    "accountContacts",
+    "automationEntryCounts",
+)
+
+
+def contact_json(contact: Contact, base_url: str = "") -> dict[str, Any]:
+    """A contact as `GET /contacts` lists it: every key of the reference's contact object.
+
+    Tracking data the emulator does not model (bounces per contact, IPs, scores, gravatars) has the
+    values of a contact that has none, as in the reference's third example (nulls, "0" and "").
+    """
+    contact_url = f"{base_url}/api/3/contacts/{contact.id}"
     return {
         "cdate": contact.cdate,
         "email": contact.email,
@@ -67,9 +99,36 @@ def contact_json(contact: Contact) -> dict[str, Any]:
         "lastName": contact.last_name,
         "orgid": "0",
         "orgname": contact.orgname,
+        "segmentio_id": "",
+        "bounced_hard": "0",
+        "bounced_soft": "0",
+        "bounced_date": None,
+        "ip": "0",
+        "ua": None,
+        "hash": hashlib.md5(contact.email.lower().encode(), usedforsecurity=False).hexdigest(),
+        "socialdata_lastcheck": None,
+        "email_local": "",
+        "email_domain": "",
+        "sentcnt": "0",
+        "rating_tstamp": None,
+        "gravatar": "0",
         "deleted": "0",
         "anonymized": "0",
+        "adate": None,
         "udate": contact.udate,
+        "edate": None,
+        "deleted_at": None,
+        "created_utc_timestamp": utc_timestamp(contact.cdate),
+        "updated_utc_timestamp": utc_timestamp(contact.udate),
+        "created_timestamp": timestamp(contact.cdate),
+        "updated_timestamp": timestamp(contact.udate),
+        "created_by": None,
+        "updated_by": None,
+        "email_empty": False,
+        "mpp_tracking": "0",
+        "scoreValues": [],
+        "accountContacts": [],
+        "links": {name: f"{contact_url}/{name}" for name in _CONTACT_LINKS},
         "id": str(contact.id),
         "organization": None,
     }
@@ -128,8 +187,8 @@ def list_json(mailing_list: MailingList, base_url: str = "") -> dict[str, Any]:
         "sender_url": mailing_list.sender_url,
         "sender_reminder": mailing_list.sender_reminder,
         "udate": mailing_list.udate,
-        "created_timestamp": _timestamp(mailing_list.cdate),
-        "updated_timestamp": _timestamp(mailing_list.udate),
+        "created_timestamp": timestamp(mailing_list.cdate),
+        "updated_timestamp": timestamp(mailing_list.udate),
         "links": {
             "contactGoalLists": f"{list_url}/contactGoalLists",
             "user": f"{list_url}/user",
@@ -137,12 +196,20 @@ def list_json(mailing_list: MailingList, base_url: str = "") -> dict[str, Any]:
         },
         "id": str(mailing_list.id),
         "user": "1",
+        "channel": mailing_list.channel,
     }
 
 
-def _timestamp(iso: str) -> str:
+def timestamp(iso: str) -> str:
     """`2018-08-06T16:30:41-05:00` as the list object's `2018-08-06 16:30:41`."""
     return iso[:19].replace("T", " ")
+
+
+# Stamps are per second and shared by every contact written in it: convert each one once.
+@functools.lru_cache(maxsize=4096)
+def utc_timestamp(iso: str) -> str:
+    """`2018-08-06T16:30:41-05:00` in UTC, as `2018-08-06 21:30:41` (the `*_utc_timestamp` keys)."""
+    return datetime.fromisoformat(iso).astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def field_rel_json(rel: FieldRel) -> dict[str, Any]:
@@ -166,6 +233,10 @@ def membership_json(membership: Membership) -> dict[str, Any]:
         "sourceid": str(membership.sourceid),
         "cdate": membership.cdate,
         "udate": membership.udate,
+        "created_timestamp": timestamp(membership.cdate),
+        "updated_timestamp": timestamp(membership.udate),
+        "created_by": None,
+        "updated_by": None,
         "id": str(membership.id),
     }
 
@@ -194,6 +265,7 @@ def field_value_json(value: FieldValue) -> dict[str, Any]:
         "value": value.value,
         "cdate": value.cdate,
         "udate": value.udate,
+        "owner": str(value.contact),
         "id": str(value.id),
     }
 
@@ -215,7 +287,25 @@ def contact_tag_json(contact_tag: ContactTag) -> dict[str, Any]:
         "contact": str(contact_tag.contact),
         "tag": str(contact_tag.tag),
         "cdate": contact_tag.cdate,
+        "created_timestamp": timestamp(contact_tag.cdate),
+        "updated_timestamp": timestamp(contact_tag.cdate),
+        "created_by": None,
+        "updated_by": None,
         "id": str(contact_tag.id),
+    }
+
+
+def webhook_json(webhook: Webhook) -> dict[str, Any]:
+    """A webhook as `/webhooks` shows it."""
+    return {
+        "cdate": webhook.cdate,
+        "listid": str(webhook.listid),
+        "name": webhook.name,
+        "url": webhook.url,
+        "events": list(webhook.events),
+        "sources": list(webhook.sources),
+        "links": [],
+        "id": str(webhook.id),
     }
 
 

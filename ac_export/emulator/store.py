@@ -21,6 +21,7 @@ from ac_export.emulator.entities import (
     MailingList,
     Membership,
     Tag,
+    Webhook,
     email_key,
     now_iso,
 )
@@ -53,6 +54,9 @@ class Account:
     bounces: set[str] = field(default_factory=set)
     sequences: dict[str, int] = field(default_factory=dict)
     field_rels: dict[int, FieldRel] = field(default_factory=dict)
+    webhooks: dict[int, Webhook] = field(default_factory=dict)
+    # Collections the emulator only serves for reading (campaigns, deals, …), seeded by tests.
+    records: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     resubscribed_after_opt_out: int = 0
     # Per contact id: how many of its imports would have started the account's automations.
     automations_started: Counter[int] = field(default_factory=Counter)
@@ -95,6 +99,32 @@ class Account:
         """Overwrite the given details (first_name, last_name, phone, orgname) of a contact."""
         self._set_details(contact, details)
         contact.udate = now_iso()
+
+    def change_email(self, contact: Contact, email: str) -> None:
+        """Give a contact another address; DuplicateError when another contact has it."""
+        new_key, old_key = email_key(email), email_key(contact.email)
+        if new_key != old_key and new_key in self._contact_by_email:
+            raise DuplicateError(email)
+        del self._contact_by_email[old_key]
+        self._contact_by_email[new_key] = contact.id
+        contact.email = email.strip()
+        self.revision += 1
+
+    def delete_contact(self, contact_id: int) -> bool:
+        """Remove a contact with its memberships, values and tags; False when there is no such contact."""
+        contact = self.contacts.pop(contact_id, None)
+        if contact is None:
+            return False
+        del self._contact_by_email[email_key(contact.email)]
+        for list_id, members in self._members.items():
+            if members.pop(contact_id, None) is not None:
+                del self.memberships[(contact_id, list_id)]
+        for key in [key for key in self.field_values if key[0] == contact_id]:
+            del self.field_values[key]
+        for contact_tag in self.tags_of(contact_id):
+            self.untag(contact_tag.id)
+        self.revision += 1
+        return True
 
     def upsert_contact(self, email: str, details: dict[str, str]) -> tuple[Contact, bool]:
         """Update the contact with this address or create it; returns (contact, created)."""
@@ -152,13 +182,18 @@ class Account:
 
     # Lists and memberships
     def create_list(
-        self, name: str, stringid: str = "", sender_url: str = "", sender_reminder: str = ""
+        self,
+        name: str,
+        stringid: str = "",
+        sender_url: str = "",
+        sender_reminder: str = "",
+        channel: str = "email",
     ) -> MailingList:
         """A new list; ids count up from 1 in creation order."""
         stamp = now_iso()
         slug = stringid or re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
         mailing_list = MailingList(
-            self.next_id("list"), name, slug, sender_url, sender_reminder, stamp, stamp
+            self.next_id("list"), name, slug, sender_url, sender_reminder, stamp, stamp, channel
         )
         self.lists[mailing_list.id] = mailing_list
         self._members[mailing_list.id] = {}
@@ -321,6 +356,30 @@ class Account:
         self._tag_by_name[tag.tag.lower()] = tag.id
         return tag
 
+    def rename_tag(self, tag: Tag, name: str) -> None:
+        """Give a tag another name; DuplicateError when another tag has it (case-insensitively)."""
+        new_key, old_key = name.strip().lower(), tag.tag.lower()
+        if new_key != old_key and new_key in self._tag_by_name:
+            raise DuplicateError(name)
+        del self._tag_by_name[old_key]
+        self._tag_by_name[new_key] = tag.id
+        tag.tag = name.strip()
+
+    def delete_tag(self, tag_id: int) -> bool:
+        """Remove a tag and every application of it; False when there is no such tag."""
+        tag = self.tags.pop(tag_id, None)
+        if tag is None:
+            return False
+        del self._tag_by_name[tag.tag.lower()]
+        for contact_tag in [ct for ct in self.contact_tags.values() if ct.tag == tag_id]:
+            self.untag(contact_tag.id)
+        self.revision += 1
+        return True
+
+    def tagged_with(self, tag_id: int) -> set[int]:
+        """The ids of the contacts that carry this tag."""
+        return {contact for contact, tag in self._contact_tag_ids if tag == tag_id}
+
     def tag_named(self, name: str) -> Tag:
         """The tag with this name, created when missing (as bulk import does)."""
         tag_id = self._tag_by_name.get(name.strip().lower())
@@ -347,7 +406,29 @@ class Account:
         if contact_tag is None:
             return False
         del self._contact_tag_ids[(contact_tag.contact, contact_tag.tag)]
+        self.revision += 1
         return True
+
+    def field_value_by_id(self, value_id: int) -> FieldValue | None:
+        """The custom field value with this id."""
+        return next((v for v in self.field_values.values() if v.id == value_id), None)
+
+    def delete_field_value(self, value_id: int) -> bool:
+        """Remove one custom field value; False when there is no such value."""
+        found = self.field_value_by_id(value_id)
+        if found is None:
+            return False
+        del self.field_values[(found.contact, found.field)]
+        return True
+
+    # Webhooks
+    def create_webhook(
+        self, name: str, url: str, events: list[str], sources: list[str], listid: int
+    ) -> Webhook:
+        """A new webhook (stored, never called)."""
+        webhook = Webhook(self.next_id("webhook"), name, url, events, sources, listid, now_iso())
+        self.webhooks[webhook.id] = webhook
+        return webhook
 
     # Queries
     def contact_ids(self, list_id: int | None, status: int, email: str | None) -> list[int]:
@@ -395,6 +476,8 @@ class Account:
             "tags": list(self.tags.values()),
             "contact_tags": list(self.contact_tags.values()),
             "field_rels": list(self.field_rels.values()),
+            "webhooks": list(self.webhooks.values()),
+            "records": self.records,
             "exclusions": sorted(self.exclusions),
             "bounces": sorted(self.bounces),
             "sequences": self.sequences,
@@ -408,7 +491,9 @@ class Account:
             exclusions=set(data.get("exclusions", [])),
             bounces=set(data.get("bounces", [])),
             sequences=dict(data.get("sequences", {})),
+            records={name: list(rows) for name, rows in data.get("records", {}).items()},
         )
+        account.webhooks = {w.id: w for w in rows["webhooks"]}
         account.contacts = {c.id: c for c in rows["contacts"]}
         account._contact_by_email = {email_key(c.email): c.id for c in rows["contacts"]}
         account.lists = {lst.id: lst for lst in rows["lists"]}

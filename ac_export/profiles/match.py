@@ -22,6 +22,7 @@ import polars as pl
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
+from ac_export.profiles.match_terms import similar_sql
 from ac_export.profiles.normalize import normalised_sql
 from ac_export.profiles.phones import PHONE_MAP
 from ac_export.profiles.probabilistic import ModelOutcome, link_probabilistically
@@ -179,22 +180,16 @@ def _edges_sql(
         f"FROM {records} GROUP BY {keys} HAVING {enough}"
     )
     same = "x.source = y.source" if kind == "dedup" else "x.source <> y.source"
-    tests = " AND ".join(_similar(c, f"x.f{i}", f"y.f{i}") for i, c in enumerate(rule.fuzzy_conditions()))
+    tests = " AND ".join(
+        similar_sql(c.similarity, c.threshold, f"x.f{i}", f"y.f{i}")
+        for i, c in enumerate(rule.fuzzy_conditions())
+    )
     return (
         f"WITH members AS (SELECT r.* FROM {records} r JOIN rule_blocks b USING ({keys}) "
         f"WHERE b.size <= {max_block_size}) "
         f"SELECT x.rid AS a, y.rid AS b FROM members x JOIN members y USING ({keys}) "
         f"WHERE x.rid < y.rid AND {same} AND {tests}"
     )
-
-
-def _similar(condition: Condition, left: str, right: str) -> str:
-    threshold = repr(float(condition.threshold or 0.0))
-    if condition.similarity == "levenshtein":
-        return (
-            f"1.0 - levenshtein({left}, {right}) / greatest(length({left}), length({right})) >= {threshold}"
-        )
-    return f"jaro_winkler_similarity({left}, {right}) >= {threshold}"
 
 
 def _skipped(con: duckdb.DuckDBPyConnection, rule: Rule, max_block_size: int) -> tuple[int, int]:

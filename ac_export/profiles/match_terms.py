@@ -24,3 +24,8 @@ def similarity_sql(similarity: Similarity | None, left: str, right: str) -> str:
     if similarity == "levenshtein":
         return f"(1.0 - levenshtein({left}, {right}) / greatest(length({left}), length({right})))"
     return f"jaro_winkler_similarity({left}, {right})"
+
+
+def similar_sql(similarity: Similarity | None, threshold: float | None, left: str, right: str) -> str:
+    """SQL that holds when two text expressions are at least `threshold` similar."""
+    return f"{similarity_sql(similarity, left, right)} >= {float(threshold or 0.0)!r}"

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import duckdb
 import numpy as np
 
-from ac_export.profiles.match_terms import Normaliser, similarity_sql
+from ac_export.profiles.match_terms import Normaliser, similar_sql
 from ac_export.profiles.probabilistic_config import Comparison, Level, ProbabilisticConfig
 from ac_export.profiles.reading import quote_ident, quote_literal
 
@@ -179,7 +179,7 @@ def level_sql(level: Level, left: str, right: str) -> str:
         return f"{left} = {right}"
     # Fuzzy levels compare the text form, so dates and numbers can have "one digit off" bands.
     text_left, text_right = f"CAST({left} AS VARCHAR)", f"CAST({right} AS VARCHAR)"
-    return f"{similarity_sql(level.similarity, text_left, text_right)} >= {float(level.threshold or 0)!r}"
+    return similar_sql(level.similarity, level.threshold, text_left, text_right)
 
 
 def _estimate_u(

@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from ac_export.state.ledger import ledger_path
 from ac_export.state.pacer import AccountPacer, PaceWindows, pacing_state_dir
 from ac_export.state.store import LedgerStore
 
@@ -56,7 +55,10 @@ class StateBackend:
     def open_ledger(
         self, warehouse_root: Path | None, host: str, list_id: int, *, read_only: bool = False
     ) -> LedgerStore:
-        """A list's ledger, locked for this run unless read only (raises LedgerInUse after a wait)."""
+        """A list's ledger, locked for this run unless read only (raises LedgerInUse after a wait).
+
+        `host` is any spelling of the account: the ledger is keyed by its canonical identity.
+        """
         if self.kind == "postgres":
             from ac_export.state.postgres.ledger import PostgresLedger
 
@@ -66,7 +68,7 @@ class StateBackend:
                 f"the warehouse is on object storage, where DuckDB ledger files cannot live; set "
                 f"{STATE_ENV}=postgres and {DSN_ENV} so that ledgers live in PostgreSQL"
             )
-        return LedgerStore.open(ledger_path(warehouse_root, host, list_id), read_only=read_only)
+        return LedgerStore.open_account(warehouse_root, host, list_id, read_only=read_only)
 
     def pacer(self, account: str, limits: PaceWindows) -> AccountPacer:
         """The pacer shared by every run exporting to this account (on this machine, or everywhere)."""

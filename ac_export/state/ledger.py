@@ -17,6 +17,7 @@ from pathlib import Path
 
 import duckdb
 
+from ac_export.state.accounts import account_identity
 from ac_export.warehouse import scalar
 
 # The plan's temporary tables hold each member's contact JSON several times over (about 1.2 GB for a
@@ -32,10 +33,20 @@ OPTED_OUT = "opted_out"  # it left the list while we had it subscribed: never re
 UNSUBSCRIBED_IN_AC = "unsubscribed_in_activecampaign"  # unsubscribed, not by us (by whom unknown): never sent
 MISSING = "missing"  # we had it subscribed but ActiveCampaign no longer has it on the list: repaired
 REFUSED = "refused"  # ActiveCampaign refused it; retried on later runs
+# What the ledger remembers after ActiveCampaign forgot it (an account reset, a list emptied or
+# restored, a contact deleted): consent and ownership are the ledger's to keep, not the list's.
+OPTED_OUT_REMEMBERED = "opted_out_remembered"  # opted out; ActiveCampaign no longer shows it: never sent
+UNSUBSCRIBED_REMEMBERED = "unsubscribed_remembered"  # unsubscribed by others, likewise: never sent
+PRE_EXISTING_MISSING = "pre_existing_missing"  # not ours, lost by the list: repaired as not ours
 
 # Statuses of contacts ActiveCampaign holds as subscribed to the list, and as unsubscribed from it.
 ON_LIST = (SUBSCRIBED, PRE_EXISTING)
 OFF_LIST = (REMOVED, OPTED_OUT, UNSUBSCRIBED_IN_AC)
+# Never sent a subscription by the export (the operator's `forget-opt-out` is the way back).
+OPTED_OUT_STATUSES = (OPTED_OUT, OPTED_OUT_REMEMBERED)
+UNSUBSCRIBED_STATUSES = (UNSUBSCRIBED_IN_AC, UNSUBSCRIBED_REMEMBERED)
+# Never ours, whatever the export sends them: never removed.
+NOT_OURS = (PRE_EXISTING, PRE_EXISTING_MISSING)
 
 WORKING_SCHEMA = """
 CREATE TABLE IF NOT EXISTS ledger (
@@ -80,10 +91,14 @@ class LedgerInUse(Exception):
     """Another run holds the list's ledger for longer than a run waits."""
 
 
+def folder_name(host: str) -> str:
+    """A host or identity as a folder name (as ledger folders have always been named)."""
+    return re.sub(r"[^A-Za-z0-9.\-]", "_", host)
+
+
 def ledger_path(root: Path, host: str, list_id: int) -> Path:
-    """Where the ledger of one list lives under the warehouse."""
-    safe_host = re.sub(r"[^A-Za-z0-9.\-]", "_", host)
-    return root / "ledger" / safe_host / f"list_{list_id}.duckdb"
+    """Where a list's ledger lives under the warehouse: in its account's canonical identity's folder."""
+    return root / "ledger" / folder_name(account_identity(host)) / f"list_{list_id}.duckdb"
 
 
 def open_ledger(path: Path, *, read_only: bool = False, wait_s: float = 30.0) -> duckdb.DuckDBPyConnection:
@@ -219,6 +234,7 @@ def refuse_from_inflight(con: duckdb.DuckDBPyConnection, batch_no: int, refused:
             f"""
             SELECT i.email, i.customer_id, NULL,
                    CASE WHEN i.op = 'update' AND l.status IN {sql_in(ON_LIST)} THEN l.status
+                        WHEN l.status = '{PRE_EXISTING_MISSING}' THEN l.status
                         ELSE '{REFUSED}' END,
                    r.reason, NULL, i.export, now()
             FROM inflight i JOIN refused r USING (email) LEFT JOIN ledger l USING (email)
@@ -257,13 +273,14 @@ def settle_batches(
             """,
             [numbers, [bid for bid, _ in confirmed.values()], [n for n, _ in failed], [e for _, e in failed]],
         )
-        # An update keeps whose contact it is: a pre-existing subscriber stays pre-existing, never ours.
+        # Sending keeps whose contact it is: a pre-existing subscriber updated or repaired stays
+        # pre-existing, never ours.
         _upsert(
             con,
             f"""
             SELECT email, customer_id, CASE WHEN op = 'remove' THEN NULL ELSE content_hash END,
                    CASE WHEN op = 'remove' THEN '{REMOVED}'
-                        WHEN op = 'update' AND prior_status = '{PRE_EXISTING}' THEN '{PRE_EXISTING}'
+                        WHEN prior_status IN {sql_in(NOT_OURS)} THEN '{PRE_EXISTING}'
                         ELSE '{SUBSCRIBED}' END,
                    NULL, confirmed_id, export, now()
             FROM settling WHERE NOT refused
@@ -271,12 +288,14 @@ def settle_batches(
             [],
         )
         # A refused removal or update leaves the contact where it was (still on the list, the hash
-        # forgotten so the change is retried); a refused subscription is retried next run.
+        # forgotten so the change is retried); a refused subscription is retried next run, a refused
+        # repair of someone else's subscriber too, still as theirs.
         _upsert(
             con,
             f"""
             SELECT email, customer_id, NULL,
                    CASE WHEN op = 'update' AND prior_status IN {sql_in(ON_LIST)} THEN prior_status
+                        WHEN prior_status = '{PRE_EXISTING_MISSING}' THEN prior_status
                         ELSE '{REFUSED}' END,
                    ?, confirmed_id, export, now()
             FROM settling WHERE refused AND op <> 'remove'

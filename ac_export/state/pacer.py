@@ -3,8 +3,9 @@
 ActiveCampaign allows 5 requests per second per account (all endpoints, all keys), and bulk
 imports have their own windows: 100 requests a minute with several contacts, 20 a minute with one.
 Every run exporting to an account on this machine shares one state file (under a portable file
-lock), so two runs in separate Dagster processes split the pace instead of racing into 429s. The
-limits themselves are ActiveCampaign's, stated in `activecampaign.api.limits`.
+lock; named by the account's canonical identity, however its host is spelled), so two runs in
+separate Dagster processes split the pace instead of racing into 429s. The limits themselves are
+ActiveCampaign's, stated in `activecampaign.api.limits`.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from pathlib import Path
 from typing import Protocol
 
 from filelock import FileLock
+
+from ac_export.state.accounts import account_identity, spellings
 
 
 class RequestKind(Enum):
@@ -60,12 +63,29 @@ class AccountPacer:
     def __init__(self, account: str, limits: PaceWindows, state_dir: Path | None = None) -> None:
         self.limits = limits
         self._windows = limits.windows()
-        digest = hashlib.sha256(account.encode()).hexdigest()[:16]
+        identity = account_identity(account)
         folder = state_dir or pacing_state_dir()
         folder.mkdir(parents=True, exist_ok=True)
-        self._path = folder / f"{digest}.json"
+        self._path = folder / f"{_digest(identity)}.json"
         self._lock = _thread_lock(str(self._path))
-        self._file_lock = FileLock(folder / f"{digest}.lock")
+        self._file_lock = FileLock(folder / f"{_digest(identity)}.lock")
+        self._absorb_older_spellings(folder, identity)
+
+    def _absorb_older_spellings(self, folder: Path, identity: str) -> None:
+        """Fold pacing files an older version kept per host spelling into this account's one file.
+
+        Their names are hashes, so they are found by the spellings an account can have been written as.
+        """
+        for spelling in spellings(identity):
+            digest = _digest(spelling)
+            older = folder / f"{digest}.json"
+            if older == self._path or not older.exists():
+                continue
+            with FileLock(folder / f"{digest}.lock"), self._state() as state:
+                if older.exists():
+                    text = older.read_text(encoding="utf-8")
+                    state.update(merge_states(state, json.loads(text) if text.strip() else {}))
+                    older.unlink()
 
     @contextmanager
     def _state(self) -> Iterator[dict[str, list[float]]]:
@@ -143,6 +163,18 @@ class AccountPacer:
                 allowed, length = self._windows[kind.value]
                 # A full window as of now makes the next bulk request wait `seconds`.
                 state[kind.value] = [until - length] * allowed
+
+
+def _digest(account: str) -> str:
+    return hashlib.sha256(account.encode()).hexdigest()[:16]
+
+
+def merge_states(first: dict[str, list[float]], second: dict[str, list[float]]) -> dict[str, list[float]]:
+    """One account's windows from two pacers' states: every request of both, the later block."""
+    merged = {name: sorted([*first.get(name, []), *second.get(name, [])]) for name in {*first, *second}}
+    if "blocked_until" in merged:
+        merged["blocked_until"] = [max(merged["blocked_until"])]
+    return merged
 
 
 class NoPacing:

@@ -13,6 +13,7 @@ from pathlib import Path
 import duckdb
 
 from ac_export.state import ledger
+from ac_export.state.merge import open_list_ledger
 
 
 class LedgerStore:
@@ -25,6 +26,13 @@ class LedgerStore:
     def open(cls, path: Path, *, read_only: bool = False, wait_s: float = 30.0) -> LedgerStore:
         """Open a list's ledger file, waiting a while for another run's lock (raises LedgerInUse)."""
         return cls(ledger.open_ledger(path, read_only=read_only, wait_s=wait_s))
+
+    @classmethod
+    def open_account(
+        cls, root: Path, host: str, list_id: int, *, read_only: bool = False, wait_s: float = 30.0
+    ) -> LedgerStore:
+        """Open a list's ledger under the account's canonical identity, older spellings merged in."""
+        return cls(open_list_ledger(root, host, list_id, read_only=read_only, wait_s=wait_s))
 
     def enqueue(self, queue_sql: str, export: str, run_id: str, batch_size: int) -> tuple[int, int]:
         """Record a run's whole send queue as in flight (see `ledger.enqueue`)."""

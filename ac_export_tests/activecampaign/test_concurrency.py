@@ -26,15 +26,21 @@ def reading() -> str:
     return "documented"
 
 
-def run_together(world: ExportWorld, folder: Path, targets: list[tuple[str, int, Path]]) -> list[dict]:
-    """Run one export per (name, list id, pacing folder) at the same time; returns their counts."""
+def run_together(
+    world: ExportWorld, folder: Path, targets: list[tuple[str, int, Path]], api_hosts: list[str] | None = None
+) -> list[dict]:
+    """Run one export per (name, list id, pacing folder) at the same time; returns their counts.
+
+    Each reaches the account through the emulator's URL, or through its entry in `api_hosts`.
+    """
     world.write()
     processes = []
-    for name, list_id, pacing_dir in targets:
+    hosts = api_hosts or [world.emulator.base_url] * len(targets)
+    for (name, list_id, pacing_dir), api_host in zip(targets, hosts, strict=True):
         spec = export_driver.ExportSpec(
             name=name,
             export=world.export(list_id=list_id).model_dump(),
-            api_host=world.emulator.base_url,
+            api_host=api_host,
             warehouse=str(world.warehouse.root),
             attribute_types=ATTRIBUTE_TYPES,
             pace=True,
@@ -75,6 +81,28 @@ def test_two_exports_to_one_account_share_its_pace(world: ExportWorld, tmp_path:
     assert sum(int(r["throttled"]) for r in results) == stats["throttled"]
     # Both polled while their batches were processed: together they wanted more than the budget.
     assert _endpoint_total(stats, "GET /api/3/import/info") >= 40
+
+
+def test_two_exports_through_two_spellings_of_one_account_share_one_pace(
+    world: ExportWorld, tmp_path: Path
+) -> None:
+    world.people(1000)
+    second = account_with_real_limits(world)
+    shared = tmp_path / "pacing"
+    port = world.emulator.base_url.rsplit(":", 1)[1]
+
+    targets = [("export_a", world.list_id, shared), ("export_b", second, shared)]
+    results = run_together(
+        world, tmp_path, targets, [f"http://localhost:{port}", f"http://127.0.0.1:{port}/"]
+    )
+
+    stats = world.emulator.stats()
+    assert world.subscribed() == world.expected()
+    assert world.emulator.list_members(second) == world.expected()
+    assert [r["added"] for r in results] == [1000, 1000]
+    assert stats["throttled"] <= 2  # as one spelling: a window edge at most (two pacers storm, below)
+    assert _endpoint_total(stats, "GET /api/3/import/info") >= 40
+    assert len(list(shared.glob("*.json"))) == 1  # one pacing file for the account
 
 
 def test_without_the_shared_pace_the_same_exports_storm_into_429s(world: ExportWorld, tmp_path: Path) -> None:

@@ -99,7 +99,8 @@ def test_cross_file_problems_are_listed_in_one_message(tmp_path: Path) -> None:
     assert "exports.b.fields.first_name: 'birth_date' is date, not text" in message
     assert "exports.b.fields.custom.X: unknown attribute or measure 'gone'" in message
     assert (
-        "exports.c.list_id: list 2 of activecampaign account acme (connection 'main') is already the target "
+        "exports.c.list_id: list 2 of ActiveCampaign account acme.activehosted.com (connection 'main') is "
+        "already the target "
         "of export 'b' (connection 'main')"
     ) in message
 
@@ -110,6 +111,8 @@ def test_cross_file_problems_are_listed_in_one_message(tmp_path: Path) -> None:
         ("api_host: acme.api-us1.com", "api_host: https://ACME.api-us1.com:443/api/3"),
         ("api_host: acme.api-us1.com", "api_host: acme.activehosted.com"),
         ("api_host: http://localhost:8787", "api_host: http://127.0.0.1:8787"),
+        ("api_host: 'http://[::1]:8787'", "api_host: http://127.0.0.1:8787/api/3/"),
+        ("api_host: https://acme.api-us1.com/", "api_host: ACME.activehosted.com"),
         ("api_host: acme.api-us1.com", "api_host_env: SECOND_HOST"),
         ("api_host_env: FIRST_HOST", "api_host_env: FIRST_HOST"),
     ],

@@ -12,6 +12,7 @@ import pytest
 
 from ac_export.activecampaign.api.errors import ActiveCampaignError
 from ac_export.activecampaign.errors import ExportStopped
+from ac_export.activecampaign.optouts import ForgottenOptOut, NotOptedOut, forget_opt_out, forgotten_opt_outs
 from ac_export.state.backend import StateBackend
 from ac_export.state.ledger import ledger_path
 from ac_export_tests.activecampaign.conftest import SEGMENT, ExportWorld
@@ -229,7 +230,8 @@ def test_a_few_new_members_on_a_list_with_unknown_history_are_looked_up_one_by_o
     assert "old7@example.com" not in world.subscribed()
     assert "person901@example.com" in world.subscribed()
     assert result.counts.unsubscribed_in_activecampaign == 1  # type: ignore[attr-defined]
-    assert cost <= UNCHANGED_RUN_REQUESTS + 2 + 5  # two lookups instead of three pages
+    # A lookup each (is either on the list at all?), one more for the one it has: not three pages.
+    assert cost <= UNCHANGED_RUN_REQUESTS + 3 + 5
 
 
 def test_dry_run_reconciles_in_memory_and_leaves_the_ledger_untouched(world: ExportWorld) -> None:
@@ -299,3 +301,169 @@ def test_people_leaving_do_not_hide_a_list_that_lost_members(world: ExportWorld)
     assert result.reconciliation is not None
     assert world.subscribed() == world.expected() - {"person1@example.com"}
     assert result.counts.repaired == 29 and result.counts.opted_out == 1
+
+
+# Issue 23, point 4: what the ledger knows outlives ActiveCampaign's memory.
+
+
+def opt_two_out(world: ExportWorld) -> tuple[str, str]:
+    """Ten members exported; one opts out, another is unsubscribed by the account; both recorded."""
+    world.people(10)
+    world.run()
+    world.emulator.optout("person2@example.com", world.list_id)
+    world.emulator.unsubscribe_by_account("person3@example.com", world.list_id)
+    world.run(full_reconcile=True)
+    assert statuses(world)["person2@example.com"] == statuses(world)["person3@example.com"] == "opted_out"
+    return "person2@example.com", "person3@example.com"
+
+
+def test_opt_outs_outlive_an_account_reset(world: ExportWorld) -> None:
+    left = set(opt_two_out(world))
+    world.emulator.reset()
+    world.emulator.configure(rate_limit=False, processing_delay=0.0)
+    recreate_list(world)
+
+    result = world.run()
+    again = world.run(full_reconcile=True)
+
+    assert not left & world.subscribed()
+    assert world.subscribed() == world.expected() - left
+    assert result.counts.repaired == 8 and result.counts.added == 0
+    assert result.counts.opted_out == again.counts.opted_out == 2
+    assert {statuses(world)[email] for email in left} == {"opted_out_remembered"}
+    assert again.sync.in_sync
+
+
+def test_opt_outs_outlive_a_list_emptied_by_hand(world: ExportWorld) -> None:
+    left = set(opt_two_out(world))
+    world.emulator.empty_list(world.list_id)
+
+    result = world.run()
+    world.profiles["c00002"]["first_name"] = "Changed"  # a change to send does not bring them back
+    later = world.run(full_reconcile=True)
+
+    assert not left & world.subscribed()
+    assert result.counts.repaired == 8
+    assert result.counts.opted_out == later.counts.opted_out == 2
+    assert later.counts.added == later.counts.updated == 0
+
+
+def test_a_pre_existing_subscriber_stays_pre_existing_through_a_repair(world: ExportWorld) -> None:
+    world.people(6)
+    world.emulator.subscribe_by_account("person3@example.com", world.list_id)
+    world.run()
+    world.emulator.empty_list(world.list_id)
+
+    repaired = world.run()
+    assert repaired.counts.repaired == 6 and "person3@example.com" in world.subscribed()
+    assert statuses(world)["person3@example.com"] == "pre_existing"
+    world.members.discard("c00003")
+    world.members.discard("c00004")
+    after = world.run(full_reconcile=True)
+
+    assert after.counts.removed == 1  # c00004, ours; never c00003
+    assert "person3@example.com" in world.subscribed()
+    assert statuses(world)["person3@example.com"] == "pre_existing"
+
+
+def test_a_pre_existing_subscriber_lost_by_a_reset_is_never_made_ours(world: ExportWorld) -> None:
+    world.people(4)
+    world.emulator.subscribe_by_account("person1@example.com", world.list_id)
+    world.run()
+    world.emulator.reset()
+    world.emulator.configure(rate_limit=False, processing_delay=0.0)
+    recreate_list(world)
+    world.members.discard("c00001")  # not a member while the list is repaired: not put back
+
+    world.run()
+    assert statuses(world)["person1@example.com"] == "pre_existing_missing"
+    world.members.add("c00001")
+    back = world.run()
+    world.members.discard("c00001")
+    world.run(full_reconcile=True)
+
+    assert back.counts.repaired == 1 and back.counts.added == 0
+    assert "person1@example.com" in world.subscribed()
+    assert statuses(world)["person1@example.com"] == "pre_existing"
+
+
+def test_a_stranger_in_a_same_count_swap_is_never_ours_to_remove(world: ExportWorld) -> None:
+    world.people(8)
+    world.run()
+    world.emulator.unsubscribe_by_account("person1@example.com", world.list_id)
+    world.emulator.subscribe_by_account("person900@example.com", world.list_id)  # the count is unchanged
+    world.people(1, start=900)  # the stranger joins the segment before any reconcile saw them
+
+    joined = world.run()
+    assert joined.reconciliation is None  # the counts cannot tell
+    assert statuses(world)["person900@example.com"] == "pre_existing"
+    world.members.discard("c00900")
+    left = world.run()
+    full = world.run(full_reconcile=True)
+
+    assert joined.counts.added == 0 and joined.counts.updated == 1
+    assert left.counts.removed == full.counts.removed == 0
+    assert "person900@example.com" in world.subscribed()
+    assert "person1@example.com" not in world.subscribed()
+    assert statuses(world)["person900@example.com"] == "pre_existing"
+
+
+def forget(world: ExportWorld, email: str) -> ForgottenOptOut:
+    """The operator forgets one opt-out, as `ac-export forget-opt-out` does."""
+    store = world.state.open_ledger(world.warehouse.ledger_root, world.emulator.host, world.list_id)
+    try:
+        return forget_opt_out(store, email, "ops@example.com", "asked to come back (ticket 42)")
+    finally:
+        store.close()
+
+
+def forgotten(world: ExportWorld) -> list[ForgottenOptOut]:
+    store = world.state.open_ledger(world.warehouse.ledger_root, world.emulator.host, world.list_id)
+    try:
+        return forgotten_opt_outs(store)
+    finally:
+        store.close()
+
+
+def test_an_opt_out_comes_back_only_by_their_own_action_and_is_never_ours(world: ExportWorld) -> None:
+    came_back, stayed_out = opt_two_out(world)
+    world.emulator.subscribe_by_account(came_back, world.list_id)  # a sign-up form: not our doing
+
+    seen = world.run()
+    world.members.discard("c00002")
+    world.members.discard("c00003")
+    left = world.run(full_reconcile=True)
+
+    assert seen.reconciliation is not None and seen.reconciliation.pre_existing == 1
+    assert statuses(world)[came_back] == "pre_existing"
+    assert left.counts.removed == 0
+    assert came_back in world.subscribed() and stayed_out not in world.subscribed()
+
+
+def test_forgetting_an_opt_out_lets_the_next_run_subscribe_them_again(world: ExportWorld) -> None:
+    asked, other = opt_two_out(world)
+
+    record = forget(world, asked)
+    result = world.run()
+
+    assert asked in world.subscribed() and other not in world.subscribed()
+    assert result.counts.resubscribed == 1 and result.counts.opted_out == 1
+    assert statuses(world)[asked] == "subscribed"
+    assert (record.email, record.status_before, record.by) == (asked, "opted_out", "ops@example.com")
+    assert forgotten(world) == [record]
+    with pytest.raises(NotOptedOut, match="holds status 'subscribed'"):
+        forget(world, "Person5@Example.com")
+
+
+def test_forgetting_an_opt_out_only_the_ledger_remembers(world: ExportWorld) -> None:
+    asked, other = opt_two_out(world)
+    world.emulator.empty_list(world.list_id)
+    world.run()
+
+    record = forget(world, asked)
+    result = world.run()
+
+    assert record.status_before == "opted_out_remembered"
+    assert result.counts.added == 1 and result.counts.opted_out == 1
+    assert asked in world.subscribed() and other not in world.subscribed()
+    assert statuses(world)[asked] == "subscribed"

@@ -23,6 +23,10 @@ def test_defaults_are_the_documented_readings(fast: EmulatorHandle) -> None:
         "success_key": "Success",
         "lists_id_greater": "ignored",
         "fieldrels": "required",
+        "lists_channel": "email",
+        "lists_id_filter": "like",
+        "date_bounds": "exclusive",
+        "tag_search": "contains",
     }
     assert fast.stats()["readings"] == Readings().as_json()
 

@@ -42,15 +42,17 @@ class Host:
     folder: Path
     dsn: str
 
-    def start(self, name: str, list_id: int) -> tuple[Path, subprocess.Popen[bytes]]:
-        """Start an export of the segment to `list_id` in a process of this host."""
+    def start(
+        self, name: str, list_id: int, api_host: str | None = None
+    ) -> tuple[Path, subprocess.Popen[bytes]]:
+        """Start an export of the segment to `list_id` in a process of this host (through `api_host`)."""
         warehouse = self.folder / "warehouse"
         if not warehouse.exists():
             shutil.copytree(self.world.warehouse.root, warehouse)
         spec = export_driver.ExportSpec(
             name=name,
             export=self.world.export(list_id=list_id).model_dump(),
-            api_host=self.world.emulator.base_url,
+            api_host=api_host or self.world.emulator.base_url,
             warehouse=str(warehouse),
             attribute_types=ATTRIBUTE_TYPES,
             pace=True,
@@ -94,6 +96,28 @@ def test_two_hosts_exporting_to_one_account_share_its_pace_and_send_each_batch_o
     assert [r["added"] for r in results] == [CONTACTS, CONTACTS]
     assert stats["throttled"] <= 2  # a window edge at most, never a storm
     assert stats["bulk_imports_queued"] == 2 * BATCHES  # each batch sent once
+
+
+def test_two_hosts_through_two_spellings_of_one_account_share_one_pace(
+    world: ExportWorld, tmp_path: Path, postgres_dsn: str
+) -> None:
+    host_a, host_b = hosts(world, tmp_path, postgres_dsn)
+    second = world.emulator.create_list("testers too")
+    port = world.emulator.base_url.rsplit(":", 1)[1]
+
+    runs = [
+        host_a.start("export_a", world.list_id, f"http://localhost:{port}"),
+        host_b.start("export_b", second, f"http://127.0.0.1:{port}/api/3"),
+    ]
+    results = [finished(*run) for run in runs]
+
+    stats = world.emulator.stats()
+    assert [r["added"] for r in results] == [CONTACTS, CONTACTS]
+    assert world.emulator.list_members(second) == world.subscribed() == world.expected()
+    assert stats["throttled"] <= 2  # as one spelling: a window edge at most, never a storm
+    assert stats["bulk_imports_queued"] == 2 * BATCHES
+    assert _rows(postgres_dsn, "SELECT account FROM ac_export_pacing") == [(f"127.0.0.1:{port}",)]
+    assert _rows(postgres_dsn, "SELECT DISTINCT host FROM ac_export_ledger") == [(f"127.0.0.1:{port}",)]
 
 
 def test_two_hosts_exporting_to_the_same_list_take_turns(

@@ -148,6 +148,10 @@ READINGS: dict[str, dict[str, Any]] = {
         "success_key": "Success",
         "fieldrels": "required",
         "lists_id_greater": "ignored",
+        "lists_channel": "email",
+        "lists_id_filter": "like",
+        "date_bounds": "exclusive",
+        "tag_search": "contains",
     },
     "lenient": {
         "resubscribe": "lenient",
@@ -156,6 +160,10 @@ READINGS: dict[str, dict[str, Any]] = {
         "success_key": "success",
         "fieldrels": "lenient",
         "lists_id_greater": "honoured",
+        "lists_channel": "all",
+        "lists_id_filter": "exact",
+        "date_bounds": "inclusive",
+        "tag_search": "eq",
     },
 }
 

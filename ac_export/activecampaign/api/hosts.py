@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
+
+from ac_export.state.accounts import account_identity, is_loopback
 
 EXPECTED_HOST_FORM = "a bare host such as 'acme.api-us1.com' ('http://127.0.0.1:8787' for the local emulator)"
 _LABEL = r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
@@ -19,15 +20,6 @@ class ApiHost:
     base_url: str
     host: str
     warning: str | None = None
-
-
-def _is_loopback(hostname: str) -> bool:
-    if hostname == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(hostname).is_loopback
-    except ValueError:
-        return False
 
 
 def normalize_api_host(value: str) -> ApiHost:
@@ -54,9 +46,9 @@ def normalize_api_host(value: str) -> ApiHost:
         port = parts.port
     except ValueError as exc:
         raise ValueError(f"invalid port in {text!r}; expected {EXPECTED_HOST_FORM}") from exc
-    if not (_HOSTNAME.match(hostname) or _is_loopback(hostname)):
+    if not (_HOSTNAME.match(hostname) or is_loopback(hostname)):
         raise ValueError(f"{hostname!r} is not a valid host name; expected {EXPECTED_HOST_FORM}")
-    if parts.scheme == "http" and not _is_loopback(hostname):
+    if parts.scheme == "http" and not is_loopback(hostname):
         raise ValueError(
             f"plain http:// is only allowed for loopback hosts (the local emulator); "
             f"use https for {hostname!r}"
@@ -69,26 +61,13 @@ def normalize_api_host(value: str) -> ApiHost:
     return ApiHost(base_url=f"{parts.scheme}://{netloc}", host=netloc, warning=warning)
 
 
-# An account answers at <account>.api-us1.com (or api-us2, ...) and at <account>.activehosted.com.
-_ACCOUNT_DOMAIN = re.compile(r"^(?P<account>[a-z0-9-]+)\.(api-[a-z]+[0-9]+\.com|activehosted\.com)$")
-_DEFAULT_PORTS = {"https": 443, "http": 80}
-
-
 def account_key(host: ApiHost) -> str:
     """Which ActiveCampaign account a host reaches, so that two spellings of one account compare equal.
 
-    Case, a default port, `localhost` against 127.0.0.1, and the account's API and app domains are
-    all the same account.
+    The state layer's `account_identity` (one definition: ledgers, locks, pacers and the
+    one-list-one-export check all key by it), given the scheme so a loopback default port is right.
     """
-    parts = urlsplit(host.base_url)
-    hostname = (parts.hostname or "").rstrip(".")
-    port = parts.port or _DEFAULT_PORTS.get(parts.scheme)
-    if _is_loopback(hostname):
-        return f"127.0.0.1:{port}"
-    match = _ACCOUNT_DOMAIN.match(hostname)
-    if match:
-        return f"activecampaign account {match['account']}"
-    return hostname if port == _DEFAULT_PORTS.get(parts.scheme) else f"{hostname}:{port}"
+    return account_identity(host.base_url)
 
 
 __all__ = ["EXPECTED_HOST_FORM", "ApiHost", "account_key", "normalize_api_host"]

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -138,3 +140,23 @@ def _ensure_schema(conn: psycopg.Connection, dsn: str) -> None:
             conn.execute(SCHEMA)
         conn.autocommit = was_autocommit
         _READY.add(dsn)
+
+
+@contextmanager
+def reported(dsn: str) -> Iterator[None]:
+    """Turn a state-database connection lost mid-run (a restart, a network cut) into one clear line.
+
+    The run ends there; PostgreSQL holds everything the run committed (the send queue is committed
+    before the first request), so the next run resumes as after a crash.
+    """
+    import psycopg
+
+    try:
+        yield
+    except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
+        first_line = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise StateDatabaseError(
+            f"lost the state database {describe(dsn)} (AC_EXPORT_STATE_DSN) during the run: "
+            f"{_masked(first_line.strip(), dsn)}; nothing is lost: run the export again once the "
+            "database answers, it resumes what this run left in flight"
+        ) from None

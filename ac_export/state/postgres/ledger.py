@@ -27,8 +27,10 @@ from typing import TYPE_CHECKING
 import duckdb
 
 from ac_export.state import ledger
+from ac_export.state.accounts import account_identity
 from ac_export.state.ledger import LedgerInUse
-from ac_export.state.postgres.connection import connect, describe
+from ac_export.state.postgres.connection import connect, describe, reported
+from ac_export.state.postgres.merge import merge_spellings, older_spellings
 from ac_export.state.postgres.transfer import pull, push
 from ac_export.state.store import LedgerStore
 from ac_export.warehouse import scalar
@@ -77,10 +79,17 @@ class PostgresLedger(LedgerStore):
     """A list's ledger kept in PostgreSQL, planned over in a scratch DuckDB."""
 
     def __init__(
-        self, con: duckdb.DuckDBPyConnection, conn: psycopg.Connection, host: str, list_id: int, scratch: Path
+        self,
+        con: duckdb.DuckDBPyConnection,
+        conn: psycopg.Connection,
+        host: str,
+        list_id: int,
+        scratch: Path,
+        dsn: str,
     ) -> None:
         super().__init__(con)
         self._conn = conn
+        self._dsn = dsn  # a secret: only ever passed to `reported`, which names the database without it
         self._key = (host, list_id)
         self._scratch = scratch
         self._pushed_until = datetime.min
@@ -90,22 +99,58 @@ class PostgresLedger(LedgerStore):
     def open_list(
         cls, dsn: str, host: str, list_id: int, *, read_only: bool = False, wait_s: float = 30.0
     ) -> PostgresLedger:
-        """Take the list's lock (unless reading only), then load its rows; raises LedgerInUse."""
+        """Take the list's lock (unless reading only), then load its rows; raises LedgerInUse.
+
+        Keyed by the account's canonical identity, whatever spelling `host` is; rows kept under an
+        older spelling are merged in first (a reader sees the merge without keeping it).
+        """
+        identity = account_identity(host)
         conn = connect(dsn)
+        scratch = Path(tempfile.mkdtemp(prefix="ac_export-ledger-"))
         try:
-            if not read_only:
-                _lock_list(conn, dsn, host, list_id, wait_s)
-            scratch = Path(tempfile.mkdtemp(prefix="ac_export-ledger-"))
+            with reported(dsn):
+                if not read_only:
+                    _lock_list(conn, dsn, identity, list_id, wait_s)
+                store = cls._load_merged(conn, dsn, identity, list_id, scratch, read_only, wait_s)
+        except BaseException:
+            conn.close()
+            shutil.rmtree(scratch, ignore_errors=True)
+            raise
+        return store
+
+    @classmethod
+    def _load_merged(
+        cls,
+        conn: psycopg.Connection,
+        dsn: str,
+        identity: str,
+        list_id: int,
+        scratch: Path,
+        read_only: bool,
+        wait_s: float,
+    ) -> PostgresLedger:
+        """Merge older spellings' rows (kept by a writer, rolled back for a reader), then load the list."""
+        older = older_spellings(conn, identity, list_id)
+        # An older version of the export locked a list by its spelling and may still be writing those
+        # rows: a writer holds their locks too until the merge is committed.
+        held = [] if read_only else older
+        for host in held:
+            _lock_list(conn, dsn, host, list_id, wait_s)
+        try:
             con = duckdb.connect(str(scratch / "ledger.duckdb"))
             con.execute(f"SET memory_limit = '{ledger.MEMORY_LIMIT}'")
             con.execute(ledger.SCHEMA)
-            store = cls(con, conn, host, list_id, scratch)
+            store = cls(con, conn, identity, list_id, scratch, dsn)
             store._read_only = read_only
-            store._load(with_sent_payloads=read_only)
+            with conn.transaction(force_rollback=read_only):
+                merge_spellings(conn, identity, list_id, older)
+                store._load(with_sent_payloads=read_only)
             store._pushed_until = scalar(con, "SELECT now()::TIMESTAMP")
-        except BaseException:
-            conn.close()
-            raise
+        finally:
+            for host in held:
+                conn.execute(
+                    "SELECT pg_advisory_unlock(hashtextextended(%s, 0))", [_lock_name(host, list_id)]
+                )
         return store
 
     def _load(self, *, with_sent_payloads: bool) -> None:
@@ -133,7 +178,7 @@ class PostgresLedger(LedgerStore):
         Rows are found by `updated_at` at or after the last push's mark, so a change made directly
         in `con` (by a ledger function called on it) goes out with the next change, or `sync()`.
         """
-        with self._conn.transaction():
+        with reported(self._dsn), self._conn.transaction():
             yield self._conn
             mark: datetime = scalar(self.con, "SELECT now()::TIMESTAMP")
             self._push_ledger(self._pushed_until)
@@ -302,11 +347,7 @@ class PostgresLedger(LedgerStore):
 def _lock_list(conn: psycopg.Connection, dsn: str, host: str, list_id: int, wait_s: float) -> None:
     """One writer per list: a session advisory lock, waited for up to `wait_s`."""
     deadline = time.monotonic() + wait_s
-    name = f"ac_export ledger {host} {list_id}"
-    while True:
-        row = conn.execute("SELECT pg_try_advisory_lock(hashtextextended(%s, 0))", [name]).fetchone()
-        if row and row[0]:
-            return
+    while not _try_lock(conn, host, list_id):
         if time.monotonic() > deadline:
             raise LedgerInUse(
                 f"the ledger of list {list_id} on {host} (in the state database {describe(dsn)}) is in use "
@@ -314,3 +355,14 @@ def _lock_list(conn: psycopg.Connection, dsn: str, host: str, list_id: int, wait
                 "'activecampaign' pool normally serialises them)"
             )
         time.sleep(LOCK_POLL_S)
+
+
+def _lock_name(host: str, list_id: int) -> str:
+    return f"ac_export ledger {host} {list_id}"
+
+
+def _try_lock(conn: psycopg.Connection, host: str, list_id: int) -> bool:
+    row = conn.execute(
+        "SELECT pg_try_advisory_lock(hashtextextended(%s, 0))", [_lock_name(host, list_id)]
+    ).fetchone()
+    return bool(row and row[0])
