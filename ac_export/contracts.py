@@ -83,6 +83,12 @@ class ExportCounts:
     # Refused this run, too large to send, or refused on an earlier run with data unchanged since
     # (remembered, so not sent again; each is listed in the run's rejections with the reason).
     rejected_by_activecampaign: int = 0
+    # Members sharing an email with another member: folded into that member's contact, not sent apart.
+    duplicates_folded: int = 0
+    # Not members, so outside MEMBER_PARTS: leavers whose unsubscribe ActiveCampaign refused (retried
+    # next run), and contacts an earlier run left in flight that this run settled before planning.
+    removals_refused: int = 0
+    resumed: int = 0
     batches: int = 0
     requests: int = 0
     throttled: int = 0
@@ -99,6 +105,11 @@ class ExportCounts:
     def rejected(self) -> int:
         """Every contact not exported: before sending (no or invalid email) or refused by ActiveCampaign."""
         return self.rejected_missing_email + self.rejected_invalid_email + self.rejected_by_activecampaign
+
+    @property
+    def accounted(self) -> int:
+        """The members as the counts divide them (MEMBER_PARTS); always equal to `members`."""
+        return sum(getattr(self, name) for name in MEMBER_PARTS)
 
     @property
     def sent(self) -> int:
@@ -129,6 +140,26 @@ class ExportCounts:
             duration_s=_FIELD_BY_NAME["duration_s"].number(values.get("duration_s")),
             contacts_per_s=_FIELD_BY_NAME["contacts_per_s"].number(values.get("contacts_per_s")),
         )
+
+
+# How a run divides the segment's members: each member is counted in exactly one of these, so
+# members = added + updated + unchanged + resubscribed + repaired + opted_out
+#         + unsubscribed_in_activecampaign + duplicates_folded + rejected (missing, invalid, by AC).
+# `removed` (leavers), `email_changed` (within added and removed) and `pre_existing` (subscribers
+# we did not add, members or not; the members among them are updated or unchanged) stand beside it.
+MEMBER_PARTS = (
+    "added",
+    "updated",
+    "unchanged",
+    "resubscribed",
+    "repaired",
+    "opted_out",
+    "unsubscribed_in_activecampaign",
+    "duplicates_folded",
+    "rejected_missing_email",
+    "rejected_invalid_email",
+    "rejected_by_activecampaign",
+)
 
 
 @dataclass(frozen=True)

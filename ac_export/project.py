@@ -43,6 +43,7 @@ class ProjectConfig:
             owners={name: self.exports.owner(name) for name in exports},
             connections=dict(self.connections.connections),
             approval_limit=self.automation.approval.removals_above,
+            mask_emails=self.automation.privacy.mask_everywhere,
             attribute_types=self.attribute_types(),
         )
 

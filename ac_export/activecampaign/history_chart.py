@@ -12,40 +12,63 @@ matplotlib.use("Agg")  # files only: no display, no GUI toolkit
 
 import matplotlib.pyplot as plt
 import polars as pl
+from matplotlib.figure import Figure
 
 from ac_export.activecampaign.history import read_history
 from ac_export.contracts import history_table
 from ac_export.warehouse import Warehouse
 
 # Small enough to embed in asset metadata (tens of kB), sharp enough to read.
-FIGSIZE = (8, 4.2)
+FIGSIZE = (9, 4.4)
 DPI = 80
 RUNS_SHOWN = 60
+# The axis always has room for this many runs, so that a few runs draw narrow bars at their points
+# (one run's bar would otherwise fill the axis) and each run keeps the same slot as runs accrue.
+MIN_SLOTS = 12
+BAR_WIDTH = 0.7  # of a run's slot: bars centred on the run's point, gaps between neighbours
+MAX_TICKS = 10
+
+
+def chart_title(title: str, runs: int) -> str:
+    """The chart's title, saying when it shows only the latest runs."""
+    return f"{title} (the last {RUNS_SHOWN} shown)" if runs > RUNS_SHOWN else title
+
+
+def history_figure(history: pl.DataFrame, title: str) -> Figure:
+    """The figure of the last RUNS_SHOWN runs: sizes above, each run's changes below (the caller closes it).
+
+    Run i is drawn at x = i in both panels: its point above, its bars centred below.
+    """
+    frame = history.sort("run_at").tail(RUNS_SHOWN)
+    x = list(range(frame.height))
+    figure, (sizes, changes) = plt.subplots(2, 1, figsize=FIGSIZE, dpi=DPI, sharex=True, layout="constrained")
+    sizes.plot(x, _column(frame, "list_size"), marker="o", label="in list (this export's)")
+    sizes.plot(x, _column(frame, "members"), marker=".", linestyle="--", label="segment members")
+    sizes.set_title(chart_title(title, history.height), fontsize=11)
+    added = [
+        sum(v) for v in zip(*(_column(frame, n) for n in ("added", "resubscribed", "repaired")), strict=True)
+    ]
+    changes.bar(x, added, width=BAR_WIDTH, color="tab:green", label="added, re-subscribed, repaired")
+    removed = [-v for v in _column(frame, "removed")]
+    changes.bar(x, removed, width=BAR_WIDTH, color="tab:red", label="removed")
+    updated = _column(frame, "updated")
+    changes.bar(x, updated, width=BAR_WIDTH, bottom=added, color="tab:blue", alpha=0.6, label="updated")
+    changes.axhline(0, color="black", linewidth=0.6)
+    for axes in (sizes, changes):
+        axes.grid(alpha=0.3)
+        # Beside the plot, never over the bars.
+        axes.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
+    changes.set_xlim(-0.5, max(len(x), MIN_SLOTS) - 0.5)
+    step = max(1, -(-len(x) // MAX_TICKS))
+    labels = [t.strftime("%m-%d %H:%M") for t in frame["run_at"].to_list()]
+    changes.set_xticks(x[::step], labels[::step], rotation=30, ha="right", fontsize=7)
+    return figure
 
 
 def history_png(history: pl.DataFrame, title: str) -> bytes:
     """A PNG of the last RUNS_SHOWN runs: list size and members above, added/removed per run below."""
-    frame = history.sort("run_at").tail(RUNS_SHOWN)
-    labels = [t.strftime("%m-%d %H:%M") for t in frame["run_at"].to_list()]
-    x = list(range(frame.height))
-    figure, (sizes, changes) = plt.subplots(2, 1, figsize=FIGSIZE, dpi=DPI, sharex=True)
+    figure = history_figure(history, title)
     try:
-        sizes.plot(x, _column(frame, "list_size"), marker="o", label="in list (this export's)")
-        sizes.plot(x, _column(frame, "members"), marker=".", linestyle="--", label="segment members")
-        sizes.set_title(title, fontsize=11)
-        sizes.legend(loc="best", fontsize=8)
-        sizes.grid(alpha=0.3)
-        added = [a + r for a, r in zip(_column(frame, "added"), _column(frame, "resubscribed"), strict=True)]
-        changes.bar(x, added, color="tab:green", label="added")
-        changes.bar(x, [-v for v in _column(frame, "removed")], color="tab:red", label="removed")
-        changes.bar(x, _column(frame, "updated"), bottom=added, color="tab:blue", alpha=0.6, label="updated")
-        changes.axhline(0, color="black", linewidth=0.6)
-        changes.legend(loc="best", fontsize=8)
-        changes.grid(alpha=0.3)
-        changes.set_xlim(-0.6, max(len(x), 4) - 0.4)
-        step = max(1, len(x) // 10)
-        changes.set_xticks(x[::step], labels[::step], rotation=30, ha="right", fontsize=7)
-        figure.tight_layout()
         buffer = io.BytesIO()
         figure.savefig(buffer, format="png")
         return buffer.getvalue()

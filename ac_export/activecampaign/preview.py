@@ -13,7 +13,7 @@ from pathlib import Path
 
 import duckdb
 
-from ac_export.activecampaign.masking import mask_email_sql
+from ac_export.activecampaign.masking import email_sql
 from ac_export.contracts import plan_table
 from ac_export.state.ledger import REFUSED
 from ac_export.warehouse import Warehouse, scalar
@@ -23,13 +23,20 @@ SENT_PAYLOADS = "sent_payloads"
 # Ops whose payload ActiveCampaign stores as the contact's fields (a removal changes only the status).
 SENT_OPS = "('add', 'update', 'resubscribe', 'repair')"
 STANDARD_FIELDS = ("email", "first_name", "last_name", "phone", "tags")
-# (plan op, action shown, reason shown), in the order a preview lists them.
+# (plan op, action shown, reason shown), in the order a preview lists them: removals first, as they
+# are what an operator must check before approving a run (and cannot undo for people who opted out).
 ACTIONS = (
-    ("add", "add", "new in the segment"),
-    ("update", "update", "fields changed since the last export"),
-    ("resubscribe", "resubscribe", "back in the segment after this project removed it"),
     ("remove", "remove", "left the segment; this project subscribed it"),
+    ("add", "add", "new in the segment"),
+    ("resubscribe", "resubscribe", "back in the segment after this project removed it"),
+    ("repair", "repair", "subscribed by this project, then lost by the list (reset, emptied, restored)"),
+    ("update", "update", "fields changed since the last export"),
     ("opted_out", "leave", "unsubscribed themselves from the list: never re-subscribed"),
+    (
+        "unsubscribed_in_activecampaign",
+        "leave",
+        "unsubscribed from the list in ActiveCampaign, not by this project: never subscribed",
+    ),
     ("left_opted_out", "leave", "left the segment after unsubscribing themselves: nothing to do"),
     ("refused", "skip", "refused by ActiveCampaign on an earlier run, data unchanged: not sent again"),
 )
@@ -38,12 +45,17 @@ PLAN_COLUMNS = ("export", "customer_id", "email", "action", "reason", "changed_f
 
 @dataclass(frozen=True)
 class PlanPreview:
-    """Where an export's plan table is, how many rows it has, and its first rows (emails masked)."""
+    """Where an export's plan table is, how many rows it has, and its first rows.
+
+    `sample` rows are (customer, email, action, reason, changed fields); emails are in full unless
+    `masked` (automation.yaml's `privacy.mask_emails: everywhere`).
+    """
 
     table: str
     path: Path
     rows: int
     sample: list[tuple[str, str, str, str, str]]
+    masked: bool = False
 
 
 def remember_sent(con: duckdb.DuckDBPyConnection) -> None:
@@ -89,8 +101,13 @@ def _changed_fields_sql(new: str, old: str, field_ids: dict[str, int]) -> str:
     return f"array_to_string(list_filter([{', '.join(checks)}], lambda x: x IS NOT NULL), ', ')"
 
 
-def plan_rows_sql(con: duckdb.DuckDBPyConnection, export_name: str, field_ids: dict[str, int]) -> str:
-    """The plan's rows (PLAN_COLUMNS): every contact not left unchanged, in ACTIONS order, then rejections."""
+def plan_rows_sql(
+    con: duckdb.DuckDBPyConnection, export_name: str, field_ids: dict[str, int], *, mask: bool = False
+) -> str:
+    """The plan's rows (PLAN_COLUMNS): every contact not left unchanged, in ACTIONS order, then rejections.
+
+    Emails are in full (the plan is the operator's) unless `mask`.
+    """
     name = export_name.replace("'", "''")
     order = "CASE o.op " + " ".join(f"WHEN '{op}' THEN {i}" for i, (op, _, _) in enumerate(ACTIONS)) + " END"
     action = "CASE o.op " + " ".join(f"WHEN '{op}' THEN '{shown}'" for op, shown, _ in ACTIONS)
@@ -103,18 +120,19 @@ def plan_rows_sql(con: duckdb.DuckDBPyConnection, export_name: str, field_ids: d
     changed = _changed_fields_sql("o.payload", "s.payload", field_ids)
     return f"""
         WITH moves AS ({_moves_sql()})
-        SELECT export, customer_id, email, action, reason, changed_fields FROM (
+        SELECT export, customer_id, {email_sql("email", mask=mask)} AS email, action, reason, changed_fields
+        FROM (
             SELECT '{name}' AS export, o.customer_id, o.email,
                 {action} ELSE o.op END AS action,
                 CASE
                     WHEN o.op = 'remove' AND mo.customer_id IS NOT NULL
-                        THEN 'email changed to ' || {mask_email_sql("mo.new_email")}
+                        THEN 'email changed to ' || {email_sql("mo.new_email", mask=mask)}
                             || ': the old address is unsubscribed, the person stays a member'
                     WHEN o.op = 'remove' AND rj.customer_id IS NOT NULL
                         THEN 'still a member, but the profile''s email is now unusable (see its rejection); '
                             || 'the old address is unsubscribed'
                     WHEN mi.customer_id IS NOT NULL
-                        THEN 'email changed from ' || {mask_email_sql("mi.old_email")}
+                        THEN 'email changed from ' || {email_sql("mi.old_email", mask=mask)}
                     WHEN o.op = 'add' AND lg.status = '{REFUSED}'
                         THEN 'sent again: ActiveCampaign refused it last time ('
                             || coalesce(lg.reason, '?') || ')'
@@ -144,17 +162,21 @@ def write_plan(
     export_name: str,
     field_ids: dict[str, int],
     sample_rows: int = PREVIEW_SAMPLE_ROWS,
+    *,
+    mask: bool = False,
 ) -> PlanPreview:
-    """Write the plan table of `export_name` to the warehouse; returns where it is and its first rows."""
+    """Write the plan table of `export_name` to the warehouse; returns where it is and its first rows.
+
+    Emails are in full, for the people who run the export, unless `mask` (masked everywhere).
+    """
     table = plan_table(export_name)
-    sql = plan_rows_sql(con, export_name, field_ids)
+    sql = plan_rows_sql(con, export_name, field_ids, mask=mask)
     rows = warehouse.write_query(table, con, sql)
     sample = con.execute(
         f"""
-        SELECT coalesce(customer_id, ''), {mask_email_sql("email")}, action, reason,
-               coalesce(changed_fields, '')
+        SELECT coalesce(customer_id, ''), email, action, reason, coalesce(changed_fields, '')
         FROM {warehouse.scan(table)} LIMIT {int(sample_rows)}
         """
     ).fetchall()
     shown = [(str(a), str(b), str(c), str(d), str(e)) for a, b, c, d, e in sample]
-    return PlanPreview(table, warehouse.path(table), rows, shown)
+    return PlanPreview(table, warehouse.path(table), rows, shown, masked=mask)

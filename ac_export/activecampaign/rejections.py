@@ -1,11 +1,11 @@
-"""An export's rejections as operators read them: masked email, kind, reason, from the warehouse table."""
+"""An export's rejections as people read them: email (masked when shared), kind, reason, stage."""
 
 from __future__ import annotations
 
 from contextlib import closing
 from dataclasses import dataclass
 
-from ac_export.activecampaign.masking import mask_email_sql
+from ac_export.activecampaign.masking import email_sql
 from ac_export.contracts import rejections_table
 from ac_export.warehouse import Warehouse
 
@@ -14,7 +14,7 @@ REJECTION_COLUMNS = ("customer_id", "email", "kind", "reason", "stage")
 
 @dataclass(frozen=True)
 class Rejections:
-    """An export's rejections table: how many rows, and the first ones (emails masked)."""
+    """An export's rejections table: how many rows, and the first ones (emails masked unless asked not to)."""
 
     table: str
     total: int
@@ -23,9 +23,17 @@ class Rejections:
 
 
 def read_rejections(
-    warehouse: Warehouse, export_name: str, limit: int | None = None, kind: str | None = None
+    warehouse: Warehouse,
+    export_name: str,
+    limit: int | None = None,
+    kind: str | None = None,
+    *,
+    mask: bool = True,
 ) -> Rejections | None:
-    """The latest run's rejections of an export (None if it has not written any yet)."""
+    """The latest run's rejections of an export (None if it has not written any yet).
+
+    Emails are masked (as shared metadata shows them) unless `mask` is False (the operator's terminal).
+    """
     table = rejections_table(export_name)
     if not warehouse.exists(table):
         return None
@@ -35,7 +43,8 @@ def read_rejections(
     with closing(warehouse.connect()) as con:
         rows = con.execute(
             f"""
-            SELECT coalesce(customer_id, ''), {mask_email_sql("email")}, kind, reason, stage
+            SELECT coalesce(customer_id, ''), coalesce({email_sql("email", mask=mask)}, ''),
+                   kind, reason, stage
             FROM {warehouse.scan(table)} {where} ORDER BY kind, customer_id {top}
             """,
             params,

@@ -52,6 +52,8 @@ class SegmentExports:
     connections: dict[str, Connection]
     approval_limit: int | None
     attribute_types: dict[str, str]
+    # automation.yaml's privacy.mask_emails: everywhere (otherwise the operator's views show them in full).
+    mask_emails: bool = False
 
 
 def export_segment(
@@ -92,6 +94,7 @@ def _request(segment: SegmentExports, name: str, export: Export, options: RunOpt
         run_id=options.run_id,
         approval_limit=segment.approval_limit,
         approved_removals=options.approve_removals,
+        mask_emails=segment.mask_emails,
     )
 
 

@@ -25,6 +25,7 @@ from ac_export.activecampaign.api.errors import ActiveCampaignError, NotFoundErr
 from ac_export.activecampaign.api.limits import MAX_CONTACTS_PER_BULK_REQUEST
 from ac_export.activecampaign.config import Export
 from ac_export.activecampaign.errors import ApprovalRequired, ExportStopped, stops_on_lost_state
+from ac_export.activecampaign.masking import email_sql, mask_email_sql
 from ac_export.activecampaign.reconcile import Reconciliation
 from ac_export.activecampaign.upload import UploadCounts, Uploader, UploadSettings
 from ac_export.activecampaign.verify import Verification
@@ -53,6 +54,8 @@ class ExportRequest:
     # automation.yaml's approval.removals_above, and the removals a person approved for this run.
     approval_limit: int | None = None
     approved_removals: int | None = None
+    # automation.yaml's privacy.mask_emails: everywhere (the plan and rejections tables masked too).
+    mask_emails: bool = False
 
 
 @dataclass(frozen=True)
@@ -202,7 +205,7 @@ def check_approval(
     removals = counts.removed
     if limit is None or removals <= limit or request.approved_removals == removals:
         return
-    shown = preview.write_plan(con, warehouse, request.name, field_ids)
+    shown = preview.write_plan(con, warehouse, request.name, field_ids, mask=request.mask_emails)
     stale = (
         f" (the approval given was for {request.approved_removals}, not this plan's {removals})"
         if request.approved_removals is not None
@@ -272,7 +275,6 @@ def run_export(
         uploaded = _on_existing_list(
             client, export, lambda: _upload(request, client, store, settings, log, started)
         )
-        uploaded.merge(resumed)
         preview.remember_sent(con)
         progress.report(
             progress.Progress(
@@ -280,10 +282,12 @@ def run_export(
             )
         )
         _collect_rejections(con, request.name, since=opened_at)
-        warehouse.write_query(rejections_table(request.name), con, "SELECT * FROM run_rejections")
-        sync = _list_sync(client, con, export.list_id, checked, sent=uploaded.batches > 0)
+        warehouse.write_query(rejections_table(request.name), con, _rejection_rows_sql(request.mask_emails))
+        sync = _list_sync(client, con, export.list_id, checked, sent=uploaded.batches + resumed.batches > 0)
         store.sync()
-        return _result(request, counts, uploaded, client, con, started, created, reconciled, sync)
+        return _result(
+            request, counts, uploaded, client, con, started, created, reconciled, sync, resumed=resumed
+        )
     finally:
         store.close()
 
@@ -321,7 +325,7 @@ def _dry_run_result(
             f"({limit}); approve exactly {counts.removed} to let it send"
         )
         log.warning(f"dry run: {warnings[-1]}")
-    shown = preview.write_plan(con, warehouse, request.name, field_ids)
+    shown = preview.write_plan(con, warehouse, request.name, field_ids, mask=request.mask_emails)
     log.info(f"dry run: export {request.name}: the plan ({shown.rows} contacts to change) is in {shown.path}")
     result.preview = shown
     result.warnings = warnings
@@ -546,6 +550,15 @@ def _collect_rejections(con: duckdb.DuckDBPyConnection, export_name: str, since:
     con.execute(f"CREATE OR REPLACE TEMP VIEW run_rejections AS {sql}")
 
 
+def _rejection_rows_sql(mask: bool) -> str:
+    """The run's rejections as the warehouse keeps them: emails in full unless masked everywhere."""
+    return (
+        f"SELECT * REPLACE ({email_sql('email', mask=mask)} AS email) FROM run_rejections"
+        if mask
+        else "SELECT * FROM run_rejections"
+    )
+
+
 def _result(
     request: ExportRequest,
     counts: plan.PlanCounts,
@@ -557,7 +570,10 @@ def _result(
     reconciled: Reconciliation | None,
     sync: ListSync,
     skipped: bool = False,
+    resumed: UploadCounts | None = None,
 ) -> ExportResult:
+    """The run's counts; `resumed` (an earlier run's batches settled first) stands apart from the plan's."""
+    resumed = resumed or UploadCounts()
     duration = time.monotonic() - started
     planned = not request.dry_run and not skipped
     # A dry run reports what it would send; a skipped run sends nothing.
@@ -594,20 +610,22 @@ def _result(
         rejected_missing_email=counts.rejected_missing_email,
         rejected_invalid_email=counts.rejected_invalid_email,
         rejected_by_activecampaign=uploaded.rejected_by_activecampaign + counts.rejected_unsent,
-        batches=uploaded.batches,
+        duplicates_folded=counts.duplicates_folded,
+        removals_refused=uploaded.removals_refused,
+        resumed=resumed.done,
+        batches=uploaded.batches + resumed.batches,
         requests=client.stats.requests,
         throttled=client.stats.throttled,
         retries=client.stats.retries,
         duration_s=round(duration, 3),
-        contacts_per_s=contacts_per_s(done.sent, round(duration, 3)),
+        contacts_per_s=contacts_per_s(done.sent + resumed.confirmed, round(duration, 3)),
         email_changed=0 if skipped else preview.email_changes(con),
     )
     size = scalar(con, f"SELECT count(*) FROM ledger WHERE status = '{ledger.SUBSCRIBED}'")
     # Emails in metadata are masked: the sample must say which rows failed without listing people.
     sample = con.execute(
         f"""
-        SELECT coalesce(customer_id, ''), coalesce(regexp_replace(email, '^(.{{0,2}})[^@]*', '\\1***'), ''),
-               kind, reason
+        SELECT coalesce(customer_id, ''), {mask_email_sql("email")}, kind, reason
         FROM run_rejections ORDER BY kind, customer_id LIMIT {REJECTION_SAMPLE_ROWS}
         """
     ).fetchall()

@@ -9,6 +9,7 @@ point re-sends at most the batches that were in flight.
 from __future__ import annotations
 
 import itertools
+import json
 import time
 from collections import deque
 from collections.abc import Callable
@@ -48,6 +49,9 @@ class UploadCounts:
     resubscribed: int = 0
     repaired: int = 0
     rejected_by_activecampaign: int = 0
+    # Leavers whose unsubscribe ActiveCampaign refused: still on the list, retried next run. Apart
+    # from rejected_by_activecampaign, which counts members only (so the members' counts add up).
+    removals_refused: int = 0
     batches: int = 0
 
     def add(self, outcome: dict[str, int], batches: int) -> None:
@@ -58,6 +62,7 @@ class UploadCounts:
         self.resubscribed += outcome.get("resubscribe", 0)
         self.repaired += outcome.get("repair", 0)
         self.rejected_by_activecampaign += outcome.get("refused", 0)
+        self.removals_refused += outcome.get("refused_remove", 0)
         self.batches += batches
 
     def merge(self, other: UploadCounts) -> None:
@@ -68,6 +73,7 @@ class UploadCounts:
         self.resubscribed += other.resubscribed
         self.repaired += other.repaired
         self.rejected_by_activecampaign += other.rejected_by_activecampaign
+        self.removals_refused += other.removals_refused
         self.batches += other.batches
 
     @property
@@ -78,7 +84,7 @@ class UploadCounts:
     @property
     def done(self) -> int:
         """Contacts settled, whatever ActiveCampaign answered."""
-        return self.confirmed + self.rejected_by_activecampaign
+        return self.confirmed + self.rejected_by_activecampaign + self.removals_refused
 
 
 @dataclass
@@ -211,7 +217,10 @@ class Uploader:
             reason = next(iter(suspects.values()), detail)
             refused = {contents[0][0]: f"refused by ActiveCampaign: {reason}"}
             self.store.refuse_from_inflight(batch_no, refused)
-            self.counts.rejected_by_activecampaign += 1
+            if _is_removal(contents[0][1]):
+                self.counts.removals_refused += 1
+            else:
+                self.counts.rejected_by_activecampaign += 1
             return []
         if not suspects or (len(contents) > 1 and len(error.reasons) >= len(contents)):
             # Nothing names a contact, or every contact is refused: the request itself is wrong
@@ -278,6 +287,11 @@ class Uploader:
             return self.client.import_status(batch_id)
         except NotFoundError:
             return None
+
+
+def _is_removal(payload: str) -> bool:
+    """Whether a queued contact's payload unsubscribes it (the plan's `remove`) rather than subscribing it."""
+    return "unsubscribe" in json.loads(payload)
 
 
 def _body_size(contents: list[tuple[str, str]]) -> int:

@@ -2,7 +2,8 @@
 
 The body carries the run, job, segment, failed steps with their export and error message, and a
 one-line `text` (which Slack and Teams incoming webhooks display as is). It never carries member
-data or secrets: every value of a secret environment variable is masked out of the messages.
+data or secrets: every value of a secret environment variable is masked out of the messages, and
+so is every email address in them (`jo***@example.com`): an alert leaves the operator's hands.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 import httpx
 
 from ac_export.activecampaign.api.redaction import Redactor
+from ac_export.activecampaign.masking import mask_emails_in_text
 
 MAX_MESSAGE_CHARS = 1000
 MASK = "***"
@@ -70,9 +72,10 @@ def _describe(failure: StepFailure) -> str:
 
 
 def redact(text: str, secrets: Iterable[str]) -> str:
-    """The text with every secret value masked, cut to a length a chat message can carry."""
+    """The text with every secret value and email address masked, cut to a length a chat message can carry."""
     # The client's redactor: also the secrets' encoded and line-wrapped forms and echoed key headers.
     text = Redactor(*(s for s in secrets if len(s) >= MIN_SECRET_CHARS), mask=MASK)(text).strip()
+    text = mask_emails_in_text(text)
     return text if len(text) <= MAX_MESSAGE_CHARS else text[: MAX_MESSAGE_CHARS - 1] + "…"
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator
@@ -126,6 +127,23 @@ class Approval(StrictModel):
     )
 
 
+class Privacy(StrictModel):
+    """Where people see emails in full: the operator's own views, or nowhere."""
+
+    mask_emails: Literal["shared", "everywhere"] = Field(
+        default="shared",
+        description="shared (the default): emails are masked where data leaves the operator (log lines, "
+        "alerts, the asset's shared metadata such as the rejection sample) and shown in full in the "
+        "plan (warehouse table, terminal, the run's plan in the UI) and the terminal's rejections; "
+        "everywhere: masked in those too, and in the plan and rejections tables of the warehouse.",
+    )
+
+    @property
+    def mask_everywhere(self) -> bool:
+        """Whether the operator's own views mask emails too."""
+        return self.mask_emails == "everywhere"
+
+
 class AutomationConfig(StrictModel):
     """All of `automation.yaml`."""
 
@@ -133,6 +151,7 @@ class AutomationConfig(StrictModel):
     source_files: SourceFilesSensor = Field(default_factory=SourceFilesSensor)
     alerts: FailureAlerts = Field(default_factory=FailureAlerts)
     approval: Approval = Field(default_factory=Approval)
+    privacy: Privacy = Field(default_factory=Privacy)
 
 
 def load_automation_config(config_dir: Path) -> AutomationConfig:

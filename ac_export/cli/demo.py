@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import warnings
 
+EMULATOR_PORT_HELP = "emulator port (default 8787, or the next free one; each port has its own account)"
+
 
 def _demo(args: argparse.Namespace) -> int:
     if not args.verbose:
@@ -12,7 +14,7 @@ def _demo(args: argparse.Namespace) -> int:
         warnings.filterwarnings("ignore", message=".*is currently in beta")
     from ac_export.demo.run import run_demo
 
-    return run_demo(verbose=args.verbose)
+    return run_demo(verbose=args.verbose, emulator_port=args.emulator_port)
 
 
 def _dev(args: argparse.Namespace) -> int:
@@ -27,8 +29,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     demo.add_argument(
         "--verbose", action="store_true", help="print Dagster's run events (always in a log file)"
     )
+    demo.add_argument("--emulator-port", type=int, default=None, help=EMULATOR_PORT_HELP)
     demo.set_defaults(handler=_demo)
     dev = subparsers.add_parser("dev", help="the Dagster UI on 127.0.0.1 with the local emulator")
-    dev.add_argument("--port", type=int, default=3000, help="Dagster UI port (default 3000)")
-    dev.add_argument("--emulator-port", type=int, default=8787, help="emulator port (default 8787)")
+    dev.add_argument(
+        "--port", type=int, default=None, help="Dagster UI port (default 3000, or the next free one)"
+    )
+    dev.add_argument("--emulator-port", type=int, default=None, help=EMULATOR_PORT_HELP)
     dev.set_defaults(handler=_dev)

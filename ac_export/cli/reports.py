@@ -19,6 +19,13 @@ def _exports_of(segment: str) -> list[str]:
     return list(exports)
 
 
+def _mask_everywhere() -> bool:
+    """automation.yaml's privacy.mask_emails: the terminal is the operator's, so in full unless everywhere."""
+    from ac_export.project import load_project_config
+
+    return load_project_config(settings.config_dir()).automation.privacy.mask_everywhere
+
+
 def _history(args: argparse.Namespace) -> int:
     from ac_export.activecampaign.history import read_history
     from ac_export.activecampaign.history_chart import history_png
@@ -53,8 +60,9 @@ def _rejections(args: argparse.Namespace) -> int:
 
     warehouse = Warehouse()
     console = rich.console.Console()
+    mask = _mask_everywhere()
     for export in _exports_of(args.segment):
-        found = read_rejections(warehouse, export, limit=args.limit, kind=args.kind)
+        found = read_rejections(warehouse, export, limit=args.limit, kind=args.kind, mask=mask)
         if found is None:
             console.print(f"{export}: no run has written rejections yet")
             continue
@@ -72,7 +80,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     history.add_argument("--chart", type=Path, help="also write the history picture (PNG) to this file")
     history.set_defaults(handler=guarded("error")(_history))
     rejections = subparsers.add_parser(
-        "rejections", help="the contacts a segment's latest export runs rejected, and why (emails masked)"
+        "rejections", help="the contacts a segment's latest export runs rejected, and why"
     )
     rejections.add_argument("segment", help="segment name")
     rejections.add_argument("--limit", type=int, default=50, help="rows to show (default 50)")

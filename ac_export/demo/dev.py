@@ -1,7 +1,8 @@
 """`make dev`: the local ActiveCampaign emulator plus `dagster dev` on 127.0.0.1, with the demo's lists.
 
-The emulator listens on a fixed port (8787) with ActiveCampaign's real limits and keeps its account
-in the warehouse folder, as `make demo` does; its address and a fresh key are handed to Dagster
+The emulator listens on port 8787 with ActiveCampaign's real limits and keeps its account in the
+warehouse folder, as `make demo` does (when 8787 or the UI's 3000 is taken, the next free port,
+said in the banner; see `ports.py`); its address and a fresh key are handed to Dagster
 through ACTIVECAMPAIGN_API_HOST and ACTIVECAMPAIGN_API_KEY. Dagster uses the committed instance in
 `.dagster_home` (run queue, pools, run monitoring) unless DAGSTER_HOME says otherwise.
 """
@@ -16,6 +17,13 @@ from pathlib import Path
 
 from ac_export import settings
 from ac_export.config.loading import ConfigError
+from ac_export.demo.ports import (
+    DAGSTER_UI_PORT,
+    DEMO_EMULATOR_PORT,
+    PortBusy,
+    choose_port,
+    emulator_state_file,
+)
 from ac_export.demo.run import demo_client, demo_emulator, ensure_lists
 from ac_export.emulator.process import EmulatorStartError
 from ac_export.project import ProjectConfig, load_project_config
@@ -63,22 +71,32 @@ def banner(port: int, emulator_url: str, project: ProjectConfig) -> str:
     )
 
 
-def run_dev(port: int, emulator_port: int) -> int:
-    """Run the emulator and `dagster dev` until interrupted; returns the process exit code."""
+def run_dev(port: int | None = None, emulator_port: int | None = None) -> int:
+    """Run the emulator and `dagster dev` until interrupted; returns the process exit code.
+
+    A port given is used or refused; without one, the default (3000, 8787) or the next free port.
+    """
     try:
         project = load_project_config(settings.config_dir())
     except ConfigError as exc:
         print(f"configuration error: {exc}", file=sys.stderr)
         return 2
-    state_file = settings.warehouse_dir() / "emulator-state.json"
     try:
-        with demo_emulator(state_file, port=emulator_port) as (emulator, api_key):
+        ui = choose_port("the Dagster UI", port, DAGSTER_UI_PORT, "--port")
+        emulator_at = choose_port("the emulator", emulator_port, DEMO_EMULATOR_PORT, "--emulator-port")
+    except PortBusy as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    state_file = emulator_state_file(settings.warehouse_dir(), emulator_at.port)
+    try:
+        with demo_emulator(state_file, port=emulator_at.port) as (emulator, api_key):
             ensure_lists(demo_client(emulator.base_url, api_key), project)
-            print(banner(port, emulator.base_url, project), flush=True)
-            return _run_dagster(port, dev_environment(dict(os.environ), emulator.base_url, api_key))
+            notes = [note for note in (ui.note, emulator_at.note) if note]
+            print("\n".join([*notes, banner(ui.port, emulator.base_url, project)]), flush=True)
+            return _run_dagster(ui.port, dev_environment(dict(os.environ), emulator.base_url, api_key))
     except EmulatorStartError:
         print(
-            f"the emulator could not listen on 127.0.0.1:{emulator_port} (in use?); "
+            f"the emulator could not listen on 127.0.0.1:{emulator_at.port} (in use?); "
             "stop what holds it or pass --emulator-port",
             file=sys.stderr,
         )

@@ -1,7 +1,9 @@
 """`make demo`: the local emulator plus the whole pipeline on `data/`, through Dagster, with a summary.
 
 The emulator keeps its account in `data/warehouse/emulator-state.json`, next to the export ledgers,
-so a second `make demo` is incremental: unchanged contacts are not sent again.
+so a second `make demo` is incremental: unchanged contacts are not sent again. When port 8787 is
+taken (another clone's `make dev`), it listens on the next free port with that port's own account
+(`ports.py`), and says so.
 """
 
 from __future__ import annotations
@@ -32,12 +34,12 @@ from ac_export.contracts import SEGMENTS_PARTITIONS, ExportCounts
 from ac_export.definitions import build_definitions
 from ac_export.defs.automation.jobs import EVALUATE_SEGMENTS_JOB, EXPORT_LISTS_JOB, REFRESH_JOB
 from ac_export.defs.keys import EXPORT_ASSET_KEY, SEGMENT_MEMBERS_KEY, UNIFIED_PROFILES_KEY
+from ac_export.demo.ports import DEMO_EMULATOR_PORT, ChosenPort, PortBusy, choose_port, emulator_state_file
 from ac_export.demo.run_log import QUIET_RUN_CONFIG, append_run_events, new_log_file
 from ac_export.emulator.process import EmulatorProcess, EmulatorStartError
 from ac_export.project import ProjectConfig, load_project_config
 from ac_export.terminal.progress_bars import export_progress
-
-DEMO_EMULATOR_PORT = 8787
+from ac_export.terminal.tables import MEMBER_COLUMNS
 
 
 @dataclass
@@ -190,8 +192,9 @@ def summarise(
     return outcomes
 
 
-# (heading, count) of the demo's table, in order.
-COLUMNS = (("added", "added"), ("updated", "updated"), ("unchanged", "unchanged"), ("removed", "removed"))
+# (count, heading) of the demo's table after `members` and `list`: first the counts that add up to
+# the members (the terminal's own), then the leavers and the time.
+COLUMNS = (*MEMBER_COLUMNS, ("removed", "removed"), ("duration_s", "seconds"))
 
 
 def print_summary(profiles: dict[str, Any], outcomes: list[SegmentOutcome]) -> None:
@@ -204,53 +207,63 @@ def print_summary(profiles: dict[str, Any], outcomes: list[SegmentOutcome]) -> N
     _echo()
     table = rich.table.Table(box=rich.box.SIMPLE_HEAD, pad_edge=False)
     table.add_column("segment")
-    headings = ("members", "list", *(h for h, _ in COLUMNS), "opted out", "seconds", "rejected", "in list")
+    headings = ("members", "list", *(h for _, h in COLUMNS), "in list")
     for heading in headings:
         table.add_column(heading, justify="right")
     for o in outcomes:
         c = o.export
-        cells = [str(getattr(c, name)) for _, name in COLUMNS] if c else ["-"] * len(COLUMNS)
-        tail = [str(c.opted_out), str(c.duration_s), str(c.rejected)] if c else ["-", "-", "-"]
-        table.add_row(o.segment, _cell(o.members), _cell(o.list_id), *cells, *tail, _cell(o.list_members))
-    rich.console.Console(width=160).print(table)
-    _echo("'in list' is what the emulator reports as subscribed to the segment's list after the run.")
+        cells = [str(getattr(c, name)) for name, _ in COLUMNS] if c else ["-"] * len(COLUMNS)
+        # The export's own members, so that the row adds up (the segment's, if it has no export).
+        members = c.members if c else o.members
+        table.add_row(o.segment, _cell(members), _cell(o.list_id), *cells, _cell(o.list_members))
+    rich.console.Console(width=200).print(table)
+    _echo(
+        "added … rejected add up to members; 'in list' is what the emulator reports as subscribed to the "
+        "segment's list after the run."
+    )
 
 
 def _cell(value: int | None) -> str:
     return "-" if value is None else str(value)
 
 
-def run_demo(verbose: bool = False) -> int:
-    """Run the whole demo; returns the process exit code."""
+def run_demo(verbose: bool = False, emulator_port: int | None = None) -> int:
+    """Run the whole demo, the emulator on `emulator_port` (else 8787 or the next free port); exit code."""
     config_dir = settings.config_dir()
     try:
         project = load_project_config(config_dir)
+        chosen = choose_port("the emulator", emulator_port, DEMO_EMULATOR_PORT, "--emulator-port")
     except ConfigError as exc:
         print(f"configuration error: {exc}", file=sys.stderr)
         return 2
-    state_file = settings.warehouse_dir() / "emulator-state.json"
-    _echo(f"Starting the local ActiveCampaign emulator (state: {state_file}) …")
+    except PortBusy as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if chosen.note:
+        _echo(chosen.note)
+    state_file = emulator_state_file(settings.warehouse_dir(), chosen.port)
+    _echo(f"Starting the local ActiveCampaign emulator on 127.0.0.1:{chosen.port} (state: {state_file}) …")
     log_file = new_log_file(settings.warehouse_dir() / "logs")
     hint = "" if verbose else "; --verbose prints them here too"
     _echo(f"Dagster's run events go to {log_file}{hint}")
     output = DemoOutput(rich.console.Console(), log_file, verbose)
     try:
-        return _run_against_emulator(config_dir, project, state_file, output)
+        return _run_against_emulator(config_dir, project, state_file, chosen, output)
     except EmulatorStartError:
         print(
-            f"error: the emulator could not listen on 127.0.0.1:{DEMO_EMULATOR_PORT}; if `make dev` is "
-            "running, stop it first (both use that port and the same emulator state)",
+            f"error: the emulator could not listen on 127.0.0.1:{chosen.port} (taken since it was found "
+            "free?); run the demo again",
             file=sys.stderr,
         )
         return 2
 
 
 def _run_against_emulator(
-    config_dir: Path, project: ProjectConfig, state_file: Path, output: DemoOutput
+    config_dir: Path, project: ProjectConfig, state_file: Path, chosen: ChosenPort, output: DemoOutput
 ) -> int:
-    # A fixed port keeps the account's host, and with it the export ledgers, the same across demo
-    # runs, so a second `make demo` sends only what changed.
-    with demo_emulator(state_file, port=DEMO_EMULATOR_PORT) as (emulator, api_key):
+    # The same port (8787 whenever it is free) keeps the account's host, and with it the export
+    # ledgers, the same across demo runs, so a second `make demo` sends only what changed.
+    with demo_emulator(state_file, port=chosen.port) as (emulator, api_key):
         os.environ["ACTIVECAMPAIGN_API_HOST"] = emulator.base_url
         os.environ["ACTIVECAMPAIGN_API_KEY"] = api_key
         _echo(f"  listening on {emulator.base_url}")

@@ -255,7 +255,8 @@ def settle_batches(
 ) -> dict[str, int]:
     """Apply confirmed batches (batch_no → (batch_id, refused emails)) in one transaction.
 
-    Returns confirmed counts by outcome: add, update, remove, refused.
+    Returns confirmed counts by outcome: add, update, remove, resubscribe, repair, refused (a contact
+    to subscribe or update) and refused_remove (a leaver whose unsubscribe was refused: not a member).
     """
     if not confirmed:
         return {}
@@ -310,7 +311,8 @@ def settle_batches(
         )
         con.execute("DELETE FROM inflight WHERE list_contains(?::BIGINT[], batch_no)", [numbers])
         rows = con.execute(
-            "SELECT CASE WHEN refused THEN 'refused' ELSE op END, count(*) FROM settling GROUP BY ALL"
+            "SELECT CASE WHEN refused AND op = 'remove' THEN 'refused_remove' WHEN refused THEN 'refused' "
+            "ELSE op END, count(*) FROM settling GROUP BY ALL"
         ).fetchall()
     return {str(outcome): int(count) for outcome, count in rows}
 

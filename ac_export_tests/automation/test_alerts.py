@@ -83,6 +83,15 @@ def test_redact_masks_every_secret_and_caps_the_length() -> None:
     assert len(long) == MAX_MESSAGE_CHARS and long.endswith("…")
 
 
+def test_redact_masks_email_addresses_as_the_metadata_does() -> None:
+    text = (
+        "export vip: ActiveCampaign refused Jo.Smith+vip@Example.co.uk and al@example.com; jo***@example.com"
+    )
+    assert redact(text, []) == (
+        "export vip: ActiveCampaign refused Jo***@Example.co.uk and al***@example.com; jo***@example.com"
+    )
+
+
 def test_redact_masks_the_encoded_and_echoed_forms_of_a_secret_too() -> None:
     key = "ac/secret+key=0123456789abcdef"
     encoded = f"{base64.b64encode(key.encode()).decode()} {quote(key, safe='')}"

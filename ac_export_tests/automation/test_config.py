@@ -89,3 +89,16 @@ def test_errors_name_the_file_and_every_field(tmp_path: Path) -> None:
     assert "source_files.minimum_interval_seconds: Input should be greater than or equal to 5" in text
     assert "alerts.webhook_url_env: String should match pattern" in text
     assert "schedule: unknown key; known keys here:" in text
+
+
+def test_email_masking_is_shared_by_default_everywhere_on_request_and_checked(tmp_path: Path) -> None:
+    assert not load_automation_config(tmp_path).privacy.mask_everywhere
+    assert load_automation_config(PROJECT_ROOT / "data" / "config").privacy.mask_emails == "shared"
+    assert load_automation_config(
+        _write(tmp_path, "privacy: {mask_emails: everywhere}\n")
+    ).privacy.mask_everywhere
+    with pytest.raises(ConfigError) as caught:
+        load_automation_config(_write(tmp_path, "privacy: {mask_emails: always}\n"))
+    message = str(caught.value)
+    assert "automation.yaml" in message and "privacy.mask_emails" in message
+    assert "shared" in message and "everywhere" in message

@@ -50,7 +50,7 @@ def test_export_is_quiet_then_history_and_rejections_read_back(world: ExportWorl
     assert preview.returncode == 0, preview.stderr
     assert "dry run of segment testers: nothing was sent" in preview.stdout
     assert "4 contacts would change" in preview.stdout and "new in the segment" in preview.stdout
-    assert "pe***@example.com" in preview.stdout and "person0@example.com" not in preview.stdout
+    assert "person0@example.com" in preview.stdout  # the operator sees who changes
     assert done.returncode == 0, done.stderr
     assert "confirmed by ActiveCampaign" not in done.stdout + done.stderr  # in the log file, not here
     [log] = [line.split("Log: ", 1)[1].split()[0] for line in done.stdout.splitlines() if "Log: " in line]
@@ -60,7 +60,26 @@ def test_export_is_quiet_then_history_and_rejections_read_back(world: ExportWorl
     assert (tmp_path / "chart.png").read_bytes().startswith(b"\x89PNG")
     assert rejections.returncode == 0, rejections.stderr
     assert "1 rejected (rejected_invalid_email 1)" in rejections.stdout
-    assert "c00003" in rejections.stdout and "br***@" in rejections.stdout
+    assert "c00003" in rejections.stdout and "broken@@example" in rejections.stdout
+
+
+def test_masking_everywhere_masks_the_terminal_too(world: ExportWorld, tmp_path: Path) -> None:
+    world.people(2)
+    world.profiles["c00001"]["email"] = "broken@@example"
+    world.write()
+    env = _project(tmp_path, world)
+    folder = Path(env["AC_EXPORT_CONFIG_DIR"])
+    (folder / "automation.yaml").write_text(yaml.safe_dump({"privacy": {"mask_emails": "everywhere"}}))
+
+    preview = run_cli("export", SEGMENT, "--dry-run", env=env)
+    done = run_cli("export", SEGMENT, env=env)
+    rejections = run_cli("rejections", SEGMENT, env=env)
+
+    assert preview.returncode == 0, preview.stderr
+    assert "pe***@example.com" in preview.stdout and "person0@example.com" not in preview.stdout
+    assert done.returncode == 0, done.stderr
+    assert rejections.returncode == 0, rejections.stderr
+    assert "br***@" in rejections.stdout and "broken@@example" not in rejections.stdout
 
 
 def test_history_of_an_unknown_segment_says_so(world: ExportWorld, tmp_path: Path) -> None:

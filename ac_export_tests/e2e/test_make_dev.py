@@ -85,9 +85,35 @@ def test_dev_starts_the_emulator_with_the_demo_lists_and_hands_it_to_dagster(
     assert f"Dagster UI:            http://127.0.0.1:{ui_port}" in banner
     assert "refresh_schedule           RUNNING ('0 0,6,12,18 * * *' UTC)" in banner
     assert "source_files_sensor        RUNNING" in banner
-    assert (project / "warehouse" / "emulator-state.json").exists()
+    assert (project / "warehouse" / f"emulator-state-{emulator_port}.json").exists()  # that port's account
     with pytest.raises(httpx.ConnectError):
         httpx.get(f"http://127.0.0.1:{emulator_port}/_emulator/stats", timeout=5)
+
+
+def test_busy_default_ports_give_way_to_free_ones_and_the_banner_says_so(
+    project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    record = project / "record.json"
+    monkeypatch.setenv("RECORD", str(record))
+    dagster_dev = _stand_in(monkeypatch, RECORDER)
+    with busy_port() as ui_default, busy_port() as emulator_default:
+        # What another clone's `make dev` would hold: the defaults of this one.
+        monkeypatch.setattr(dev, "DAGSTER_UI_PORT", ui_default)
+        monkeypatch.setattr(dev, "DEMO_EMULATOR_PORT", emulator_default)
+        assert dev.run_dev() == 0
+    seen = json.loads(record.read_text())
+    emulator_port = int(seen["host"].rsplit(":", 1)[1])
+    ui_port = int(dagster_dev[dagster_dev.index("-p") + 1])
+    assert emulator_port != emulator_default and ui_port != ui_default
+    out = capsys.readouterr().out
+    assert (
+        f"127.0.0.1:{ui_default} is in use (another `make dev`?), so the Dagster UI uses port {ui_port}"
+        in out
+    )
+    busy = f"127.0.0.1:{emulator_default} is in use (another `make dev`?)"
+    assert f"{busy}, so the emulator uses port {emulator_port}" in out
+    assert f"Dagster UI:            http://127.0.0.1:{ui_port}" in out
+    assert f"ActiveCampaign:        http://127.0.0.1:{emulator_port}" in out
 
 
 def test_sigterm_stops_dagster_dev_and_the_emulator(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:

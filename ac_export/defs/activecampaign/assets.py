@@ -14,7 +14,7 @@ from ac_export.activecampaign.segment_export import RunOptions, SegmentExports, 
 from ac_export.activecampaign.sync import ExportResult
 from ac_export.automation.tags import DRY_RUN_TAG
 from ac_export.config.loading import ConfigError
-from ac_export.contracts import ExportCounts
+from ac_export.contracts import MEMBER_PARTS, ExportCounts
 from ac_export.defs.activecampaign import reports
 from ac_export.defs.activecampaign.checks import LIST_IN_SYNC_CHECK, list_in_sync_result
 from ac_export.defs.activecampaign.policy import deployed_settings, refuse_policy_overrides
@@ -168,24 +168,16 @@ def _summary(results: list[ExportResult]) -> reports.Metadata:
     return metadata
 
 
-EXPORT_ROW_COUNTS = ("members", "added", "updated", "removed", "repaired", "pre_existing", "opted_out")
-EXPORTS_COLUMNS = [
-    ("export", "string"),
-    *((name, "int") for name in (*EXPORT_ROW_COUNTS, "rejected")),
-    ("seconds", "float"),
-]
+# members, then the counts that add up to it (the rejections summed), then what stands beside them.
+MEMBER_COUNTS = (*(n for n in MEMBER_PARTS if not n.startswith("rejected_")), "rejected")
+EXPORT_ROW_COUNTS = ("members", *MEMBER_COUNTS, "removed", "email_changed", "pre_existing")
+EXPORTS_COLUMNS = [("export", "string"), *((name, "int") for name in EXPORT_ROW_COUNTS), ("seconds", "float")]
 
 
 def _exports_table(results: list[ExportResult]) -> dg.TableMetadataValue:
-    """One row per export of the segment: what it did to its list."""
+    """One row per export of the segment: what it did to its list; `added`…`rejected` sum to `members`."""
     rows = [
-        (
-            r.name,
-            *(getattr(r.counts, name) for name in EXPORT_ROW_COUNTS),
-            r.counts.rejected,
-            r.counts.duration_s,
-        )
-        for r in results
+        (r.name, *(getattr(r.counts, n) for n in EXPORT_ROW_COUNTS), r.counts.duration_s) for r in results
     ]
     return table(EXPORTS_COLUMNS, rows)
 

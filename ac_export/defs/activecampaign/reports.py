@@ -1,7 +1,10 @@
 """What an export run shows in the UI: the plan of a dry run, the rejections, one list's history chart.
 
-Tables are `MetadataValue.table` (first rows only, emails masked) beside the path of the full
-warehouse table; the history is a PNG written beside its table and embedded in markdown.
+Tables are `MetadataValue.table` (first rows only) beside the path of the full warehouse table; the
+history is a PNG written beside its table and embedded in markdown. The plan shows emails in full:
+it is the run's own, for the people who launch and approve it (masked with automation.yaml's
+`privacy.mask_emails: everywhere`). The rejections table is the asset's shared metadata, which
+everyone who can see the asset reads: its emails are always masked.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import base64
 import dagster as dg
 
 from ac_export.activecampaign.errors import ApprovalRequired
+from ac_export.activecampaign.preview import PlanPreview
 from ac_export.activecampaign.rejections import read_rejections
 from ac_export.activecampaign.sync import ExportResult
 from ac_export.defs.metadata import table
@@ -18,15 +22,8 @@ from ac_export.warehouse import Warehouse
 
 REJECTIONS_SHOWN = 25
 PREVIEW_PREFIX = "preview/"  # every metadata key of a dry run's observation
-# What matters first (the UI cuts wide tables on the right): what happens, why, to whom.
-PLAN_COLUMNS = [
-    ("action", "string"),
-    ("reason", "string"),
-    ("changed fields", "string"),
-    ("email (masked)", "string"),
-    ("customer", "string"),
-    ("export", "string"),
-]
+# What matters first (the UI cuts wide tables on the right): what happens, to whom, why.
+PLAN_COLUMNS = ["action", "email", "customer", "reason", "changed fields", "export"]
 REJECTION_COLUMNS = [
     ("kind", "string"),
     ("reason", "string"),
@@ -38,15 +35,22 @@ REJECTION_COLUMNS = [
 Metadata = dict[str, dg.MetadataValue | int | float | bool]
 
 
-def plan_metadata(results: list[ExportResult]) -> Metadata:
-    """A dry run's plan: its first rows as a table (rejections included) and where the full table is."""
+def plan_table(plans: list[tuple[str, PlanPreview]]) -> dg.TableMetadataValue:
+    """The first rows of each export's plan (export, plan), removals first, in one table."""
     rows = [
-        (action, reason, changed, email, customer, r.name)
-        for r in results
-        if r.preview
-        for customer, email, action, reason, changed in r.preview.sample
+        (action, email, customer, reason, changed, name)
+        for name, plan in plans
+        for customer, email, action, reason, changed in plan.sample
     ]
-    metadata: Metadata = {"dry_run": True, "plan": table(PLAN_COLUMNS, rows)}
+    masked = any(plan.masked for _, plan in plans)
+    columns = [(f"{c} (masked)" if c == "email" and masked else c, "string") for c in PLAN_COLUMNS]
+    return table(columns, rows)
+
+
+def plan_metadata(results: list[ExportResult]) -> Metadata:
+    """A dry run's plan: its first rows, removals first, as a table and where the full table is."""
+    plans = [(r.name, r.preview) for r in results if r.preview]
+    metadata: Metadata = {"dry_run": True, "plan": plan_table(plans)}
     for r in results:
         if r.preview:
             metadata[f"plan_path/{r.name}"] = dg.MetadataValue.path(str(r.preview.path))
@@ -94,12 +98,8 @@ def history_metadata(results: list[ExportResult]) -> Metadata:
 def approval_metadata(approval: ApprovalRequired) -> Metadata:
     """A run waiting for approval: its plan's first rows, where the plan is, the number to approve."""
     plan = approval.plan
-    rows = [
-        (action, reason, changed, email, customer, approval.export)
-        for customer, email, action, reason, changed in plan.sample
-    ]
     return {
-        "plan": table(PLAN_COLUMNS, rows),
+        "plan": plan_table([(approval.export, plan)]),
         f"plan_path/{approval.export}": dg.MetadataValue.path(str(plan.path)),
         f"plan_rows/{approval.export}": plan.rows,
         "removals_to_approve": approval.removals,

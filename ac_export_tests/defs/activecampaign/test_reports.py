@@ -48,12 +48,32 @@ def test_a_dry_run_shows_its_plan_and_is_tagged_as_one(world: ExportWorld, tmp_p
     assert isinstance(plan, dg.TableMetadataValue)
     actions = sorted(record.data["action"] for record in plan.records)
     assert actions == ["add", "add", "add", "reject"]
-    assert all("***@" in str(r.data["email (masked)"]) for r in plan.records if r.data["action"] == "add")
+    # The run's plan is the operator's: who would change, in full.
+    emails = {r.data["customer"]: r.data["email"] for r in plan.records if r.data["action"] == "add"}
+    assert emails == {
+        "c00000": "person0@example.com",
+        "c00001": "person1@example.com",
+        "c00003": "person3@example.com",
+    }
     path = metadata["preview/plan_path/test_export"]
     assert isinstance(path, dg.PathMetadataValue) and Path(path.path).exists()
     assert metadata["preview/plan_rows/test_export"].value == 4  # type: ignore[attr-defined]
     tags = instance.get_run_by_id(result.run_id).tags  # type: ignore[union-attr]
     assert (tags[SEGMENT_TAG], tags[DRY_RUN_TAG]) == (SEGMENT, "true")
+
+
+def test_masking_everywhere_masks_the_plan_in_the_ui(world: ExportWorld, tmp_path: Path) -> None:
+    _people(world, 2)
+    config_dir = project_config(tmp_path, world)
+    automation = yaml.safe_load((config_dir / "automation.yaml").read_text())
+    automation["privacy"] = {"mask_emails": "everywhere"}
+    (config_dir / "automation.yaml").write_text(yaml.safe_dump(automation))
+
+    result = materialize_export(world, config_dir, {"dry_run": True}, dg.DagsterInstance.ephemeral())
+
+    plan = _event_metadata(result, "ASSET_OBSERVATION")["preview/plan"]
+    assert isinstance(plan, dg.TableMetadataValue)
+    assert [str(r.data["email (masked)"]) for r in plan.records] == ["pe***@example.com"] * 2
 
 
 def test_a_run_shows_its_rejections_and_the_list_history(world: ExportWorld, tmp_path: Path) -> None:
