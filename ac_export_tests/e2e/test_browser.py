@@ -1,9 +1,7 @@
 """End to end in a real headless browser: what the Dagster UI shows of exports.
 
 The latest counts of a segment, a dry run's plan table, a list's history picture and the rejections
-table, then an operator's journey (a run stopped for approval, its preview, the approved run, its
-rejections two clicks from the asset); each view is saved as a screenshot in `test-artefacts/browser/`
-(or $AC_EXPORT_TEST_ARTEFACTS).
+table; each view is saved as a screenshot in `test-artefacts/browser/` (or $AC_EXPORT_TEST_ARTEFACTS).
 Uses Debian's chromium (never a downloaded browser). Without it the tests are skipped, unless
 AC_EXPORT_REQUIRE_BROWSER=1 (set by .ci/run, which installs chromium) makes that a failure.
 """
@@ -11,7 +9,6 @@ AC_EXPORT_REQUIRE_BROWSER=1 (set by .ci/run, which installs chromium) makes that
 from __future__ import annotations
 
 import os
-import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,7 +20,7 @@ import yaml
 from ac_export.automation.tags import DRY_RUN_TAG, SEGMENT_TAG
 from ac_export.settings import PROJECT_ROOT
 from ac_export_tests.e2e.conftest import RUN_TIMEOUT_S, World
-from ac_export_tests.e2e.stack import FINISHED, LOCATION, REPOSITORY, wait_for
+from ac_export_tests.e2e.stack import LOCATION, REPOSITORY
 from ac_export_tests.e2e.world import export_name
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser, pytest.mark.timeout(900)]
@@ -217,130 +214,3 @@ def test_the_ui_shows_the_latest_export_counts_of_a_segment(world: World, page: 
     _screenshot(page, "latest_counts")
     assert shown == {label: counts[label] for label in SHOWN_COUNTS}
     assert shown["members"] > 0
-
-
-# The operator's journey, last: it narrows the view segment to one member (the excluded one).
-APPROVAL_LIMIT = 10
-
-
-def _submit(world: World, job: str, run_config: dict[str, Any] | None = None) -> str:
-    return world.stack.client().submit_job_execution(
-        job,
-        repository_location_name=LOCATION,
-        repository_name=REPOSITORY,
-        run_config=run_config or {},
-        tags={"dagster/partition": VIEW_SEGMENT},
-    )
-
-
-def _finished(world: World, run_id: str) -> str:
-    """Wait for one run of the view segment to finish; returns its status."""
-
-    def status() -> str | None:
-        runs = {r["runId"]: r["status"] for r in world.stack.runs({SEGMENT_TAG: VIEW_SEGMENT})}
-        return runs[run_id] if runs.get(run_id) in FINISHED else None
-
-    return wait_for(f"run {run_id}", status, RUN_TIMEOUT_S)
-
-
-def _narrow_to(world: World, customer_id: str) -> None:
-    """Keep one member in the view segment (a large removal), with the guard of its export opened."""
-    config = world.root / "data" / "config"
-    segments = yaml.safe_load((config / "segments.yaml").read_text())
-    rule = {"attribute": "customer_id", "operator": "equals", "value": customer_id}
-    segments["segments"][VIEW_SEGMENT]["rules"] = [*VIEW_RULES, rule]
-    exports = yaml.safe_load((config / "exports.yaml").read_text())
-    exports["exports"][export_name(VIEW_SEGMENT)]["removal_guard"] = 1.0
-    (config / "exports.yaml").write_text(yaml.safe_dump(exports, sort_keys=False))
-    (config / "segments.yaml").write_text(yaml.safe_dump(segments, sort_keys=False))
-
-
-def test_an_operator_previews_approves_a_large_removal_and_finds_its_rejections(
-    world: World, views: dict[str, str], page: Any
-) -> None:
-    page.set_default_timeout(UI_TIMEOUT_MS)
-    profiles = world.warehouse.read_frame("profiles/unified_profiles")
-    californians = profiles.filter(profiles["state"] == "California").select("customer_id", "email")
-    emails = {str(e).strip().lower(): str(c) for c, e in californians.iter_rows()}
-    subscribed = world.emulator.list_members(int(_view_list_id(world)))
-    leavers = subscribed - {views["excluded"]}
-    automation = world.root / "data" / "config" / "automation.yaml"
-    original = automation.read_text()
-    settings = yaml.safe_load(original)
-    settings["approval"] = {"removals_above": APPROVAL_LIMIT}
-    automation.write_text(yaml.safe_dump(settings, sort_keys=False))
-    try:
-        _narrow_to(world, emails[views["excluded"]])
-
-        # 1. A run that would remove more than the limit stops, naming the number to approve.
-        stopped = _submit(world, "export_segment")
-        assert _finished(world, stopped) == "FAILURE"
-        messages = _run_messages(world, stopped)
-        # The number to approve is the plan's own (the ledger's view of the list), read as a person would.
-        found = [m for m in (re.search(r"approve_removals: (\d+)", text) for text in messages) if m]
-        assert found, messages[-5:]
-        removals = int(found[0].group(1))
-        assert APPROVAL_LIMIT < removals <= len(leavers)
-        approve = f"approve_removals: {removals}"
-        page.goto(f"{world.stack.url}/runs/{stopped}")
-        # The run's log shows the failure's start; its whole message is a click away.
-        page.get_by_text(f"would remove {removals} contacts", exact=False).first.wait_for()
-        _screenshot(page, "journey_1_waiting_for_approval")
-        full = page.get_by_text("View full message", exact=False)
-        if full.count():
-            full.first.click()
-            page.get_by_text(approve, exact=False).first.wait_for()
-            _screenshot(page, "journey_1_the_number_to_approve")
-        assert len(world.emulator.list_members(int(_view_list_id(world)))) == len(subscribed)
-
-        # 2. The preview shows who would be removed, in full, removals first.
-        preview = _submit(world, "preview_segment")
-        assert _finished(world, preview) == "SUCCESS"
-        page.goto(f"{world.stack.url}/assets/activecampaign_list?view=events&partition={VIEW_SEGMENT}")
-        plan = _metadata_row(page, "preview/plan", showing="left the segment")
-        text = plan.inner_text()
-        _screenshot(page, "journey_2_preview", plan)
-        shown = [email for email in leavers if email in text]
-        assert shown and "***@" not in text  # who would be removed, in full
-        assert text.index("remove") < min(text.index(email) for email in shown)
-        assert "waits for approval" in _metadata_row(page, "preview/would_stop").inner_text()
-
-        # 3. Approved with the plan's own number, the run removes them.
-        config = {"ops": {"activecampaign_list": {"config": {"approve_removals": removals}}}}
-        approved = _submit(world, "export_segment", config)
-        assert _finished(world, approved) == "SUCCESS", _run_messages(world, approved)[-5:]
-        assert len(world.emulator.list_members(int(_view_list_id(world)))) == len(subscribed) - removals
-
-        # 4. Its rejections, two clicks from the asset: the Partitions tab, then the segment.
-        page.goto(f"{world.stack.url}/assets/activecampaign_list")
-        page.get_by_text("Partitions", exact=True).first.click()
-        page.get_by_text(VIEW_SEGMENT, exact=True).first.click()
-        page.get_by_text(approved[:8], exact=True).first.wait_for()
-        rejections = _metadata_row(page, "rejections", showing="rejected_by_activecampaign")
-        text = rejections.inner_text()
-        _screenshot(page, "journey_4_rejections", rejections)
-        masked = views["excluded"][:2] + "***@" + views["excluded"].split("@")[1]
-        assert masked in text and views["excluded"] not in text
-        removed = page.locator("tr", has=page.get_by_text("removed", exact=True)).first
-        assert int(removed.locator("td").nth(1).inner_text().strip()) == removals
-    finally:
-        automation.write_text(original)
-
-
-RUN_MESSAGES = """
-query Messages($runId: ID!) {
-  runOrError(runId: $runId) {
-    ... on Run { eventConnection(limit: 1000) { events { ... on MessageEvent { message } } } }
-  }
-}
-"""
-
-
-def _run_messages(world: World, run_id: str) -> list[str]:
-    run = world.stack.graphql(RUN_MESSAGES, {"runId": run_id})["runOrError"]
-    return [str(event.get("message") or "") for event in run["eventConnection"]["events"]]
-
-
-def _view_list_id(world: World) -> int:
-    exports = yaml.safe_load((world.root / "data" / "config" / "exports.yaml").read_text())
-    return int(exports["exports"][export_name(VIEW_SEGMENT)]["list_id"])
