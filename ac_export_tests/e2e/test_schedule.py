@@ -51,6 +51,7 @@ def test_the_ui_shows_the_schedule_and_sensors_in_their_configured_states(world:
     assert {s["name"]: s["sensorState"]["status"] for s in repository["sensors"]} == {
         "segment_partitions_sensor": "RUNNING",
         "segment_refresh_sensor": "RUNNING",
+        "segment_exports_sensor": "RUNNING",
         "source_files_sensor": "RUNNING",
         "run_failure_sensor": "RUNNING",
     }
