@@ -9,70 +9,16 @@ import httpx
 import pytest
 
 from ac_export_tests.emulator.helpers import imported, new_list
+from ac_export_tests.emulator.test_independent_clients import (
+    AIRBYTE_CONTACT_LINKS_REQUIRED,
+    AIRBYTE_CONTACT_REQUIRED,
+)
 from ac_export_tests.support.emulator import EmulatorHandle
 
 # The keys Airbyte's source-activecampaign contacts schema requires, and those of its `links`.
-AIRBYTE_CONTACT_KEYS = [
-    "cdate",
-    "email",
-    "phone",
-    "firstName",
-    "lastName",
-    "orgid",
-    "orgname",
-    "segmentio_id",
-    "bounced_hard",
-    "bounced_soft",
-    "bounced_date",
-    "ip",
-    "ua",
-    "hash",
-    "socialdata_lastcheck",
-    "email_local",
-    "email_domain",
-    "sentcnt",
-    "rating_tstamp",
-    "gravatar",
-    "deleted",
-    "anonymized",
-    "adate",
-    "udate",
-    "edate",
-    "deleted_at",
-    "created_utc_timestamp",
-    "updated_utc_timestamp",
-    "created_timestamp",
-    "updated_timestamp",
-    "created_by",
-    "updated_by",
-    "email_empty",
-    "mpp_tracking",
-    "scoreValues",
-    "accountContacts",
-    "links",
-    "id",
-    "organization",
-]
-AIRBYTE_CONTACT_LINKS = [
-    "bounceLogs",
-    "contactAutomations",
-    "contactData",
-    "contactGoals",
-    "contactLists",
-    "contactLogs",
-    "contactTags",
-    "contactDeals",
-    "deals",
-    "fieldValues",
-    "geoIps",
-    "notes",
-    "organization",
-    "plusAppend",
-    "trackingLogs",
-    "scoreValues",
-    "accountContacts",
-    "automationEntryCounts",
-]
+AIRBYTE_CONTACT_KEYS = AIRBYTE_CONTACT_REQUIRED
+AIRBYTE_CONTACT_LINKS = AIRBYTE_CONTACT_LINKS_REQUIRED
+
 PEOPLE = [
     {"email": "carol@shop.example", "first_name": "Carol", "last_name": "Zhang", "phone": "+4420"},
     {"email": "alice@example.com", "first_name": "Alice", "last_name": "Young", "phone": "+1202"},
