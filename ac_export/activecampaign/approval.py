@@ -4,21 +4,22 @@ from __future__ import annotations
 
 import duckdb
 
-from ac_export.activecampaign import plan, preview
+from ac_export.activecampaign import preview
 from ac_export.activecampaign.errors import ApprovalRequired, ExportStopped
 from ac_export.activecampaign.export_request import ExportRequest
+from ac_export.contracts import ExportCounts
 from ac_export.warehouse import Warehouse
 
 
-def check_removal_guard(request: ExportRequest, counts: plan.PlanCounts) -> None:
-    """Stop before any write when a run would remove more of the list than the export allows."""
+def check_removal_guard(request: ExportRequest, counts: ExportCounts, list_size: int) -> None:
+    """Stop before any write when a run would remove more of the `list_size` we subscribed than allowed."""
     export = request.export
     if request.allow_large_removal or counts.removed == 0:
         return
-    share = counts.removed / max(counts.list_size_before, 1)
+    share = counts.removed / max(list_size, 1)
     if share > export.removal_guard:
         raise ExportStopped(
-            f"export {request.name} would remove {counts.removed} of the {counts.list_size_before} "
+            f"export {request.name} would remove {counts.removed} of the {list_size} "
             f"contacts it subscribed to list {export.list_id} ({share:.0%}), more than its removal_guard of "
             f"{export.removal_guard:.0%}; nothing was sent. If this is intended, raise removal_guard in "
             f"exports.yaml or run once with allow_large_removal: true"
@@ -27,7 +28,7 @@ def check_removal_guard(request: ExportRequest, counts: plan.PlanCounts) -> None
 
 def check_approval(
     request: ExportRequest,
-    counts: plan.PlanCounts,
+    counts: ExportCounts,
     con: duckdb.DuckDBPyConnection,
     warehouse: Warehouse,
     field_ids: dict[str, int],
@@ -59,11 +60,11 @@ def check_approval(
     )
 
 
-def dry_run_warnings(request: ExportRequest, counts: plan.PlanCounts) -> list[str]:
+def dry_run_warnings(request: ExportRequest, counts: ExportCounts, list_size: int) -> list[str]:
     """Where a real run of this plan would stop at the guard or wait for approval (a dry run never stops)."""
     warnings: list[str] = []
     try:
-        check_removal_guard(request, counts)
+        check_removal_guard(request, counts, list_size)
     except ExportStopped as exc:
         warnings.append(f"a real run would stop: {exc}")
     limit = request.approval_limit

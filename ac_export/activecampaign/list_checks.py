@@ -17,6 +17,7 @@ from ac_export.activecampaign.api.client import ActiveCampaignClient
 from ac_export.activecampaign.export_request import ExportRequest
 from ac_export.activecampaign.reconcile import Reconciliation
 from ac_export.activecampaign.verify import Verification
+from ac_export.contracts import ExportCounts
 from ac_export.state import ledger
 from ac_export.warehouse import Warehouse
 
@@ -95,7 +96,7 @@ def plan_checked(
     checked: Verification,
     log: logging.Logger,
     subscribers_known: bool,
-) -> plan.PlanCounts:
+) -> ExportCounts:
     """Plan the run; contacts about to be subscribed are checked first when the ledger's view is partial."""
     export = request.export
     counts = plan.build_plan(con, warehouse, export, request.attribute_types, field_ids)

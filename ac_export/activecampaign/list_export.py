@@ -7,6 +7,7 @@ a segment and is what every entry point (asset, preview job, CLI) calls.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import logging
 import time
@@ -26,7 +27,7 @@ from ac_export.activecampaign.preflight import preflight
 from ac_export.activecampaign.reconcile import Reconciliation
 from ac_export.activecampaign.rejections import collect_rejections, rejection_rows_sql, rejection_sample
 from ac_export.activecampaign.sending import on_existing_list, resume_inflight, send_plan
-from ac_export.activecampaign.upload import UploadCounts, UploadSettings
+from ac_export.activecampaign.upload import UploadSettings
 from ac_export.contracts import ExportCounts, rejections_table
 from ac_export.state import ledger
 from ac_export.state.backend import StateBackend, StateConfigError
@@ -54,6 +55,20 @@ class ExportResult:
     history_chart: tuple[Path, bytes] | None = None
 
 
+@dataclass
+class _Run:
+    """What one run has learned on its way, for the result it returns."""
+
+    request: ExportRequest
+    client: ActiveCampaignClient
+    con: duckdb.DuckDBPyConnection
+    started: float
+    created: list[str]
+    reconciled: Reconciliation | None = None
+    # An earlier run's batches settled before planning: they stand apart from this plan's counts.
+    resumed: ExportCounts = field(default_factory=ExportCounts)
+
+
 @stops_on_lost_state
 def run_export(
     request: ExportRequest,
@@ -70,57 +85,56 @@ def run_export(
     client.begin_phase("the preflight and reads")
     field_ids, created, list_name = preflight(client, export, dry_run=request.dry_run)
     store = _open_ledger(request, warehouse, state or StateBackend.from_environment())
-    con = store.con
-    opened_at = scalar(con, "SELECT now()::TIMESTAMP")
+    run = _Run(request, client, store.con, started, created)
+    opened_at = scalar(run.con, "SELECT now()::TIMESTAMP")
     try:
         if request.dry_run:
-            ledger.shadow(con)
-        resumed = UploadCounts()
-        if not request.dry_run:
+            ledger.shadow(run.con)
+        else:
             resume = functools.partial(resume_inflight, request, client, store, settings, log)
-            resumed = on_existing_list(client, export, resume)
-        checked, reconciled = verify_list(request, client, con, list_name, log)
+            run.resumed = on_existing_list(client, export, resume)
+        checked, run.reconciled = verify_list(request, client, run.con, list_name, log)
         store.sync()  # what the verify and reconcile learned holds even if the run dies next
-        counts = plan_checked(
-            request, client, con, warehouse, field_ids, checked, log, reconciled is not None
+        planned = plan_checked(
+            request, client, run.con, warehouse, field_ids, checked, log, run.reconciled is not None
         )
-        log.info(progress.plan_line(request, counts))
-        if export.on_empty_segment == "skip" and counts.members == 0:
+        log.info(progress.plan_line(request, planned))
+        if export.on_empty_segment == "skip" and planned.members == 0:
             log.warning(
                 f"export {request.name}: segment {export.segment} is empty; on_empty_segment=skip, so "
                 f"list {export.list_id} is left as it is"
             )
-            collect_rejections(con, request.name, since=None)
-            sync = tally_list(client, con, export.list_id, checked, sent=False)
+            collect_rejections(run.con, request.name, since=None)
+            sync = tally_list(client, run.con, export.list_id, checked, sent=False)
             store.sync()
-            return _result(
-                request, counts, UploadCounts(), client, con, started, created, reconciled, sync, True
-            )
+            return _result(run, planned.unsent(), sync)
         if request.dry_run:
-            collect_rejections(con, request.name, since=None)
-            sync = tally_list(client, con, export.list_id, checked, sent=False)
-            unsent = _result(request, counts, UploadCounts(), client, con, started, created, reconciled, sync)
-            return _dry_run_result(request, counts, unsent, con, warehouse, field_ids, log)
-        check_removal_guard(request, counts)
-        check_approval(request, counts, con, warehouse, field_ids)
-        progress.report(progress.Progress(request.name, "planned", counts.to_send))
+            collect_rejections(run.con, request.name, since=None)
+            sync = tally_list(client, run.con, export.list_id, checked, sent=False)
+            return _dry_run_result(run, planned, _result(run, planned, sync), warehouse, field_ids, log)
+        list_size = plan.list_size(run.con)
+        check_removal_guard(request, planned, list_size)
+        check_approval(request, planned, run.con, warehouse, field_ids)
+        progress.report(progress.Progress(request.name, "planned", planned.sent))
         client.begin_phase("the upload")
         uploaded = on_existing_list(
             client, export, lambda: send_plan(request, client, store, settings, log, started)
         )
-        preview.remember_sent(con)
+        preview.remember_sent(run.con)
         progress.report(
             progress.Progress(
-                request.name, "done", counts.to_send, uploaded.confirmed, uploaded.rejected_by_activecampaign
+                request.name, "done", planned.sent, uploaded.sent, uploaded.rejected_by_activecampaign
             )
         )
-        collect_rejections(con, request.name, since=opened_at)
-        warehouse.write_query(rejections_table(request.name), con, rejection_rows_sql(request.mask_emails))
-        sync = tally_list(client, con, export.list_id, checked, sent=uploaded.batches + resumed.batches > 0)
-        store.sync()
-        return _result(
-            request, counts, uploaded, client, con, started, created, reconciled, sync, resumed=resumed
+        collect_rejections(run.con, request.name, since=opened_at)
+        warehouse.write_query(
+            rejections_table(request.name), run.con, rejection_rows_sql(request.mask_emails)
         )
+        sent = uploaded.batches + run.resumed.batches > 0
+        sync = tally_list(client, run.con, export.list_id, checked, sent=sent)
+        store.sync()
+        # What ActiveCampaign confirmed (and refused) in place of what the plan would send.
+        return _result(run, planned.unsent() + uploaded, sync)
     finally:
         store.close()
 
@@ -136,97 +150,51 @@ def _open_ledger(request: ExportRequest, warehouse: Warehouse, state: StateBacke
 
 
 def _dry_run_result(
-    request: ExportRequest,
-    counts: plan.PlanCounts,
+    run: _Run,
+    planned: ExportCounts,
     result: ExportResult,
-    con: duckdb.DuckDBPyConnection,
     warehouse: Warehouse,
     field_ids: dict[str, int],
     log: logging.Logger,
 ) -> ExportResult:
     """A dry run's counts and plan table; where a real run would stop, a warning instead."""
-    warnings = dry_run_warnings(request, counts)
+    request = run.request
+    warnings = dry_run_warnings(request, planned, plan.list_size(run.con))
     for warning in warnings:
         log.warning(f"dry run: {warning}")
-    shown = preview.write_plan(con, warehouse, request.name, field_ids, mask=request.mask_emails)
+    shown = preview.write_plan(run.con, warehouse, request.name, field_ids, mask=request.mask_emails)
     log.info(f"dry run: export {request.name}: the plan ({shown.rows} contacts to change) is in {shown.path}")
     result.preview = shown
     result.warnings = warnings
     return result
 
 
-def _result(
-    request: ExportRequest,
-    counts: plan.PlanCounts,
-    uploaded: UploadCounts,
-    client: ActiveCampaignClient,
-    con: duckdb.DuckDBPyConnection,
-    started: float,
-    created: list[str],
-    reconciled: Reconciliation | None,
-    sync: ListSync,
-    skipped: bool = False,
-    resumed: UploadCounts | None = None,
-) -> ExportResult:
-    """The run's counts; `resumed` (an earlier run's batches settled first) stands apart from the plan's."""
-    resumed = resumed or UploadCounts()
-    duration = time.monotonic() - started
-    planned = not request.dry_run and not skipped
-    # A dry run reports what it would send; a skipped run sends nothing.
-    would = (
-        ExportCounts()
-        if skipped
-        else ExportCounts(
-            added=counts.added,
-            updated=counts.updated,
-            removed=counts.removed,
-            resubscribed=counts.resubscribed,
-            repaired=counts.repaired,
-        )
+def _result(run: _Run, counts: ExportCounts, sync: ListSync) -> ExportResult:
+    """The run's result: `counts` (the plan's, with its sends as confirmed) and the run's own measures."""
+    request, stats = run.request, run.client.stats
+    duration = round(time.monotonic() - run.started, 3)
+    # A dry run confirms nothing: its counts are what it would send.
+    confirmed = 0 if request.dry_run else counts.sent + run.resumed.sent
+    whole = dataclasses.replace(
+        counts,
+        email_changed=preview.email_changes(run.con),
+        resumed=run.resumed.settled,
+        batches=counts.batches + run.resumed.batches,
+        requests=stats.requests,
+        throttled=stats.throttled,
+        retries=stats.retries,
+        duration_s=duration,
+        contacts_per_s=progress.contacts_per_s(confirmed, duration),
     )
-    done = ExportCounts(
-        added=uploaded.added,
-        updated=uploaded.updated,
-        removed=uploaded.removed,
-        resubscribed=uploaded.resubscribed,
-        repaired=uploaded.repaired,
-    )
-    sent = done if planned else would
-    values = ExportCounts(
-        members=counts.members,
-        added=sent.added,
-        updated=sent.updated,
-        unchanged=counts.unchanged,
-        removed=sent.removed,
-        resubscribed=sent.resubscribed,
-        repaired=sent.repaired,
-        pre_existing=counts.pre_existing,
-        opted_out=counts.opted_out,
-        unsubscribed_in_activecampaign=counts.unsubscribed_in_activecampaign,
-        rejected_missing_email=counts.rejected_missing_email,
-        rejected_invalid_email=counts.rejected_invalid_email,
-        rejected_by_activecampaign=uploaded.rejected_by_activecampaign + counts.rejected_unsent,
-        duplicates_folded=counts.duplicates_folded,
-        removals_refused=uploaded.removals_refused,
-        resumed=resumed.done,
-        batches=uploaded.batches + resumed.batches,
-        requests=client.stats.requests,
-        throttled=client.stats.throttled,
-        retries=client.stats.retries,
-        duration_s=round(duration, 3),
-        contacts_per_s=progress.contacts_per_s(done.sent + resumed.confirmed, round(duration, 3)),
-        email_changed=0 if skipped else preview.email_changes(con),
-    )
-    size = scalar(con, f"SELECT count(*) FROM ledger WHERE status = '{ledger.SUBSCRIBED}'")
     return ExportResult(
         name=request.name,
-        counts=values,
-        rejection_sample=rejection_sample(con),
-        list_size=int(size),
-        created_fields=created,
+        counts=whole,
+        rejection_sample=rejection_sample(run.con),
+        list_size=plan.list_size(run.con),
+        created_fields=run.created,
         dry_run=request.dry_run,
         sync=sync,
-        reconciliation=reconciled,
+        reconciliation=run.reconciled,
     )
 
 

@@ -11,9 +11,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from ac_export.activecampaign import plan
     from ac_export.activecampaign.export_request import ExportRequest
-    from ac_export.activecampaign.upload import UploadCounts
+    from ac_export.contracts import ExportCounts
 
 
 @dataclass(frozen=True)
@@ -60,16 +59,16 @@ def contacts_per_s(confirmed: int, seconds: float) -> float:
     return round(confirmed / seconds, 1) if seconds > 0 else 0.0
 
 
-def sending_line(name: str, done: UploadCounts, total: int, elapsed: float) -> str:
+def sending_line(name: str, done: ExportCounts, total: int, elapsed: float) -> str:
     """The run log's line while sending: confirmed so far, the rate, and the time left."""
-    processed = done.done
+    processed = done.settled
     pace = processed / elapsed if elapsed > 0 else 0.0
     left = (total - processed) / pace if pace > 0 else float("nan")
     share = processed / total if total else 1.0
     refused = f", {done.rejected_by_activecampaign:,} refused" if done.rejected_by_activecampaign else ""
     return (
-        f"export {name}: {done.confirmed:,} of {total:,} contacts confirmed by ActiveCampaign{refused} "
-        f"({share:.0%} processed), {contacts_per_s(done.confirmed, elapsed):,} contacts/s, "
+        f"export {name}: {done.sent:,} of {total:,} contacts confirmed by ActiveCampaign{refused} "
+        f"({share:.0%} processed), {contacts_per_s(done.sent, elapsed):,} contacts/s, "
         f"about {_duration(left)} left"
     )
 
@@ -81,7 +80,7 @@ def _duration(seconds: float) -> str:
     return f"{minutes}m{secs:02d}s" if minutes else f"{secs}s"
 
 
-def plan_line(request: ExportRequest, counts: plan.PlanCounts) -> str:
+def plan_line(request: ExportRequest, counts: ExportCounts) -> str:
     """The run log's line of the plan: how the members divide up."""
     prefix = "dry run: " if request.dry_run else ""
     return (

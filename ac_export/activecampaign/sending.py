@@ -14,13 +14,14 @@ from ac_export.activecampaign.api.errors import ActiveCampaignError, NotFoundErr
 from ac_export.activecampaign.api.limits import MAX_CONTACTS_PER_BULK_REQUEST
 from ac_export.activecampaign.config import Export
 from ac_export.activecampaign.export_request import ExportRequest
-from ac_export.activecampaign.upload import UploadCounts, Uploader, UploadSettings
+from ac_export.activecampaign.upload import Uploader, UploadSettings
+from ac_export.contracts import ExportCounts
 from ac_export.state.store import LedgerStore
 
 
 def on_existing_list(
-    client: ActiveCampaignClient, export: Export, step: Callable[[], UploadCounts]
-) -> UploadCounts:
+    client: ActiveCampaignClient, export: Export, step: Callable[[], ExportCounts]
+) -> ExportCounts:
     """Run an upload step, then make sure its list still exists.
 
     ActiveCampaign completes imports queued for a list deleted meanwhile, without the subscriptions,
@@ -56,11 +57,11 @@ def resume_inflight(
     store: LedgerStore,
     settings: UploadSettings,
     log: logging.Logger,
-) -> UploadCounts:
+) -> ExportCounts:
     """Finish what an earlier run left in flight, before planning anew."""
     counts = Uploader(client, store, settings).run()
     if counts.batches:
-        log.info(f"export {request.name}: resumed {counts.done} contacts an earlier run left in flight")
+        log.info(f"export {request.name}: resumed {counts.settled} contacts an earlier run left in flight")
     return counts
 
 
@@ -71,14 +72,14 @@ def send_plan(
     settings: UploadSettings,
     log: logging.Logger,
     started: float,
-) -> UploadCounts:
+) -> ExportCounts:
     """Record the plan's send queue in the ledger, then send and confirm it."""
     store.enqueue(plan.send_queue_sql(), request.name, request.run_id, MAX_CONTACTS_PER_BULK_REQUEST)
 
-    def report(done: UploadCounts, total: int) -> None:
+    def report(done: ExportCounts, total: int) -> None:
         log.info(progress.sending_line(request.name, done, total, time.monotonic() - started))
         progress.report(
-            progress.Progress(request.name, "sending", total, done.confirmed, done.rejected_by_activecampaign)
+            progress.Progress(request.name, "sending", total, done.sent, done.rejected_by_activecampaign)
         )
 
     return Uploader(client, store, settings, report).run()
