@@ -1,4 +1,4 @@
-"""Fixtures for export tests: a warehouse holding a segment, and a way to run its export."""
+"""The export tests' world (a pytest plugin): a warehouse with a segment, an emulated list, the export."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""A project folder for automation tests: the demo configuration over small stand-in source files."""
+"""A project folder for the tests (a pytest plugin): the demo configuration over small stand-in sources."""
 
 from __future__ import annotations
 
