@@ -288,10 +288,6 @@ class SourcesConfig(StrictModel):
         canonical = {a: t for a, t in CANONICAL_ATTRIBUTES.items() if a in mapped}
         return {**canonical, **self.extra_attribute_types()}
 
-    def sources_mapping(self, attribute: str) -> list[str]:
-        """Names of the profile sources that map an attribute, in declaration order."""
-        return [n for n, s in self.profile_sources.items() if attribute in s.attributes()]
-
     def extra_attribute_types(self) -> dict[str, AttributeType]:
         """Further (non-canonical) profile attributes and their types, in declaration order."""
         extras: dict[str, AttributeType] = {}
