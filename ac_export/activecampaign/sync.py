@@ -114,9 +114,9 @@ def preflight(
     """Check credentials, the list and every custom field before any write.
 
     Returns the field ids, the fields created and the list's name. A missing field stops the export
-    unless the export opts into creating it.
+    unless the export opts into creating it. The list's own read checks the key: every endpoint
+    answers a refused key with the same 403, so `GET /users/me` would be one request more a run.
     """
-    client.me()
     try:
         ac_list = client.get_list(export.list_id)
     except NotFoundError:
@@ -258,14 +258,14 @@ def run_export(
                 f"list {export.list_id} is left as it is"
             )
             _collect_rejections(con, request.name, since=None)
-            sync = _list_sync(client, con, export.list_id, checked, sent=False)
+            sync = _list_sync(con, checked, UploadCounts())
             store.sync()
             return _result(
                 request, counts, UploadCounts(), client, con, started, created, reconciled, sync, True
             )
         if request.dry_run:
             _collect_rejections(con, request.name, since=None)
-            sync = _list_sync(client, con, export.list_id, checked, sent=False)
+            sync = _list_sync(con, checked, UploadCounts())
             unsent = _result(request, counts, UploadCounts(), client, con, started, created, reconciled, sync)
             return _dry_run_result(request, counts, unsent, con, warehouse, field_ids, log)
         check_removal_guard(request, counts)
@@ -283,7 +283,7 @@ def run_export(
         )
         _collect_rejections(con, request.name, since=opened_at)
         warehouse.write_query(rejections_table(request.name), con, _rejection_rows_sql(request.mask_emails))
-        sync = _list_sync(client, con, export.list_id, checked, sent=uploaded.batches + resumed.batches > 0)
+        sync = _list_sync(con, checked, uploaded)
         store.sync()
         return _result(
             request, counts, uploaded, client, con, started, created, reconciled, sync, resumed=resumed
@@ -408,16 +408,14 @@ def _plan(
     return counts
 
 
-def _list_sync(
-    client: ActiveCampaignClient,
-    con: duckdb.DuckDBPyConnection,
-    list_id: int,
-    checked: Verification,
-    *,
-    sent: bool,
-) -> ListSync:
-    """The list's subscribers as ActiveCampaign counts them now (counted again if this run sent any)."""
-    now = verify.activecampaign_counts(client, list_id) if sent else checked.activecampaign
+def _list_sync(con: duckdb.DuckDBPyConnection, checked: Verification, uploaded: UploadCounts) -> ListSync:
+    """The list's subscribers after the run: ActiveCampaign's verified counts moved by what it confirmed.
+
+    Counting the list again after the upload would cost two requests a run and prove nothing the
+    next run's verification does not: it counts the list before planning, so anything that changed
+    meanwhile (by us or by others) is compared with the ledger then.
+    """
+    now = verify.after_upload(checked.activecampaign, uploaded)
     ours, pre_existing, lost = con.execute(
         f"""
         SELECT count(*) FILTER (WHERE status = '{ledger.SUBSCRIBED}'),
