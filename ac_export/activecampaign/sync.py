@@ -258,22 +258,23 @@ def run_export(
                 f"list {export.list_id} is left as it is"
             )
             _collect_rejections(con, request.name, since=None)
-            sync = _list_sync(con, checked, UploadCounts())
+            sync = _list_sync(con, checked, checked.activecampaign)
             store.sync()
             return _result(
                 request, counts, UploadCounts(), client, con, started, created, reconciled, sync, True
             )
         if request.dry_run:
             _collect_rejections(con, request.name, since=None)
-            sync = _list_sync(con, checked, UploadCounts())
+            sync = _list_sync(con, checked, checked.activecampaign)
             unsent = _result(request, counts, UploadCounts(), client, con, started, created, reconciled, sync)
             return _dry_run_result(request, counts, unsent, con, warehouse, field_ids, log)
         check_removal_guard(request, counts)
         check_approval(request, counts, con, warehouse, field_ids)
         progress.report(progress.Progress(request.name, "planned", counts.to_send))
         client.begin_phase("the upload")
+        # The list's recount after the upload proves it still exists (see `_list_sync_after`).
         uploaded = _on_existing_list(
-            client, export, lambda: _upload(request, client, store, settings, log, started)
+            client, export, lambda: _upload(request, client, store, settings, log, started), check=False
         )
         preview.remember_sent(con)
         progress.report(
@@ -283,7 +284,7 @@ def run_export(
         )
         _collect_rejections(con, request.name, since=opened_at)
         warehouse.write_query(rejections_table(request.name), con, _rejection_rows_sql(request.mask_emails))
-        sync = _list_sync(con, checked, uploaded)
+        sync = _list_sync_after(client, con, export.list_id, checked, uploaded)
         store.sync()
         return _result(
             request, counts, uploaded, client, con, started, created, reconciled, sync, resumed=resumed
@@ -408,14 +409,40 @@ def _plan(
     return counts
 
 
-def _list_sync(con: duckdb.DuckDBPyConnection, checked: Verification, uploaded: UploadCounts) -> ListSync:
-    """The list's subscribers after the run: ActiveCampaign's verified counts moved by what it confirmed.
+def _list_sync_after(
+    client: ActiveCampaignClient,
+    con: duckdb.DuckDBPyConnection,
+    list_id: int,
+    checked: Verification,
+    uploaded: UploadCounts,
+) -> ListSync:
+    """The list's subscribers after an upload, as ActiveCampaign counts them (one request).
 
-    Counting the list again after the upload would cost two requests a run and prove nothing the
-    next run's verification does not: it counts the list before planning, so anything that changed
-    meanwhile (by us or by others) is compared with the ledger then.
+    A count that is what the confirmed batches predict, and not zero, also proves the list still
+    exists: a deleted one holds nobody. Any other count asks for the list itself. The unsubscribed
+    side is not counted again: it changes no membership we report, and the next run's verification
+    counts it before planning.
     """
-    now = verify.after_upload(checked.activecampaign, uploaded)
+    expected = verify.after_upload(checked.activecampaign, uploaded)
+    if not uploaded.batches:
+        return _list_sync(con, checked, expected)
+    try:
+        counted = client.count_list_contacts(list_id, verify.SUBSCRIBED_STATUS)
+    except NotFoundError:
+        counted = None
+    if counted is None or counted == 0 or counted != expected.subscribed:
+        _stop_if_list_deleted(client, list_id)
+    if counted is None:
+        raise ActiveCampaignError(
+            f"ActiveCampaign answered 404 to counting list {list_id} after the upload although the list "
+            f"exists; the confirmed batches are recorded, run the export again to verify the list",
+            404,
+        )
+    return _list_sync(con, checked, dataclasses.replace(expected, subscribed=counted))
+
+
+def _list_sync(con: duckdb.DuckDBPyConnection, checked: Verification, now: verify.ListCounts) -> ListSync:
+    """The list's subscribers beside the ledger's; `now` is what ActiveCampaign holds after the run."""
     ours, pre_existing, lost = con.execute(
         f"""
         SELECT count(*) FILTER (WHERE status = '{ledger.SUBSCRIBED}'),
@@ -432,9 +459,9 @@ def _list_sync(con: duckdb.DuckDBPyConnection, checked: Verification, uploaded: 
 
 
 def _on_existing_list(
-    client: ActiveCampaignClient, export: Export, step: Callable[[], UploadCounts]
+    client: ActiveCampaignClient, export: Export, step: Callable[[], UploadCounts], check: bool = True
 ) -> UploadCounts:
-    """Run an upload step, then make sure its list still exists.
+    """Run an upload step, then make sure its list still exists (unless the caller proves it otherwise).
 
     ActiveCampaign completes imports queued for a list deleted meanwhile, without the subscriptions,
     so a confirmed batch alone does not prove the contacts are on the list.
@@ -444,7 +471,7 @@ def _on_existing_list(
     except ActiveCampaignError:
         _stop_if_list_deleted(client, export.list_id)
         raise
-    if counts.batches:
+    if counts.batches and check:
         _stop_if_list_deleted(client, export.list_id)
     return counts
 
