@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import duckdb
 
 from ac_export.activecampaign.api.limits import MAX_CONTACT_BYTES
+from ac_export.activecampaign.api.payloads import contact_payload_sql, field_value_sql, removal_payload_sql
 from ac_export.activecampaign.config import Export
 from ac_export.activecampaign.emails import check_emails
 from ac_export.contracts import MEASURES_TABLE, PROFILES_TABLE, members_table
@@ -77,15 +78,8 @@ def quote_identifier(name: str) -> str:
 
 
 def _value_sql(column: str, kind: str) -> str:
-    """A mapped attribute as ActiveCampaign text: dates as YYYY-MM-DD, lists as ||a||b||."""
-    ref = quote_identifier(column)
-    if kind == "date":
-        return f"strftime({ref}, '%Y-%m-%d')"
-    if kind == "timestamp":
-        return f"strftime({ref}, '%Y-%m-%d %H:%M:%S')"
-    if kind == "list":
-        return f"CASE WHEN len({ref}) > 0 THEN '||' || array_to_string({ref}, '||') || '||' END"
-    return f"nullif(trim(CAST({ref} AS VARCHAR)), '')"
+    """A mapped attribute as ActiveCampaign's field text."""
+    return field_value_sql(quote_identifier(column), kind)
 
 
 def load_contacts(
@@ -135,11 +129,16 @@ def validate_new_emails(con: duckdb.DuckDBPyConnection) -> None:
 
 def classify_contacts(con: duckdb.DuckDBPyConnection, export: Export, field_ids: dict[str, int]) -> None:
     """`plan_contacts`: every member with its ActiveCampaign email, payload, hash or rejection."""
-    fields = ", ".join(
-        f"{{'id': {field_ids[perstag]}, 'value': custom_{index}}}"
-        for index, perstag in enumerate(export.fields.custom)
+    custom = [(field_ids[perstag], f"custom_{index}") for index, perstag in enumerate(export.fields.custom)]
+    payload = contact_payload_sql(
+        email="ac_email",
+        first_name="first_name",
+        last_name="last_name",
+        phone="phone",
+        tags="$tags::VARCHAR[]",
+        fields=custom,
+        list_id="$list_id",
     )
-    fields_sql = f"list_filter([{fields}], lambda f: f.value IS NOT NULL)" if fields else "NULL"
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE plan_contacts AS
@@ -151,13 +150,7 @@ def classify_contacts(con: duckdb.DuckDBPyConnection, export: Export, field_ids:
             SELECT *,
                 row_number() OVER (PARTITION BY ac_email ORDER BY customer_id) AS email_rank,
                 first(customer_id) OVER (PARTITION BY ac_email ORDER BY customer_id) AS kept_customer,
-                json_merge_patch('{{}}', to_json({{
-                    'email': ac_email, 'first_name': first_name, 'last_name': last_name,
-                    'phone': CASE WHEN regexp_full_match(phone, '\\+[1-9][0-9]{{6,14}}') THEN phone END,
-                    'tags': CASE WHEN len($tags::VARCHAR[]) > 0 THEN $tags::VARCHAR[] END,
-                    'fields': CASE WHEN len({fields_sql}) > 0 THEN {fields_sql} END,
-                    'subscribe': [{{'listid': $list_id}}]
-                }}))::VARCHAR AS payload
+                {payload} AS payload
             FROM checked
         )
         SELECT customer_id, email, ac_email, payload, md5(payload) AS content_hash,
@@ -206,8 +199,7 @@ def diff_against_ledger(con: duckdb.DuckDBPyConnection, export: Export) -> None:
             v.content_hash, v.payload, coalesce(l.status IN {sql_in(NOT_OURS)}, FALSE) AS pre_existing
         FROM valid v LEFT JOIN ledger l ON l.email = v.ac_email
         UNION ALL
-        SELECT l.email, l.customer_id, 'remove', NULL,
-            to_json({{'email': l.email, 'unsubscribe': [{{'listid': $list_id}}]}})::VARCHAR, FALSE
+        SELECT l.email, l.customer_id, 'remove', NULL, {removal_payload_sql("l.email", "$list_id")}, FALSE
         FROM ledger l
         WHERE {str(mirror).upper()} AND l.status = '{SUBSCRIBED}'
           AND NOT EXISTS (SELECT 1 FROM valid v WHERE v.ac_email = l.email)

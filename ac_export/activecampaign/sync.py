@@ -23,6 +23,7 @@ from ac_export.activecampaign import plan, preview, progress, reconcile, verify
 from ac_export.activecampaign.api.client import ActiveCampaignClient
 from ac_export.activecampaign.api.errors import ActiveCampaignError, NotFoundError
 from ac_export.activecampaign.api.limits import MAX_CONTACTS_PER_BULK_REQUEST
+from ac_export.activecampaign.api.statuses import ListStatus
 from ac_export.activecampaign.config import Export
 from ac_export.activecampaign.errors import ApprovalRequired, ExportStopped, stops_on_lost_state
 from ac_export.activecampaign.masking import email_sql, mask_email_sql
@@ -427,7 +428,7 @@ def _list_sync_after(
     if not uploaded.batches:
         return _list_sync(con, checked, expected)
     try:
-        counted = client.count_list_contacts(list_id, verify.SUBSCRIBED_STATUS)
+        counted = client.count_list_contacts(list_id, ListStatus.SUBSCRIBED)
     except NotFoundError:
         counted = None
     if counted is None or counted == 0 or counted != expected.subscribed:

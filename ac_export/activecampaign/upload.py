@@ -9,7 +9,6 @@ point re-sends at most the batches that were in flight.
 from __future__ import annotations
 
 import itertools
-import json
 import time
 from collections import deque
 from collections.abc import Callable
@@ -18,7 +17,12 @@ from dataclasses import dataclass, field
 from ac_export.activecampaign.api.client import ActiveCampaignClient, ImportStatus
 from ac_export.activecampaign.api.errors import ActiveCampaignError, BulkValidationError, NotFoundError
 from ac_export.activecampaign.api.limits import MAX_BYTES_PER_BULK_REQUEST
-from ac_export.state.pacer import RequestKind
+from ac_export.activecampaign.api.payloads import (
+    bulk_import_body,
+    estimated_body_bytes,
+    is_removal,
+    subscribed_list,
+)
 from ac_export.state.store import LedgerStore
 
 # Batches whose contents are read from the ledger in one query (about 4 MB of contacts).
@@ -151,7 +155,7 @@ class Uploader:
         if not self._pending:
             return True
         room = len(self._pending) < self.settings.max_batches_in_flight
-        return room and self.client.pacer.ready_in(RequestKind.BULK_MULTI) <= 0
+        return room and self.client.bulk_ready_in() <= 0
 
     def _flush_if_due(self, total: int) -> None:
         if time.monotonic() - self._flushed_at >= self.flush_s:
@@ -174,13 +178,14 @@ class Uploader:
     def _send(self, batch_no: int) -> None:
         """Queue one recorded batch; contacts refused by validation leave it with their reason."""
         contents = self._contents(batch_no)
-        if _body_size(contents) > MAX_BYTES_PER_BULK_REQUEST and len(contents) > 1:
+        if estimated_body_bytes(p for _, p in contents) > MAX_BYTES_PER_BULK_REQUEST and len(contents) > 1:
             half = len(contents) // 2
             self._to_send.appendleft(self.store.split_batch(batch_no, [e for e, _ in contents[half:]]))
             contents = contents[:half]
         while contents:
             try:
-                queued = self.client.bulk_import(self._body(contents), len(contents))
+                body = bulk_import_body((p for _, p in contents), self.settings.run_automations)
+                queued = self.client.bulk_import(body, len(contents))
             except BulkValidationError as exc:
                 contents = self._set_suspects_apart(batch_no, contents, exc)
                 continue
@@ -196,13 +201,6 @@ class Uploader:
             self._read_ahead = self.store.batch_contents(ahead)
         return self._read_ahead.pop(batch_no)
 
-    def _body(self, contents: list[tuple[str, str]]) -> bytes:
-        # The official example puts exclude_automations in each contact, other clients send it once
-        # at the top: both, so that no reading of it starts an automation unless the export asks.
-        flag = "false" if self.settings.run_automations else "true"
-        contacts = ",".join(payload[:-1] + f',"exclude_automations":{flag}}}' for _, payload in contents)
-        return ('{"contacts":[' + contacts + '],"exclude_automations":' + flag + "}").encode()
-
     def _set_suspects_apart(
         self, batch_no: int, contents: list[tuple[str, str]], error: BulkValidationError
     ) -> list[tuple[str, str]]:
@@ -217,7 +215,7 @@ class Uploader:
             reason = next(iter(suspects.values()), detail)
             refused = {contents[0][0]: f"refused by ActiveCampaign: {reason}"}
             self.store.refuse_from_inflight(batch_no, refused)
-            if _is_removal(contents[0][1]):
+            if is_removal(contents[0][1]):
                 self.counts.removals_refused += 1
             else:
                 self.counts.rejected_by_activecampaign += 1
@@ -242,7 +240,7 @@ class Uploader:
         refused = {email for _, emails in self._confirmed.values() for email in emails}
         returning = self.store.returning_among(list(self._confirmed), refused - self._resubscribed)
         for batch_no, contacts in returning.items():
-            done = [email for email, list_id in contacts if self._subscribe_again(email, list_id)]
+            done = [email for email, sent in contacts if self._subscribe_again(email, subscribed_list(sent))]
             if not done:
                 continue
             batch_id, failed = self._confirmed[batch_no]
@@ -257,7 +255,7 @@ class Uploader:
         try:
             self.client.subscribe(contact_id, list_id)
         except ActiveCampaignError as exc:
-            if exc.status_code in (None, 401, 403, 404):
+            if exc.refuses_everyone:
                 raise
             return False  # refused for this contact: it stays refused, with the import's reason
         return True
@@ -287,12 +285,3 @@ class Uploader:
             return self.client.import_status(batch_id)
         except NotFoundError:
             return None
-
-
-def _is_removal(payload: str) -> bool:
-    """Whether a queued contact's payload unsubscribes it (the plan's `remove`) rather than subscribing it."""
-    return "unsubscribe" in json.loads(payload)
-
-
-def _body_size(contents: list[tuple[str, str]]) -> int:
-    return sum(len(payload.encode()) + 1 for _, payload in contents) + 64
