@@ -26,7 +26,7 @@ import duckdb
 from ac_export.activecampaign.api.client import ActiveCampaignClient
 from ac_export.activecampaign.api.errors import ImpossibleCount
 from ac_export.activecampaign.api.statuses import ListStatus
-from ac_export.activecampaign.upload import UploadCounts
+from ac_export.contracts import ExportCounts
 from ac_export.state import ledger
 
 LIST_NAME_FACT = "list_name"
@@ -124,7 +124,7 @@ def activecampaign_counts(client: ActiveCampaignClient, list_id: int) -> ListCou
     )
 
 
-def after_upload(verified: ListCounts, confirmed: UploadCounts) -> ListCounts:
+def after_upload(verified: ListCounts, confirmed: ExportCounts) -> ListCounts:
     """The list's counts once ActiveCampaign confirmed this run's batches: subscriptions in, removals out.
 
     Refused contacts changed nothing, so only confirmed outcomes move a count. A change made by someone
