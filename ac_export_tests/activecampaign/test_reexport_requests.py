@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from ac_export_tests.activecampaign.conftest import ExportWorld
+from ac_export_tests.support.export_world import ExportWorld
 
 LIST_READ = "GET /api/3/lists/{id}"
 FIELDS = "GET /api/3/fields"
