@@ -14,8 +14,11 @@ import duckdb
 
 from ac_export.activecampaign import plan, reconcile, verify
 from ac_export.activecampaign.api.client import ActiveCampaignClient
+from ac_export.activecampaign.api.errors import ActiveCampaignError, NotFoundError
+from ac_export.activecampaign.api.statuses import ListStatus
 from ac_export.activecampaign.export_request import ExportRequest
 from ac_export.activecampaign.reconcile import Reconciliation
+from ac_export.activecampaign.sending import stop_if_list_deleted
 from ac_export.activecampaign.verify import Verification
 from ac_export.contracts import ExportCounts
 from ac_export.state import ledger
@@ -129,16 +132,47 @@ def plan_checked(
     return counts
 
 
+def _counted_after(
+    client: ActiveCampaignClient, list_id: int, checked: Verification, uploaded: ExportCounts
+) -> verify.ListCounts:
+    """The list's counts after an upload: the subscribed side counted again (one request).
+
+    A count that is what the confirmed batches predict, and not zero, also proves the list still
+    exists: a deleted one holds nobody. Any other count asks for the list itself. The unsubscribed
+    side is not counted again: it changes no membership we report, and the next run's verification
+    counts it before planning.
+    """
+    expected = verify.after_upload(checked.activecampaign, uploaded)
+    if not uploaded.batches:
+        return expected
+    try:
+        counted: int | None = client.count_list_contacts(list_id, ListStatus.SUBSCRIBED)
+    except NotFoundError:
+        counted = None
+    if counted is None or counted == 0 or counted != expected.subscribed:
+        stop_if_list_deleted(client, list_id)
+    if counted is None:
+        raise ActiveCampaignError(
+            f"ActiveCampaign answered 404 to counting list {list_id} after the upload although the list "
+            f"exists; the confirmed batches are recorded, run the export again to verify the list",
+            404,
+        )
+    return dataclasses.replace(expected, subscribed=counted)
+
+
 def tally_list(
     client: ActiveCampaignClient,
     con: duckdb.DuckDBPyConnection,
     list_id: int,
     checked: Verification,
     *,
-    sent: bool,
+    uploaded: ExportCounts | None,
 ) -> ListSync:
-    """The list's subscribers as ActiveCampaign counts them now (counted again if this run sent any)."""
-    now = verify.activecampaign_counts(client, list_id) if sent else checked.activecampaign
+    """The list's subscribers beside the ledger's, as ActiveCampaign counts them after the run's upload.
+
+    Batches resumed from an earlier run settled before the verification, so its counts hold them.
+    """
+    now = checked.activecampaign if uploaded is None else _counted_after(client, list_id, checked, uploaded)
     ours, pre_existing, lost = con.execute(
         f"""
         SELECT count(*) FILTER (WHERE status = '{ledger.SUBSCRIBED}'),

@@ -105,20 +105,21 @@ def run_export(
                 f"list {export.list_id} is left as it is"
             )
             collect_rejections(run.con, request.name, since=None)
-            sync = tally_list(client, run.con, export.list_id, checked, sent=False)
+            sync = tally_list(client, run.con, export.list_id, checked, uploaded=None)
             store.sync()
             return _result(run, planned.unsent(), sync)
         if request.dry_run:
             collect_rejections(run.con, request.name, since=None)
-            sync = tally_list(client, run.con, export.list_id, checked, sent=False)
+            sync = tally_list(client, run.con, export.list_id, checked, uploaded=None)
             return _dry_run_result(run, planned, _result(run, planned, sync), warehouse, field_ids, log)
         list_size = plan.list_size(run.con)
         check_removal_guard(request, planned, list_size)
         check_approval(request, planned, run.con, warehouse, field_ids)
         progress.report(progress.Progress(request.name, "planned", planned.sent))
         client.begin_phase("the upload")
+        # The list's count after the upload proves it still exists (see `list_checks.tally_list`).
         uploaded = on_existing_list(
-            client, export, lambda: send_plan(request, client, store, settings, log, started)
+            client, export, lambda: send_plan(request, client, store, settings, log, started), check=False
         )
         preview.remember_sent(run.con)
         progress.report(
@@ -130,8 +131,7 @@ def run_export(
         warehouse.write_query(
             rejections_table(request.name), run.con, rejection_rows_sql(request.mask_emails)
         )
-        sent = uploaded.batches + run.resumed.batches > 0
-        sync = tally_list(client, run.con, export.list_id, checked, sent=sent)
+        sync = tally_list(client, run.con, export.list_id, checked, uploaded=uploaded)
         store.sync()
         # What ActiveCampaign confirmed (and refused) in place of what the plan would send.
         return _result(run, planned.unsent() + uploaded, sync)

@@ -20,9 +20,9 @@ from ac_export.state.store import LedgerStore
 
 
 def on_existing_list(
-    client: ActiveCampaignClient, export: Export, step: Callable[[], ExportCounts]
+    client: ActiveCampaignClient, export: Export, step: Callable[[], ExportCounts], check: bool = True
 ) -> ExportCounts:
-    """Run an upload step, then make sure its list still exists.
+    """Run an upload step, then make sure its list still exists (unless the caller proves it otherwise).
 
     ActiveCampaign completes imports queued for a list deleted meanwhile, without the subscriptions,
     so a confirmed batch alone does not prove the contacts are on the list.
@@ -30,14 +30,15 @@ def on_existing_list(
     try:
         counts = step()
     except ActiveCampaignError:
-        _stop_if_list_deleted(client, export.list_id)
+        stop_if_list_deleted(client, export.list_id)
         raise
-    if counts.batches:
-        _stop_if_list_deleted(client, export.list_id)
+    if counts.batches and check:
+        stop_if_list_deleted(client, export.list_id)
     return counts
 
 
-def _stop_if_list_deleted(client: ActiveCampaignClient, list_id: int) -> None:
+def stop_if_list_deleted(client: ActiveCampaignClient, list_id: int) -> None:
+    """Stop with the fix when the list is gone; any other answer leaves the step's outcome standing."""
     try:
         client.get_list(list_id)
     except NotFoundError:

@@ -26,6 +26,7 @@ import duckdb
 from ac_export.activecampaign.api.client import ActiveCampaignClient
 from ac_export.activecampaign.api.errors import ImpossibleCount
 from ac_export.activecampaign.api.statuses import ListStatus
+from ac_export.contracts import ExportCounts
 from ac_export.state import ledger
 
 LIST_NAME_FACT = "list_name"
@@ -120,6 +121,19 @@ def activecampaign_counts(client: ActiveCampaignClient, list_id: int) -> ListCou
     return ListCounts(
         client.count_list_contacts(list_id, ListStatus.SUBSCRIBED),
         client.count_list_contacts(list_id, ListStatus.UNSUBSCRIBED),
+    )
+
+
+def after_upload(verified: ListCounts, confirmed: ExportCounts) -> ListCounts:
+    """The list's counts once ActiveCampaign confirmed this run's batches: subscriptions in, removals out.
+
+    Refused contacts changed nothing, so only confirmed outcomes move a count. A change made by someone
+    else during the run is not in these figures; the next run's verification counts it.
+    """
+    joined = confirmed.added + confirmed.resubscribed + confirmed.repaired
+    return ListCounts(
+        verified.subscribed + joined - confirmed.removed,
+        max(0, verified.unsubscribed + confirmed.removed - confirmed.resubscribed),
     )
 
 

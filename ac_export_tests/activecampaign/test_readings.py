@@ -80,7 +80,8 @@ def test_lists_are_paged_by_offset_and_the_loop_ends(emulator: EmulatorHandle, r
 
 def test_an_intermittent_403_is_retried_and_the_export_completes(world: ExportWorld) -> None:
     world.people(20)
-    world.emulator.configure(fault_rate=0.1, fault_kinds=["403"], seed=11)
+    # A rate that meets the run's 9 requests at least once with this seed (the 403s are drawn per request).
+    world.emulator.configure(fault_rate=0.25, fault_kinds=["403"], seed=11)
 
     result = world.run()
 

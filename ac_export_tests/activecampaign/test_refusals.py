@@ -98,6 +98,23 @@ def test_contact_limit_refusals_are_counted_explained_remembered_and_sent_again_
     assert world.subscribed() == world.expected() == subscribed_in_ledger(world)
 
 
+def test_list_deleted_after_its_last_batch_was_queued_is_found_by_the_count_after_the_upload(
+    world: ExportWorld,
+) -> None:
+    world.emulator.configure(processing_delay=0.4, latency=0.02)
+    world.people(100)  # one batch: no later import can fail on the deleted list
+
+    def delete_list() -> None:
+        """Deleted while ActiveCampaign still processes the batch: it completes, subscribing nobody."""
+        with world.emulator.api() as api:
+            api.delete(f"/lists/{world.list_id}").raise_for_status()
+
+    error = run_while(world, delete_list, after_batches=1)
+
+    assert isinstance(error, ActiveCampaignError)
+    assert f"list {world.list_id} was deleted while the export ran" in str(error)
+
+
 def test_list_deleted_mid_run_stops_with_the_fix_and_a_new_list_gets_the_segment(world: ExportWorld) -> None:
     world.emulator.configure(processing_delay=0.4, latency=0.02)
     world.people(1500)
