@@ -24,6 +24,8 @@ from ac_export.activecampaign.api.payloads import (
     is_removal,
     subscribed_list,
 )
+from ac_export.activecampaign.plan import OP_COUNTS, counts_named
+from ac_export.contracts import ExportCounts
 from ac_export.state.store import LedgerStore
 
 # Batches whose contents are read from the ledger in one query (about 4 MB of contacts).
@@ -32,6 +34,9 @@ REFUSED_REASON = (
     "refused by ActiveCampaign during import (its exclusion list, a bounce, an earlier unsubscribe "
     "from this list, or the account's contact limit)"
 )
+# What settling reports beside the plan's ops: leavers whose unsubscribe ActiveCampaign refused, still
+# on the list and retried next run; apart from rejected_by_activecampaign, which counts members only.
+SETTLED_COUNTS = {**OP_COUNTS, "refused_remove": "removals_refused"}
 
 
 @dataclass
@@ -42,54 +47,6 @@ class UploadSettings:
     confirm_timeout_s: float = ACCOUNT_DEFAULTS.confirm_timeout_s
     max_batches_in_flight: int = 200
     run_automations: bool = False
-
-
-@dataclass
-class UploadCounts:
-    """Confirmed outcomes of the batches this run settled."""
-
-    added: int = 0
-    updated: int = 0
-    removed: int = 0
-    resubscribed: int = 0
-    repaired: int = 0
-    rejected_by_activecampaign: int = 0
-    # Leavers whose unsubscribe ActiveCampaign refused: still on the list, retried next run. Apart
-    # from rejected_by_activecampaign, which counts members only (so the members' counts add up).
-    removals_refused: int = 0
-    batches: int = 0
-
-    def add(self, outcome: dict[str, int], batches: int) -> None:
-        """Fold settled batches' outcomes into the totals."""
-        self.added += outcome.get("add", 0)
-        self.updated += outcome.get("update", 0)
-        self.removed += outcome.get("remove", 0)
-        self.resubscribed += outcome.get("resubscribe", 0)
-        self.repaired += outcome.get("repair", 0)
-        self.rejected_by_activecampaign += outcome.get("refused", 0)
-        self.removals_refused += outcome.get("refused_remove", 0)
-        self.batches += batches
-
-    def merge(self, other: UploadCounts) -> None:
-        """Add another run's totals (e.g. batches resumed from an earlier run) to these."""
-        self.added += other.added
-        self.updated += other.updated
-        self.removed += other.removed
-        self.resubscribed += other.resubscribed
-        self.repaired += other.repaired
-        self.rejected_by_activecampaign += other.rejected_by_activecampaign
-        self.removals_refused += other.removals_refused
-        self.batches += other.batches
-
-    @property
-    def confirmed(self) -> int:
-        """Contacts whose change ActiveCampaign processed (refusals not included)."""
-        return self.added + self.updated + self.removed + self.resubscribed + self.repaired
-
-    @property
-    def done(self) -> int:
-        """Contacts settled, whatever ActiveCampaign answered."""
-        return self.confirmed + self.rejected_by_activecampaign + self.removals_refused
 
 
 @dataclass
@@ -113,8 +70,8 @@ class Uploader:
     client: ActiveCampaignClient
     store: LedgerStore
     settings: UploadSettings
-    progress: Callable[[UploadCounts, int], None] = lambda counts, total: None
-    counts: UploadCounts = field(default_factory=UploadCounts)
+    progress: Callable[[ExportCounts, int], None] = lambda counts, total: None
+    counts: ExportCounts = field(default_factory=ExportCounts)
     flush_s: float = 1.0
     _pending: deque[_InFlight] = field(default_factory=deque)
     _unrecorded: dict[int, str] = field(default_factory=dict)
@@ -127,7 +84,7 @@ class Uploader:
     # Returning contacts subscribed again through `contactLists` this run (done once each).
     _resubscribed: set[str] = field(default_factory=set)
 
-    def run(self) -> UploadCounts:
+    def run(self) -> ExportCounts:
         """Send every batch in flight that has no id, poll those that have one, settle them all."""
         batches = self.store.pending_batches()
         total = sum(contacts for _, _, contacts in batches)
@@ -170,7 +127,9 @@ class Uploader:
         self.store.record_batch_ids(self._unrecorded)
         self._resubscribe_refused_returners()
         outcome = self.store.settle_batches(self._confirmed, REFUSED_REASON)
-        self.counts.add(outcome, len(self._confirmed))
+        self.counts += counts_named(list(outcome.items()), SETTLED_COUNTS) + ExportCounts(
+            batches=len(self._confirmed)
+        )
         self._unrecorded.clear()
         self._confirmed.clear()
         if outcome:
@@ -216,10 +175,10 @@ class Uploader:
             reason = next(iter(suspects.values()), detail)
             refused = {contents[0][0]: f"refused by ActiveCampaign: {reason}"}
             self.store.refuse_from_inflight(batch_no, refused)
-            if is_removal(contents[0][1]):
-                self.counts.removals_refused += 1
-            else:
-                self.counts.rejected_by_activecampaign += 1
+            removal = is_removal(contents[0][1])
+            self.counts += ExportCounts(
+                removals_refused=int(removal), rejected_by_activecampaign=int(not removal)
+            )
             return []
         if not suspects or (len(contents) > 1 and len(error.reasons) >= len(contents)):
             # Nothing names a contact, or every contact is refused: the request itself is wrong

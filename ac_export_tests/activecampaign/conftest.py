@@ -11,7 +11,7 @@ import polars as pl
 import pytest
 
 from ac_export.activecampaign.config import Export, FieldMapping
-from ac_export.activecampaign.sync import ExportRequest, ExportResult, run_export
+from ac_export.activecampaign.list_export import ExportRequest, ExportResult, run_export
 from ac_export.defs.activecampaign.resources import ActiveCampaignResource
 from ac_export.state.backend import StateBackend
 from ac_export.warehouse import Warehouse

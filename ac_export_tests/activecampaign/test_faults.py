@@ -13,7 +13,7 @@ import dagster as dg
 
 from ac_export.activecampaign.api.client import ActiveCampaignClient
 from ac_export.activecampaign.config import load_connections_config
-from ac_export.activecampaign.sync import ExportRequest, ExportResult, run_export
+from ac_export.activecampaign.list_export import ExportRequest, ExportResult, run_export
 from ac_export.activecampaign.upload import UploadSettings
 from ac_export.defs.activecampaign.assets import build_export_asset
 from ac_export.defs.activecampaign.resources import ActiveCampaignResource

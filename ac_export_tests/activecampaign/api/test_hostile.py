@@ -20,7 +20,7 @@ from starlette.requests import Request
 from ac_export.activecampaign.api.budget import Budget
 from ac_export.activecampaign.api.client import ActiveCampaignClient
 from ac_export.activecampaign.api.errors import ActiveCampaignError
-from ac_export.activecampaign.sync import ExportRequest, run_export
+from ac_export.activecampaign.list_export import ExportRequest, run_export
 from ac_export.activecampaign.upload import UploadSettings
 from ac_export.state import ledger
 from ac_export_tests.activecampaign.conftest import ATTRIBUTE_TYPES, ExportWorld

@@ -5,7 +5,7 @@ from __future__ import annotations
 import duckdb
 import pytest
 
-from ac_export.activecampaign.sync import ExportStopped
+from ac_export.activecampaign.list_export import ExportStopped
 from ac_export.state.ledger import ledger_path
 from ac_export_tests.activecampaign.conftest import ExportWorld
 
