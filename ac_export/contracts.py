@@ -14,7 +14,6 @@ from dataclasses import dataclass, fields
 SOURCE_ASSET_PREFIX = "sources"
 ACTIVITY_ASSET_PREFIX = "activities"
 UNIFIED_PROFILES_ASSET = ("unified_profiles",)
-PROFILE_SOURCES_ASSET = ("profiles", "profile_sources")
 CUSTOMER_MEASURES_ASSET = ("customer_measures",)
 SEGMENT_MEMBERS_ASSET = ("segment_members",)
 EXPORT_ASSET = ("activecampaign_list",)

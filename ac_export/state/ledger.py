@@ -18,7 +18,9 @@ from pathlib import Path
 import duckdb
 
 from ac_export.errors import UserError
+from ac_export.state import schema
 from ac_export.state.accounts import account_identity
+from ac_export.state.schema import LedgerStatus
 from ac_export.warehouse import scalar
 
 # The plan's temporary tables hold each member's contact JSON several times over (about 1.2 GB for a
@@ -26,19 +28,17 @@ from ac_export.warehouse import scalar
 # keeps a million-member export under 1 GiB of resident memory.
 MEMORY_LIMIT = "384MB"
 
-# Ledger statuses.
-SUBSCRIBED = "subscribed"  # we subscribed it and ActiveCampaign confirmed: ours
-PRE_EXISTING = "pre_existing"  # on the list before we managed it (or put there by others): never removed
-REMOVED = "removed"  # we unsubscribed it (it may be re-subscribed when it re-enters the segment)
-OPTED_OUT = "opted_out"  # it left the list while we had it subscribed: never re-subscribed
-UNSUBSCRIBED_IN_AC = "unsubscribed_in_activecampaign"  # unsubscribed, not by us (by whom unknown): never sent
-MISSING = "missing"  # we had it subscribed but ActiveCampaign no longer has it on the list: repaired
-REFUSED = "refused"  # ActiveCampaign refused it; sent again once its data changes (or at a full reconcile)
-# What the ledger remembers after ActiveCampaign forgot it (an account reset, a list emptied or
-# restored, a contact deleted): consent and ownership are the ledger's to keep, not the list's.
-OPTED_OUT_REMEMBERED = "opted_out_remembered"  # opted out; ActiveCampaign no longer shows it: never sent
-UNSUBSCRIBED_REMEMBERED = "unsubscribed_remembered"  # unsubscribed by others, likewise: never sent
-PRE_EXISTING_MISSING = "pre_existing_missing"  # not ours, lost by the list: repaired as not ours
+# Ledger statuses (`schema.LedgerStatus`), by their long-standing names.
+SUBSCRIBED = LedgerStatus.SUBSCRIBED
+PRE_EXISTING = LedgerStatus.PRE_EXISTING
+REMOVED = LedgerStatus.REMOVED
+OPTED_OUT = LedgerStatus.OPTED_OUT
+UNSUBSCRIBED_IN_AC = LedgerStatus.UNSUBSCRIBED_IN_AC
+MISSING = LedgerStatus.MISSING
+REFUSED = LedgerStatus.REFUSED
+OPTED_OUT_REMEMBERED = LedgerStatus.OPTED_OUT_REMEMBERED
+UNSUBSCRIBED_REMEMBERED = LedgerStatus.UNSUBSCRIBED_REMEMBERED
+PRE_EXISTING_MISSING = LedgerStatus.PRE_EXISTING_MISSING
 
 # Statuses of contacts ActiveCampaign holds as subscribed to the list, and as unsubscribed from it.
 ON_LIST = (SUBSCRIBED, PRE_EXISTING)
@@ -49,43 +49,9 @@ UNSUBSCRIBED_STATUSES = (UNSUBSCRIBED_IN_AC, UNSUBSCRIBED_REMEMBERED)
 # Never ours, whatever the export sends them: never removed.
 NOT_OURS = (PRE_EXISTING, PRE_EXISTING_MISSING)
 
-WORKING_SCHEMA = """
-CREATE TABLE IF NOT EXISTS ledger (
-    email VARCHAR PRIMARY KEY,
-    customer_id VARCHAR,
-    content_hash VARCHAR,
-    status VARCHAR NOT NULL,
-    reason VARCHAR,
-    batch_id VARCHAR,
-    export VARCHAR,
-    updated_at TIMESTAMP NOT NULL
-);
-CREATE TABLE IF NOT EXISTS inflight (
-    batch_no BIGINT NOT NULL,
-    batch_id VARCHAR,
-    email VARCHAR NOT NULL,
-    customer_id VARCHAR,
-    op VARCHAR NOT NULL,
-    content_hash VARCHAR,
-    payload VARCHAR NOT NULL,
-    export VARCHAR NOT NULL,
-    run_id VARCHAR,
-    created_at TIMESTAMP NOT NULL
-);
-CREATE TABLE IF NOT EXISTS facts (
-    name VARCHAR PRIMARY KEY,
-    value VARCHAR
-);
-"""
-# What each contact was last sent with (for a preview's changed fields); read, never shadowed.
-SENT_SCHEMA = """
-CREATE TABLE IF NOT EXISTS sent_payloads (
-    email VARCHAR PRIMARY KEY,
-    payload VARCHAR,
-    sent_at TIMESTAMP NOT NULL
-);
-"""
-SCHEMA = WORKING_SCHEMA + SENT_SCHEMA
+WORKING_SCHEMA = schema.duckdb_schema(schema.WORKING_TABLES)
+SENT_SCHEMA = schema.duckdb_schema((schema.SENT_PAYLOADS,))
+SCHEMA = WORKING_SCHEMA + "\n" + SENT_SCHEMA
 
 
 class LedgerInUse(UserError):
@@ -127,7 +93,7 @@ def open_ledger(path: Path, *, read_only: bool = False, wait_s: float = 30.0) ->
     return con
 
 
-def sql_in(statuses: tuple[str, ...]) -> str:
+def sql_in(statuses: tuple[LedgerStatus, ...]) -> str:
     """Ledger statuses as an SQL `IN` list (they are constants of this module, never user input)."""
     return "(" + ", ".join(f"'{status}'" for status in statuses) + ")"
 
@@ -153,12 +119,12 @@ def shadow(con: duckdb.DuckDBPyConnection) -> None:
     exactly as a real run would while the ledger file stays untouched.
     """
     catalog = scalar(con, "SELECT current_database()")
-    con.execute(WORKING_SCHEMA.replace("CREATE TABLE IF NOT EXISTS", "CREATE TEMP TABLE"))
-    for table in ("ledger", "inflight", "facts"):
-        con.execute(f'INSERT INTO temp.main.{table} SELECT * FROM "{catalog}".main.{table}')
+    for table in schema.WORKING_TABLES:
+        con.execute(table.duckdb_ddl(temporary=True))
+        con.execute(f'INSERT INTO temp.main.{table.name} SELECT * FROM "{catalog}".main.{table.name}')
 
 
-LEDGER_COLUMNS = "email, customer_id, content_hash, status, reason, batch_id, export, updated_at"
+LEDGER_COLUMNS = schema.LEDGER_COLUMNS
 
 
 def _upsert(con: duckdb.DuckDBPyConnection, select_sql: str, params: list[object]) -> None:

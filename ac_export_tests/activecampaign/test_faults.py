@@ -19,7 +19,7 @@ from ac_export.defs.activecampaign.assets import build_export_asset
 from ac_export.defs.activecampaign.resources import ActiveCampaignResource
 from ac_export.defs.keys import EXPORT_ASSET_KEY
 from ac_export.defs.resources import ProjectConfigResource, StateResource, WarehouseResource
-from ac_export_tests.activecampaign.conftest import ATTRIBUTE_TYPES, SEGMENT, ExportWorld
+from ac_export_tests.support.export_world import ATTRIBUTE_TYPES, SEGMENT, ExportWorld
 from ac_export_tests.support.project import write_project
 
 FAULT_KINDS = ["500", "503", "429", "drop", "drop_after", "slow"]

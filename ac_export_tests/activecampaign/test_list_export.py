@@ -7,7 +7,7 @@ import pytest
 
 from ac_export.activecampaign.list_export import ExportStopped
 from ac_export.state.ledger import ledger_path
-from ac_export_tests.activecampaign.conftest import ExportWorld
+from ac_export_tests.support.export_world import ExportWorld
 
 
 def bulk_requests(world: ExportWorld) -> int:

@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from ac_export.errors import UserError
+from ac_export.state.schema import TABLES
 
 if TYPE_CHECKING:
     import psycopg
@@ -21,57 +22,52 @@ if TYPE_CHECKING:
 # since concurrent `CREATE TABLE IF NOT EXISTS` can collide in PostgreSQL's catalogue.
 SCHEMA_LOCK_KEY = 0x61635F6578706F
 
-# The status column is plain text on purpose: new ledger statuses pass through without a migration.
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS ac_export_ledger (
-    host TEXT NOT NULL,
-    list_id BIGINT NOT NULL,
-    email TEXT NOT NULL,
-    customer_id TEXT,
-    content_hash TEXT,
-    status TEXT NOT NULL,
-    reason TEXT,
-    batch_id TEXT,
-    export TEXT,
-    updated_at TIMESTAMP NOT NULL,
+# Every write of a ledger row, by any writer (this version, an older one, the spellings' merge, an
+# operator's SQL), takes the next value of one sequence, and every deletion leaves a tombstone
+# with one: a reader that saw the list up to a value fetches only what changed after it
+# (`postgres/cache.py`). The trigger, not the writers, stamps it, so no write can forget to.
+CHANGE_TRACKING = """
+CREATE SEQUENCE IF NOT EXISTS ac_export_ledger_seq;
+ALTER TABLE ac_export_ledger ADD COLUMN IF NOT EXISTS changed_seq BIGINT NOT NULL
+    DEFAULT nextval('ac_export_ledger_seq');
+CREATE INDEX IF NOT EXISTS ac_export_ledger_changes ON ac_export_ledger (host, list_id, changed_seq);
+CREATE TABLE IF NOT EXISTS ac_export_ledger_gone (
+    host TEXT NOT NULL, list_id BIGINT NOT NULL, email TEXT NOT NULL, changed_seq BIGINT NOT NULL,
     PRIMARY KEY (host, list_id, email)
 );
-CREATE TABLE IF NOT EXISTS ac_export_inflight (
-    host TEXT NOT NULL,
-    list_id BIGINT NOT NULL,
-    batch_no BIGINT NOT NULL,
-    batch_id TEXT,
-    email TEXT NOT NULL,
-    customer_id TEXT,
-    op TEXT NOT NULL,
-    content_hash TEXT,
-    payload TEXT NOT NULL,
-    export TEXT NOT NULL,
-    run_id TEXT,
-    created_at TIMESTAMP NOT NULL,
-    PRIMARY KEY (host, list_id, email)
-);
-CREATE INDEX IF NOT EXISTS ac_export_inflight_batches ON ac_export_inflight (host, list_id, batch_no);
-CREATE TABLE IF NOT EXISTS ac_export_facts (
-    host TEXT NOT NULL,
-    list_id BIGINT NOT NULL,
-    name TEXT NOT NULL,
-    value TEXT,
-    PRIMARY KEY (host, list_id, name)
-);
-CREATE TABLE IF NOT EXISTS ac_export_sent_payloads (
-    host TEXT NOT NULL,
-    list_id BIGINT NOT NULL,
-    email TEXT NOT NULL,
-    payload TEXT,
-    sent_at TIMESTAMP NOT NULL,
-    PRIMARY KEY (host, list_id, email)
-);
+CREATE INDEX IF NOT EXISTS ac_export_ledger_gone_changes
+    ON ac_export_ledger_gone (host, list_id, changed_seq);
+CREATE TABLE IF NOT EXISTS ac_export_state_meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+INSERT INTO ac_export_state_meta VALUES ('epoch', md5(random()::text || clock_timestamp()::text))
+    ON CONFLICT (name) DO NOTHING;
+CREATE OR REPLACE FUNCTION ac_export_ledger_stamp() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    NEW.changed_seq := nextval('ac_export_ledger_seq');
+    RETURN NEW;
+END $$;
+CREATE OR REPLACE FUNCTION ac_export_ledger_tombstones() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO ac_export_ledger_gone (host, list_id, email, changed_seq)
+    SELECT host, list_id, email, nextval('ac_export_ledger_seq') FROM gone_rows
+    ON CONFLICT (host, list_id, email) DO UPDATE SET changed_seq = excluded.changed_seq;
+    RETURN NULL;
+END $$;
+CREATE OR REPLACE TRIGGER ac_export_ledger_stamp BEFORE INSERT OR UPDATE ON ac_export_ledger
+    FOR EACH ROW EXECUTE FUNCTION ac_export_ledger_stamp();
+CREATE OR REPLACE TRIGGER ac_export_ledger_tombstones AFTER DELETE ON ac_export_ledger
+    REFERENCING OLD TABLE AS gone_rows FOR EACH STATEMENT EXECUTE FUNCTION ac_export_ledger_tombstones();
+"""
+# The tables come from the one description of the ledger (`state.schema`).
+SCHEMA = (
+    "\n".join(table.postgres_ddl() for table in TABLES)
+    + """
 CREATE TABLE IF NOT EXISTS ac_export_pacing (
     account TEXT PRIMARY KEY,
     state TEXT NOT NULL
 );
 """
+    + CHANGE_TRACKING
+)
 
 _READY: set[str] = set()
 _READY_GUARD = threading.Lock()

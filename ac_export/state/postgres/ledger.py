@@ -26,9 +26,10 @@ from typing import TYPE_CHECKING
 
 import duckdb
 
-from ac_export.state import ledger
+from ac_export.state import ledger, schema
 from ac_export.state.accounts import account_identity
 from ac_export.state.ledger import LedgerInUse
+from ac_export.state.postgres.cache import load_ledger
 from ac_export.state.postgres.connection import connect, describe, reported
 from ac_export.state.postgres.merge import merge_spellings, older_spellings
 from ac_export.state.postgres.transfer import pull, push
@@ -38,36 +39,16 @@ from ac_export.warehouse import scalar
 if TYPE_CHECKING:
     import psycopg
 
-LEDGER_TYPES = {
-    "email": "VARCHAR",
-    "customer_id": "VARCHAR",
-    "content_hash": "VARCHAR",
-    "status": "VARCHAR",
-    "reason": "VARCHAR",
-    "batch_id": "VARCHAR",
-    "export": "VARCHAR",
-    "updated_at": "TIMESTAMP",
-}
-INFLIGHT_TYPES = {
-    "batch_no": "BIGINT",
-    "batch_id": "VARCHAR",
-    "email": "VARCHAR",
-    "customer_id": "VARCHAR",
-    "op": "VARCHAR",
-    "content_hash": "VARCHAR",
-    "payload": "VARCHAR",
-    "export": "VARCHAR",
-    "run_id": "VARCHAR",
-    "created_at": "TIMESTAMP",
-}
-FACT_TYPES = {"name": "VARCHAR", "value": "VARCHAR"}
-SENT_TYPES = {"email": "VARCHAR", "payload": "VARCHAR", "sent_at": "TIMESTAMP"}
-_PG_TYPES = {"VARCHAR": "TEXT", "BIGINT": "BIGINT", "TIMESTAMP": "TIMESTAMP"}
+LEDGER_TYPES = schema.LEDGER.columns
+INFLIGHT_TYPES = schema.INFLIGHT.columns
+FACT_TYPES = schema.FACTS.columns
+SENT_TYPES = schema.SENT_PAYLOADS.columns
+
 LOCK_POLL_S = 0.2
 
 
 def _temp_table(name: str, types: dict[str, str]) -> str:
-    columns = ", ".join(f"{column} {_PG_TYPES[kind]}" for column, kind in types.items())
+    columns = ", ".join(f"{column} {schema.POSTGRES_TYPES[kind]}" for column, kind in types.items())
     return f"CREATE TEMP TABLE IF NOT EXISTS {name} ({columns}) ON COMMIT DELETE ROWS"
 
 
@@ -94,6 +75,7 @@ class PostgresLedger(LedgerStore):
         self._scratch = scratch
         self._pushed_until = datetime.min
         self._read_only = False
+        self.loaded_by = "uncached"  # how the ledger rows came: `cache.load_ledger`
 
     @classmethod
     def open_list(
@@ -143,8 +125,12 @@ class PostgresLedger(LedgerStore):
             store = cls(con, conn, identity, list_id, scratch, dsn)
             store._read_only = read_only
             with conn.transaction(force_rollback=read_only):
+                # One snapshot for the cache's fingerprint, its changes and the other tables.
+                conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
                 merge_spellings(conn, identity, list_id, older)
-                store._load(with_sent_payloads=read_only)
+                # Rows a merge wrote are this transaction's until it commits (a reader's never do):
+                # the cache only ever learns committed rows.
+                store._load(with_sent_payloads=read_only, use_cache=not older)
             store._pushed_until = scalar(con, "SELECT now()::TIMESTAMP")
         finally:
             for host in held:
@@ -153,10 +139,11 @@ class PostgresLedger(LedgerStore):
                 )
         return store
 
-    def _load(self, *, with_sent_payloads: bool) -> None:
+    def _load(self, *, with_sent_payloads: bool, use_cache: bool) -> None:
         from psycopg import sql
 
-        tables = [("ledger", LEDGER_TYPES), ("inflight", INFLIGHT_TYPES), ("facts", FACT_TYPES)]
+        self.loaded_by = load_ledger(self._conn, self.con, self._key, self._scratch, use_cache=use_cache)
+        tables = [("inflight", INFLIGHT_TYPES), ("facts", FACT_TYPES)]
         if with_sent_payloads:
             tables.append(("sent_payloads", SENT_TYPES))
         for table, types in tables:

@@ -7,6 +7,7 @@ COPY FROM STDIN. NULL is written `\\N`, so an empty string stays an empty string
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -16,6 +17,20 @@ if TYPE_CHECKING:
     import psycopg
 
 CHUNK_BYTES = 1 << 20
+
+
+@dataclass
+class Traffic:
+    """Rows and bytes moved between PostgreSQL and this process (what the ledger cache saves)."""
+
+    rows_in: int = 0
+    bytes_in: int = 0
+    rows_out: int = 0
+    bytes_out: int = 0
+
+
+# The process's running totals, read by the benchmarks and the tests of the cache.
+TRAFFIC = Traffic()
 
 
 def pull(
@@ -36,14 +51,16 @@ def pull(
             out.write(data)
     types = ", ".join(f"'{name}': '{kind}'" for name, kind in columns.items())
     names = ", ".join(columns)
+    TRAFFIC.bytes_in += path.stat().st_size
     try:
-        con.execute(
+        inserted = con.execute(
             f"""
             INSERT INTO {table} ({names})
             SELECT {names} FROM read_csv('{_literal(path)}', columns = {{{types}}}, header = false,
                 nullstr = '\\N', quote = '"', escape = '"', auto_detect = false)
             """
-        )
+        ).fetchone()
+        TRAFFIC.rows_in += int(inserted[0]) if inserted else 0
         return int(con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0])
     finally:
         path.unlink(missing_ok=True)
@@ -54,7 +71,11 @@ def push(
 ) -> None:
     """Copy the rows of a DuckDB query into a PostgreSQL (temporary) table with matching columns."""
     path = scratch / f"push_{target}.csv"
-    con.execute(f"COPY ({select_sql}) TO '{_literal(path)}' (FORMAT csv, HEADER false, NULLSTR '\\N')")
+    copied = con.execute(
+        f"COPY ({select_sql}) TO '{_literal(path)}' (FORMAT csv, HEADER false, NULLSTR '\\N')"
+    ).fetchone()
+    TRAFFIC.rows_out += int(copied[0]) if copied else 0
+    TRAFFIC.bytes_out += path.stat().st_size
     try:
         with (
             conn.cursor() as cursor,

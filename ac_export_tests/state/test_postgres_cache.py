@@ -1,0 +1,131 @@
+"""The PostgreSQL ledger's local cache: an unchanged list moves no ledger row, and a cache is only a cache."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import psycopg
+import pytest
+
+from ac_export.state.postgres.cache import CACHE_ENV
+from ac_export.state.postgres.ledger import PostgresLedger
+from ac_export.state.postgres.transfer import TRAFFIC
+
+HOST = "cache.example"
+
+
+def _seed(dsn: str, list_id: int, n: int) -> None:
+    """n subscribed rows written as a run would (through the store), so PostgreSQL stamps them."""
+    store = PostgresLedger.open_list(dsn, HOST, list_id)
+    try:
+        store.con.execute(
+            "INSERT INTO ledger (email, content_hash, status, export, updated_at) "
+            "SELECT 'p' || i || '@x.org', 'h' || i, 'subscribed', 'e', now() FROM range(?) t(i)",
+            [n],
+        )
+        store.sync()
+    finally:
+        store.close()
+
+
+def _open(dsn: str, list_id: int) -> tuple[str, int, list[tuple[object, ...]]]:
+    """How the ledger was loaded, the ledger rows that came from PostgreSQL, and the rows."""
+    before = TRAFFIC.rows_in
+    store = PostgresLedger.open_list(dsn, HOST, list_id)
+    try:
+        rows = store.con.execute("SELECT email, status, content_hash FROM ledger ORDER BY email").fetchall()
+        return store.loaded_by, TRAFFIC.rows_in - before, rows
+    finally:
+        store.close()
+
+
+def _pg(dsn: str, sql: str) -> None:
+    with psycopg.connect(dsn) as conn:
+        conn.execute(sql)
+
+
+@pytest.fixture(autouse=True)
+def machine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """This test's machine: a cache folder of its own."""
+    monkeypatch.setenv(CACHE_ENV, str(tmp_path / "machine-a"))
+    return tmp_path
+
+
+def test_an_unchanged_list_moves_no_ledger_row_and_a_change_moves_only_itself(postgres_dsn: str) -> None:
+    _seed(postgres_dsn, 11, 500)
+    how_first, _, first = _open(postgres_dsn, 11)  # learns the seeding run's rows
+    how_unchanged, moved_unchanged, unchanged = _open(postgres_dsn, 11)
+    _pg(postgres_dsn, "UPDATE ac_export_ledger SET status = 'opted_out' WHERE email = 'p7@x.org'")
+    how_changed, moved_changed, changed = _open(postgres_dsn, 11)
+
+    assert (how_first, how_unchanged, how_changed) == ("delta", "delta", "delta")
+    assert len(first) == 500 and unchanged == first
+    assert moved_unchanged == 0
+    assert moved_changed == 1
+    assert ("p7@x.org", "opted_out", "h7") in changed and len(changed) == 500
+
+
+def test_deletions_and_writes_from_another_machine_or_by_hand_reach_the_cache(
+    postgres_dsn: str, machine: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _seed(postgres_dsn, 12, 50)
+    _open(postgres_dsn, 12)
+    monkeypatch.setenv(CACHE_ENV, str(machine / "machine-b"))
+    store = PostgresLedger.open_list(postgres_dsn, HOST, 12)  # another worker, its own cache
+    try:
+        store.con.execute("DELETE FROM ledger WHERE email IN ('p1@x.org', 'p2@x.org')")
+        store.con.execute(
+            "INSERT INTO ledger (email, status, export, updated_at) "
+            "VALUES ('new@x.org', 'pre_existing', 'e', now())"
+        )
+        store.sync()
+    finally:
+        store.close()
+    _pg(postgres_dsn, "DELETE FROM ac_export_ledger WHERE email = 'p3@x.org'")
+    _pg(
+        postgres_dsn,
+        "INSERT INTO ac_export_ledger (host, list_id, email, status, updated_at) "
+        f"VALUES ('{HOST}', 12, 'p1@x.org', 'removed', now())",  # deleted, then back
+    )
+    monkeypatch.setenv(CACHE_ENV, str(machine / "machine-a"))
+
+    how, moved, rows = _open(postgres_dsn, 12)
+
+    assert how == "delta" and moved == 5  # three tombstones and the two rows written since
+    emails = {str(r[0]): r[1] for r in rows}
+    assert "p2@x.org" not in emails and "p3@x.org" not in emails
+    assert emails["p1@x.org"] == "removed" and emails["new@x.org"] == "pre_existing"
+    assert len(emails) == 49
+
+
+def test_a_cache_that_disagrees_with_postgres_is_refetched_whole(postgres_dsn: str, machine: Path) -> None:
+    _seed(postgres_dsn, 13, 40)
+    _open(postgres_dsn, 13)
+    with psycopg.connect(postgres_dsn) as conn:
+        epoch = conn.execute("SELECT value FROM ac_export_state_meta WHERE name = 'epoch'").fetchone()
+    path = machine / "machine-a" / str(epoch[0] if epoch else "") / HOST / "list_13.duckdb"
+    with duckdb.connect(str(path)) as cache:  # a damaged cache: a row changed behind its stamp
+        cache.execute("UPDATE ledger SET status = 'removed' WHERE email = 'p5@x.org'")
+        cache.execute("DELETE FROM ledger WHERE email = 'p6@x.org'")
+
+    how, moved, rows = _open(postgres_dsn, 13)
+
+    assert how == "full" and moved == 40
+    assert ("p6@x.org", "subscribed", "h6") in rows and ("p5@x.org", "subscribed", "h5") in rows
+
+
+def test_a_cache_held_by_another_process_is_skipped_not_waited_for(postgres_dsn: str, machine: Path) -> None:
+    _seed(postgres_dsn, 14, 30)
+    _open(postgres_dsn, 14)
+    with psycopg.connect(postgres_dsn) as conn:
+        epoch = conn.execute("SELECT value FROM ac_export_state_meta WHERE name = 'epoch'").fetchone()
+    path = machine / "machine-a" / str(epoch[0] if epoch else "") / HOST / "list_14.duckdb"
+    holder = duckdb.connect(str(path))
+    try:
+        how, moved, rows = _open(postgres_dsn, 14)
+    finally:
+        holder.close()
+    assert how in ("uncached", "delta") and len(rows) == 30
+    if how == "uncached":
+        assert moved == 30
