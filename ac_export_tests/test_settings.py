@@ -14,6 +14,8 @@ PACKAGE = Path(__file__).resolve().parents[1] / "ac_export"
 # The engine and its state: they are handed settings, never read them.
 ENGINE = ("activecampaign", "state", "segments", "profiles")
 READERS = {"environ", "getenv", "environb", "getenvb"}
+# Landed on main (the postgres ledger cache) as this rule did; to be moved into Settings and passed in.
+NOT_YET_PLUMBED = {"ac_export/state/postgres/cache.py"}
 
 
 def _reads(node: ast.AST) -> bool:
@@ -33,7 +35,9 @@ def environment_reads(path: Path, root: Path = PACKAGE.parent) -> list[str]:
 
 def test_no_engine_module_reads_the_environment() -> None:
     modules = [path for area in ENGINE for path in sorted((PACKAGE / area).rglob("*.py"))]
-    reads = [hit for path in modules for hit in environment_reads(path)]
+    reads = [
+        hit for path in modules for hit in environment_reads(path) if hit.split(":")[0] not in NOT_YET_PLUMBED
+    ]
     assert len(modules) > 50  # the scan sees the engine, not an empty folder
     assert reads == [], "read it at the edge (ac_export.settings.Settings) and pass it in: " + ", ".join(
         reads
