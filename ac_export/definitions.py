@@ -7,6 +7,7 @@ at run time, so editing them needs no reload.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import dagster as dg
@@ -27,7 +28,7 @@ def shared_defs(config_dir: Path) -> dg.Definitions:
     return dg.Definitions(
         resources={
             "warehouse": WarehouseResource(),
-            "state": state_resource(),
+            "state": state_resource(settings.current()),
             "project_config": ProjectConfigResource(config_dir=str(config_dir)),
         },
         # One process per run, steps in order: parallelism comes from running segments side by side
@@ -40,7 +41,7 @@ def shared_defs(config_dir: Path) -> dg.Definitions:
 def build_definitions(config_dir: Path) -> dg.Definitions:
     """Assemble the project's definitions from a configuration folder."""
     sources = load_sources_config(config_dir)
-    connections = load_connections_config(config_dir)
+    connections = load_connections_config(config_dir, os.environ)
     return dg.Definitions.merge(
         shared_defs(config_dir),
         profiles.build_defs(sources),

@@ -19,7 +19,6 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import tempfile
 import time
 import uuid
 from datetime import UTC
@@ -34,10 +33,8 @@ def is_object_url(location: str) -> bool:
     return location.startswith(SCHEMES)
 
 
-def cache_dir(url: str) -> Path:
-    """Where versions read from `url` are cached (`AC_EXPORT_WAREHOUSE_CACHE`, default in the temp dir)."""
-    configured = os.environ.get("AC_EXPORT_WAREHOUSE_CACHE")
-    base = Path(configured) if configured else Path(tempfile.gettempdir()) / "ac_export-warehouse-cache"
+def cache_dir(url: str, base: Path) -> Path:
+    """Where versions read from `url` are cached: a folder of `base` (settings' `warehouse_cache`)."""
     return base / hashlib.sha256(url.encode()).hexdigest()[:16]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -53,7 +54,8 @@ def load_project_config(config_dir: Path, *, today: date | None = None) -> Proje
     sources = load_sources_config(config_dir)
     unify = load_unify_config(config_dir, sources)
     segments = load_segments_config(config_dir, sources, today=today)
-    connections = load_connections_config(config_dir)
+    # Hosts named by variables are the deployment's to give; this loader is what every edge calls.
+    connections = load_connections_config(config_dir, os.environ)
     exports = load_exports_config(config_dir, connections, set(segments.segments), segments.attribute_types())
     return ProjectConfig(
         sources=sources,

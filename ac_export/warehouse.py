@@ -42,12 +42,17 @@ class Warehouse:
     On object storage (`s3://bucket/prefix`), `root` is the local cache of the versions read.
     """
 
-    def __init__(self, root: Path | str | None = None) -> None:
-        location = str(root) if root is not None else settings.warehouse_location()
+    def __init__(self, root: Path | str | None = None, *, cache: Path | None = None) -> None:
+        if root is None or cache is None:
+            # Only the edges (CLI, definitions, demo) leave them out: their settings say where.
+            edge = settings.current()
+            root = edge.warehouse_location if root is None else root
+            cache = edge.warehouse_cache if cache is None else cache
+        location = str(root)
         self._objects: ObjectTables | None = None
         if is_object_url(location):
             self._objects = ObjectTables(location)
-            self.root = cache_dir(location)
+            self.root = cache_dir(location, cache)
         else:
             self.root = Path(location)
 

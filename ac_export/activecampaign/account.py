@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from ac_export.activecampaign.api.client import ActiveCampaignClient
+from ac_export.activecampaign.api.defaults import ACCOUNT_DEFAULTS
 from ac_export.activecampaign.api.hosts import ApiHost, account_key, normalize_api_host
 from ac_export.activecampaign.api.limits import Limits
 from ac_export.activecampaign.config import Connection
@@ -19,13 +20,13 @@ from ac_export.state.pacer import NoPacing
 class AccountOptions:
     """How to talk to one account: timeouts, retries, pacing and how long to wait for imports."""
 
-    timeout_s: float = 30.0
-    max_retries: int = 8
+    timeout_s: float = ACCOUNT_DEFAULTS.timeout_s
+    max_retries: int = ACCOUNT_DEFAULTS.max_retries
     limits: Limits = field(default_factory=Limits)
     # Off only for an emulator whose limits are off (throughput benchmarks).
     pace: bool = True
-    poll_interval_s: float = 1.0
-    confirm_timeout_s: float = 1800.0
+    poll_interval_s: float = ACCOUNT_DEFAULTS.poll_interval_s
+    confirm_timeout_s: float = ACCOUNT_DEFAULTS.confirm_timeout_s
 
     def upload_settings(self, run_automations: bool) -> UploadSettings:
         """How the uploader polls and waits for this account."""
@@ -37,15 +38,14 @@ class AccountOptions:
 
 
 def open_client(
-    host: ApiHost, api_key: str, options: AccountOptions | None = None, state: StateBackend | None = None
+    host: ApiHost, api_key: str, options: AccountOptions | None, state: StateBackend
 ) -> ActiveCampaignClient:
     """A client for the account at `host`, paced together with every other run exporting to it.
 
-    The pacer's state lives where the state backend keeps it (default: AC_EXPORT_STATE).
+    The pacer's state lives where `state` keeps it; the client owns the pacer and closes it.
     """
     options = options or AccountOptions()
-    backend = state or StateBackend.from_environment()
-    pacer = backend.pacer(account_key(host), options.limits) if options.pace else NoPacing()
+    pacer = state.pacer(account_key(host), options.limits) if options.pace else NoPacing()
     return ActiveCampaignClient(
         host.base_url, api_key, pacer=pacer, timeout_s=options.timeout_s, max_retries=options.max_retries
     )

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, Literal
 
 from pydantic import Field, PrivateAttr, field_validator, model_validator
@@ -20,6 +20,8 @@ Owner = Literal["admins", "contributors"]
 ENV_VAR_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
 PERSTAG_PATTERN = r"^[A-Z][A-Z0-9_]*$"
 STANDARD_FIELDS = ("email", "first_name", "last_name", "phone")
+# Loading without the deployment's environment: hosts held in variables stay unknown.
+NO_ENVIRONMENT: Mapping[str, str] = MappingProxyType({})
 
 
 class Connection(StrictModel):
@@ -41,12 +43,15 @@ class Connection(StrictModel):
         "contributors too (exports.yaml as well).",
     )
 
+    # The host its api_host_env held when the config loaded: the loader is handed the environment.
+    _host_from_env: str = PrivateAttr(default="")
+
     def account(self) -> str:
         """The account this connection reaches, as far as it can be known when the config loads.
 
         A host held in an environment variable that is not set yet stands for itself by name.
         """
-        text = self.api_host if self.api_host is not None else os.environ.get(self.api_host_env or "", "")
+        text = self.api_host if self.api_host is not None else self._host_from_env
         if not text.strip():
             return f"the account in ${self.api_host_env}"
         try:
@@ -174,9 +179,15 @@ class ExportsConfig(StrictModel):
         return "admins" if name in self._admin_owned else "contributors"
 
 
-def load_connections_config(config_dir: Path) -> ConnectionsConfig:
-    """Load `connections.yaml` (absent means no connections)."""
-    return load_model(config_dir / CONNECTIONS_FILE, ConnectionsConfig, optional=True)
+def load_connections_config(
+    config_dir: Path, environ: Mapping[str, str] = NO_ENVIRONMENT
+) -> ConnectionsConfig:
+    """Load `connections.yaml` (absent means no connections); hosts in variables are read from `environ`."""
+    config = load_model(config_dir / CONNECTIONS_FILE, ConnectionsConfig, optional=True)
+    for connection in config.connections.values():
+        if connection.api_host_env:
+            connection._host_from_env = environ.get(connection.api_host_env, "")
+    return config
 
 
 def load_exports_config(

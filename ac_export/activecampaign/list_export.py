@@ -78,13 +78,16 @@ def run_export(
     log: logging.Logger | None = None,
     state: StateBackend | None = None,
 ) -> ExportResult:
-    """Run one export end to end and return its counts; raises ExportStopped or ActiveCampaignError."""
+    """Run one export end to end and return its counts; raises ExportStopped or ActiveCampaignError.
+
+    `state` is the caller's (built from its settings); None is the embedded backend.
+    """
     log = log or logging.getLogger(__name__)
     started = time.monotonic()
     export = request.export
     client.begin_phase("the preflight and reads")
     field_ids, created, list_name = preflight(client, export, dry_run=request.dry_run)
-    store = _open_ledger(request, warehouse, state or StateBackend.from_environment())
+    store = _open_ledger(request, warehouse, state or StateBackend())
     run = _Run(request, client, store.con, started, created)
     opened_at = scalar(run.con, "SELECT now()::TIMESTAMP")
     try:

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ac_export.activecampaign.api.client import ActiveCampaignClient, ImportStatus
+from ac_export.activecampaign.api.defaults import ACCOUNT_DEFAULTS
 from ac_export.activecampaign.api.errors import ActiveCampaignError, BulkValidationError, NotFoundError
 from ac_export.activecampaign.api.limits import MAX_BYTES_PER_BULK_REQUEST
 from ac_export.activecampaign.api.payloads import (
@@ -42,8 +43,8 @@ SETTLED_COUNTS = {**OP_COUNTS, "refused_remove": "removals_refused"}
 class UploadSettings:
     """How the uploader paces its polling and how long it waits for ActiveCampaign."""
 
-    poll_interval_s: float = 1.0
-    confirm_timeout_s: float = 1800.0
+    poll_interval_s: float = ACCOUNT_DEFAULTS.poll_interval_s
+    confirm_timeout_s: float = ACCOUNT_DEFAULTS.confirm_timeout_s
     max_batches_in_flight: int = 200
     run_automations: bool = False
 

@@ -43,11 +43,14 @@ def _load_project() -> ProjectConfig:
 
 def _check_connection(args: argparse.Namespace) -> int:
     from ac_export.activecampaign.account import AccountOptions, open_client
+    from ac_export.state.backend import StateBackend
 
     project = _load_project()
     connection, account = resolve_connection(project, args.name)
     # A quick answer matters more here than riding out a long outage.
-    with open_client(account.host, account.api_key, AccountOptions(max_retries=2, timeout_s=15)) as client:
+    quick = AccountOptions(max_retries=2, timeout_s=15)
+    state = StateBackend.from_settings(settings.current())
+    with open_client(account.host, account.api_key, quick, state) as client:
         user = client.me()
         lists = client.lists()
     owner = user.get("email", "a user")
@@ -90,7 +93,7 @@ def _export(args: argparse.Namespace) -> int:
                 exports,
                 lambda name: resolve_connection(project, name)[1],
                 Warehouse(),
-                StateBackend.from_environment(),
+                StateBackend.from_settings(settings.current()),
                 options,
             )
     except ExportFailed as exc:

@@ -46,7 +46,8 @@ def _forget(args: argparse.Namespace) -> int:
     connection = project.connections.connections[export.connection]
     host = _account_host(export.connection, connection.api_host, connection.api_host_env)
     try:
-        store = StateBackend.from_environment().open_ledger(Warehouse().ledger_root, host, export.list_id)
+        state = StateBackend.from_settings(settings.current())
+        store = state.open_ledger(Warehouse().ledger_root, host, export.list_id)
     except LedgerInUse as exc:
         raise UsageError(str(exc)) from None
     try:

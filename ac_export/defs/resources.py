@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import dagster as dg
 from pydantic import Field
 
 from ac_export import settings
-from ac_export.state.backend import DSN_ENV, STATE_ENV, StateBackend, StateConfigError
+from ac_export.settings import DSN_ENV, Settings
+from ac_export.state.backend import StateBackend, StateConfigError
 from ac_export.warehouse import Warehouse
 
 
@@ -60,18 +60,22 @@ class StateResource(dg.ConfigurableResource):
         description="embedded (DuckDB ledger files and a file-locked pacer, one machine) or postgres.",
     )
     dsn: str = Field(default="", description="The PostgreSQL DSN for postgres; pass dg.EnvVar(...).")
+    pacing_dir: str = Field(
+        default_factory=lambda: str(settings.current().pacing_dir),
+        description="Folder of the embedded pacer's files; default AC_EXPORT_PACING_DIR or the temp dir.",
+    )
 
     def get(self) -> StateBackend:
         """The state backend (dg.Failure naming the fix when the setting is wrong)."""
         try:
-            return StateBackend(self.backend, self.dsn or None)  # type: ignore[arg-type]
+            return StateBackend(self.backend, self.dsn or None, Path(self.pacing_dir))  # type: ignore[arg-type]
         except StateConfigError as exc:
             raise dg.Failure(description=str(exc)) from None
 
 
-def state_resource() -> StateResource:
-    """The state resource AC_EXPORT_STATE names; for postgres, its DSN is read from AC_EXPORT_STATE_DSN."""
-    kind = (os.environ.get(STATE_ENV) or "embedded").strip().lower()
-    if kind == "postgres":
-        return StateResource(backend="postgres", dsn=dg.EnvVar(DSN_ENV))
-    return StateResource(backend=kind)
+def state_resource(deployed: Settings) -> StateResource:
+    """The state resource the settings name; for postgres, its DSN is read from AC_EXPORT_STATE_DSN."""
+    pacing_dir = str(deployed.pacing_dir)
+    if deployed.state == "postgres":
+        return StateResource(backend="postgres", dsn=dg.EnvVar(DSN_ENV), pacing_dir=pacing_dir)
+    return StateResource(backend=deployed.state, pacing_dir=pacing_dir)

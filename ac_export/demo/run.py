@@ -38,6 +38,7 @@ from ac_export.demo.ports import DEMO_EMULATOR_PORT, ChosenPort, PortBusy, choos
 from ac_export.demo.run_log import QUIET_RUN_CONFIG, append_run_events, new_log_file
 from ac_export.emulator.process import EmulatorProcess, EmulatorStartError
 from ac_export.project import ProjectConfig, load_project_config
+from ac_export.state.backend import StateBackend
 from ac_export.terminal.progress_bars import export_progress
 from ac_export.terminal.tables import MEMBER_COLUMNS
 
@@ -75,7 +76,8 @@ def demo_emulator(state_file: Path, port: int = 0) -> Iterator[tuple[EmulatorPro
 
 def demo_client(base_url: str, api_key: str) -> ActiveCampaignClient:
     """A paced client for the demo's own setup calls (creating lists, reading their sizes)."""
-    return open_client(normalize_api_host(base_url), api_key)
+    state = StateBackend.from_settings(settings.current())
+    return open_client(normalize_api_host(base_url), api_key, None, state)
 
 
 def ensure_lists(client: ActiveCampaignClient, project: ProjectConfig) -> None:

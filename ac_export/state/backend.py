@@ -6,22 +6,21 @@
   every run on every host that reaches the database.
 
 Chosen with `AC_EXPORT_STATE` (`embedded` or `postgres`); the DSN comes from `AC_EXPORT_STATE_DSN`
-(in Dagster, the `state` resource reads it through `dg.EnvVar`), never from a file.
+(in Dagster, the `state` resource reads it through `dg.EnvVar`), never from a file. Only the edges
+read those variables (`ac_export.settings.Settings`); the engine is handed the backend they build.
 """
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
 from ac_export.errors import UserError
-from ac_export.state.pacer import AccountPacer, PaceWindows, pacing_state_dir
+from ac_export.settings import DEFAULT_PACING_DIR, DSN_ENV, STATE_ENV, Settings
+from ac_export.state.pacer import AccountPacer, PaceWindows
 from ac_export.state.store import LedgerStore
 
-STATE_ENV = "AC_EXPORT_STATE"
-DSN_ENV = "AC_EXPORT_STATE_DSN"
 KINDS = ("embedded", "postgres")
 
 
@@ -35,6 +34,8 @@ class StateBackend:
 
     kind: Literal["embedded", "postgres"] = "embedded"
     dsn: str | None = field(default=None, repr=False)  # a secret: never shown
+    # Where the embedded pacer's files live (settings' AC_EXPORT_PACING_DIR).
+    pacing_dir: Path = DEFAULT_PACING_DIR
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -48,10 +49,10 @@ class StateBackend:
             )
 
     @classmethod
-    def from_environment(cls) -> StateBackend:
-        """The backend named by AC_EXPORT_STATE (default embedded), with AC_EXPORT_STATE_DSN for postgres."""
-        kind = os.environ.get(STATE_ENV, "embedded").strip().lower() or "embedded"
-        return cls(kind, os.environ.get(DSN_ENV) if kind == "postgres" else None)  # type: ignore[arg-type]
+    def from_settings(cls, settings: Settings) -> StateBackend:
+        """The backend the settings name (raises StateConfigError naming the variable and the fix)."""
+        dsn = settings.state_dsn.get_secret_value() if settings.state_dsn else None
+        return cls(settings.state, dsn, settings.pacing_dir)  # type: ignore[arg-type]
 
     def open_ledger(
         self, warehouse_root: Path | None, host: str, list_id: int, *, read_only: bool = False
@@ -77,7 +78,7 @@ class StateBackend:
             from ac_export.state.postgres.pacer import PostgresPacer
 
             return PostgresPacer(account, limits, str(self.dsn))
-        return AccountPacer(account, limits, pacing_state_dir())
+        return AccountPacer(account, limits, self.pacing_dir)
 
     def describe(self) -> str:
         """A line for logs: the backend and, for postgres, the database without credentials."""

@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -24,6 +22,7 @@ from typing import Protocol
 
 from filelock import FileLock
 
+from ac_export.settings import DEFAULT_PACING_DIR
 from ac_export.state.accounts import account_identity, spellings
 
 
@@ -55,12 +54,15 @@ class AccountPacer:
         self.limits = limits
         self._windows = limits.windows()
         identity = account_identity(account)
-        folder = state_dir or pacing_state_dir()
+        folder = state_dir or DEFAULT_PACING_DIR
         folder.mkdir(parents=True, exist_ok=True)
         self._path = folder / f"{_digest(identity)}.json"
         self._lock = _thread_lock(str(self._path))
         self._file_lock = FileLock(folder / f"{_digest(identity)}.lock")
         self._absorb_older_spellings(folder, identity)
+
+    def close(self) -> None:
+        """Release the pacer (the file pacer holds nothing open between requests)."""
 
     def _absorb_older_spellings(self, folder: Path, identity: str) -> None:
         """Fold pacing files an older version kept per host spelling into this account's one file.
@@ -189,8 +191,5 @@ class NoPacing:
         """Sleeps out a server-imposed wait, since there is no shared state to record it in."""
         time.sleep(seconds)
 
-
-def pacing_state_dir() -> Path:
-    """Where pacing state files live (`AC_EXPORT_PACING_DIR`, default a folder in the temp dir)."""
-    configured = os.environ.get("AC_EXPORT_PACING_DIR")
-    return Path(configured) if configured else Path(tempfile.gettempdir()) / "ac_export-pacing"
+    def close(self) -> None:
+        """Nothing to release."""

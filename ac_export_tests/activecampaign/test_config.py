@@ -118,10 +118,10 @@ def test_cross_file_problems_are_listed_in_one_message(tmp_path: Path) -> None:
     ],
 )
 def test_one_list_one_export_is_checked_by_account_not_by_connection(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, first: str, second: str
+    tmp_path: Path, first: str, second: str
 ) -> None:
-    monkeypatch.setenv("SECOND_HOST", "acme.api-us1.com")
-    monkeypatch.delenv("FIRST_HOST", raising=False)
+    # The loader is handed the deployment's environment: SECOND_HOST set, FIRST_HOST not.
+    environ = {"SECOND_HOST": "acme.api-us1.com"}
     write(
         tmp_path,
         "connections.yaml",
@@ -137,7 +137,7 @@ def test_one_list_one_export_is_checked_by_account_not_by_connection(
         "  promo: {segment: two, connection: sales, list_id: 3}\n",
     )
     with pytest.raises(ConfigError) as caught:
-        load_exports_config(tmp_path, load_connections_config(tmp_path), {"one", "two"}, ATTRIBUTES)
+        load_exports_config(tmp_path, load_connections_config(tmp_path, environ), {"one", "two"}, ATTRIBUTES)
     message = str(caught.value)
     assert "exports.promo.list_id: list 3 of" in message
     assert "already the target of export 'newsletter' (connection 'marketing')" in message

@@ -19,6 +19,7 @@ from typing import Any
 import httpx
 
 from ac_export.activecampaign.api.budget import Budget, PhaseClock, RequestClock
+from ac_export.activecampaign.api.defaults import ACCOUNT_DEFAULTS
 from ac_export.activecampaign.api.errors import (
     ActiveCampaignError,
     AnswerTooLarge,
@@ -117,7 +118,8 @@ class ActiveCampaignClient:
             client.get_list(3)
 
     `transport` replaces httpx's network transport (e.g. `httpx.MockTransport` or a proxy's), as in
-    httpx itself; TLS verification stays on whatever the transport.
+    httpx itself; TLS verification stays on whatever the transport. The client owns its pacer:
+    `close()`, or leaving the with-block, closes it (a postgres pacer's connection with it).
     """
 
     def __init__(
@@ -126,8 +128,8 @@ class ActiveCampaignClient:
         api_key: str,
         *,
         pacer: AccountPacer | NoPacing | None = None,
-        timeout_s: float = 30.0,
-        max_retries: int = 8,
+        timeout_s: float = ACCOUNT_DEFAULTS.timeout_s,
+        max_retries: int = ACCOUNT_DEFAULTS.max_retries,
         backoff_base_s: float = 0.5,
         backoff_max_s: float = 30.0,
         budget: Budget | None = None,
@@ -162,8 +164,11 @@ class ActiveCampaignClient:
         self.close()
 
     def close(self) -> None:
-        """Close the connection pool."""
-        self._http.close()
+        """Close the connection pool and the pacer: the client owns the pacer it was given."""
+        try:
+            self._http.close()
+        finally:
+            self.pacer.close()
 
     def begin_phase(self, name: str) -> None:
         """Name the phase of the run that follows (e.g. "the reads"); its trouble budget starts afresh."""

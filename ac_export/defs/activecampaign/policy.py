@@ -8,7 +8,6 @@ anything but the deployment's own value is refused, naming the setting.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -18,7 +17,7 @@ import dagster as dg
 from ac_export import settings
 from ac_export.activecampaign.config import ConnectionsConfig
 from ac_export.defs.activecampaign.resources import resource_key
-from ac_export.state.backend import DSN_ENV, STATE_ENV
+from ac_export.settings import DSN_ENV
 
 # resource key → field → the deployment's value: a literal, or {"env": NAME} for a dg.EnvVar.
 Deployed = dict[str, dict[str, Any]]
@@ -31,13 +30,11 @@ def deployed_settings(connections: ConnectionsConfig, config_dir: Path | None) -
         host = {"env": connection.api_host_env} if connection.api_host_env else connection.api_host
         deployed[resource_key(name)] = {"api_host": host, "api_key": {"env": connection.api_key_env}}
     deployed["project_config"] = {"config_dir": str(config_dir) if config_dir else None}
-    deployed["warehouse"] = {"root": settings.warehouse_location()}
-    deployed["state"] = {"backend": _state_kind(), "dsn": {"env": DSN_ENV}}
+    edge = settings.current()
+    deployed["warehouse"] = {"root": edge.warehouse_location}
+    # A run pointing the pacer elsewhere would pace apart from every other run on the account.
+    deployed["state"] = {"backend": edge.state, "dsn": {"env": DSN_ENV}, "pacing_dir": str(edge.pacing_dir)}
     return deployed
-
-
-def _state_kind() -> str:
-    return (os.environ.get(STATE_ENV) or "embedded").strip().lower()
 
 
 def refuse_policy_overrides(run_config: Mapping[str, Any], deployed: Deployed) -> None:

@@ -5,9 +5,10 @@ from __future__ import annotations
 import dagster as dg
 from pydantic import Field
 
+from ac_export import settings
 from ac_export.activecampaign.account import Account, AccountOptions, open_client
-from ac_export.activecampaign.api import limits
 from ac_export.activecampaign.api.client import ActiveCampaignClient
+from ac_export.activecampaign.api.defaults import ACCOUNT_DEFAULTS as DEFAULTS
 from ac_export.activecampaign.api.hosts import ApiHost, normalize_api_host
 from ac_export.activecampaign.api.limits import Limits
 from ac_export.activecampaign.config import ConnectionsConfig
@@ -27,15 +28,19 @@ class ActiveCampaignResource(dg.ConfigurableResource):
 
     api_host: str = Field(description="The account's API host, e.g. acme.api-us1.com (https is implied).")
     api_key: str = Field(description="The API key; always pass dg.EnvVar(...) so it never shows in the UI.")
-    timeout_s: float = Field(default=30.0, gt=0, description="Timeout of every HTTP request, in seconds.")
+    timeout_s: float = Field(
+        default=DEFAULTS.timeout_s, gt=0, description="Timeout of every HTTP request, in seconds."
+    )
     max_retries: int = Field(
-        default=8, ge=0, description="Retries of 5xx, 429, timeouts and dropped connections."
+        default=DEFAULTS.max_retries,
+        ge=0,
+        description="Retries of 5xx, 429, timeouts and dropped connections.",
     )
     requests_per_second: float = Field(
-        default=limits.REQUESTS_PER_SECOND, gt=0, description="ActiveCampaign's per-account limit."
+        default=DEFAULTS.requests_per_second, gt=0, description="ActiveCampaign's per-account limit."
     )
     bulk_requests_per_minute: float = Field(
-        default=limits.BULK_MULTI_PER_MINUTE,
+        default=DEFAULTS.bulk_requests_per_minute,
         gt=0,
         description="ActiveCampaign's bulk import limit for requests with several contacts.",
     )
@@ -49,10 +54,14 @@ class ActiveCampaignResource(dg.ConfigurableResource):
         description="Divides every pacing window and poll interval; only for a time-scaled emulator.",
     )
     poll_interval_s: float = Field(
-        default=1.0, ge=0, description="Seconds between polls of a batch's import status."
+        default=DEFAULTS.poll_interval_s,
+        ge=0,
+        description="Seconds between polls of a batch's import status.",
     )
     confirm_timeout_s: float = Field(
-        default=1800.0, gt=0, description="How long to wait for ActiveCampaign to process one batch."
+        default=DEFAULTS.confirm_timeout_s,
+        gt=0,
+        description="How long to wait for ActiveCampaign to process one batch.",
     )
 
     def host(self) -> ApiHost:
@@ -88,14 +97,18 @@ class ActiveCampaignResource(dg.ConfigurableResource):
         return Account(host, self.api_key, self.options())
 
     def get_client(self, state: StateBackend | None = None) -> ActiveCampaignClient:
-        """A client for this account, paced (through `state`'s pacer) with every other run exporting to it."""
+        """A client for this account, paced (through `state`'s pacer) with every other run exporting to it.
+
+        Without `state`, the deployment's settings name it (AC_EXPORT_STATE and its DSN).
+        """
         host = self.host()
         if not self.api_key.strip():
             raise dg.Failure(
                 description="The ActiveCampaign API key is empty; set the connection's variable."
             )
         try:
-            return open_client(host, self.api_key, self.options(), state)
+            backend = state or StateBackend.from_settings(settings.current())
+            return open_client(host, self.api_key, self.options(), backend)
         except (StateConfigError, StateDatabaseError) as exc:
             raise dg.Failure(description=f"The export state is not reachable: {exc}") from None
 
