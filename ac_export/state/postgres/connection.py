@@ -25,7 +25,7 @@ SCHEMA_LOCK_KEY = 0x61635F6578706F
 # Every write of a ledger row, by any writer (this version, an older one, the spellings' merge, an
 # operator's SQL), takes the next value of one sequence, and every deletion leaves a tombstone
 # with one: a reader that saw the list up to a value fetches only what changed after it
-# (`postgres/cache.py`). The trigger, not the writers, stamps it, so no write can forget to.
+# (`cache.py`). The trigger, not the writers, stamps it, so no write can forget to.
 CHANGE_TRACKING = """
 CREATE SEQUENCE IF NOT EXISTS ac_export_ledger_seq;
 ALTER TABLE ac_export_ledger ADD COLUMN IF NOT EXISTS changed_seq BIGINT NOT NULL
