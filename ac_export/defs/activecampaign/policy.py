@@ -32,7 +32,10 @@ def deployed_settings(connections: ConnectionsConfig, config_dir: Path | None) -
         deployed[resource_key(name)] = {"api_host": host, "api_key": {"env": connection.api_key_env}}
     deployed["project_config"] = {"config_dir": str(config_dir) if config_dir else None}
     deployed["warehouse"] = {"root": settings.warehouse_location()}
-    deployed["state"] = {"backend": _state_kind(), "dsn": {"env": DSN_ENV}}
+    kind = _state_kind()
+    # As state_resource() builds it: the DSN is read from its variable for postgres, and left empty
+    # otherwise (the launchpad's default config shows `dsn: ''`, which must not pass for a change).
+    deployed["state"] = {"backend": kind, "dsn": {"env": DSN_ENV} if kind == "postgres" else ""}
     return deployed
 
 
