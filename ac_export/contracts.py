@@ -14,7 +14,6 @@ from dataclasses import dataclass, fields
 SOURCE_ASSET_PREFIX = "sources"
 ACTIVITY_ASSET_PREFIX = "activities"
 UNIFIED_PROFILES_ASSET = ("unified_profiles",)
-PROFILE_SOURCES_ASSET = ("profiles", "profile_sources")
 CUSTOMER_MEASURES_ASSET = ("customer_measures",)
 SEGMENT_MEMBERS_ASSET = ("segment_members",)
 EXPORT_ASSET = ("activecampaign_list",)
@@ -113,8 +112,21 @@ class ExportCounts:
 
     @property
     def sent(self) -> int:
-        """Contacts whose change ActiveCampaign processed this run."""
-        return self.added + self.updated + self.removed + self.resubscribed + self.repaired
+        """Contacts whose change ActiveCampaign processed this run (a plan's: it would send)."""
+        return sum(getattr(self, name) for name in SENT_PARTS)
+
+    @property
+    def settled(self) -> int:
+        """Contacts sent and answered for, whatever ActiveCampaign answered."""
+        return self.sent + self.rejected_by_activecampaign + self.removals_refused
+
+    def unsent(self) -> ExportCounts:
+        """These counts with nothing sent: a plan before its sends are confirmed, or a skipped run."""
+        return dataclasses.replace(self, **dict.fromkeys(SENT_PARTS, 0))
+
+    def __add__(self, other: ExportCounts) -> ExportCounts:
+        """Count by count, the sum of two (as `total`)."""
+        return ExportCounts.total((self, other))
 
     def as_dict(self) -> dict[str, int | float]:
         """The counts by name, for metadata and JSON."""
@@ -141,6 +153,9 @@ class ExportCounts:
             contacts_per_s=_FIELD_BY_NAME["contacts_per_s"].number(values.get("contacts_per_s")),
         )
 
+
+# The counts of contacts whose change is sent to ActiveCampaign.
+SENT_PARTS = ("added", "updated", "removed", "resubscribed", "repaired")
 
 # How a run divides the segment's members: each member is counted in exactly one of these, so
 # members = added + updated + unchanged + resubscribed + repaired + opted_out

@@ -11,6 +11,9 @@ from ac_export_tests.support.emulator import EmulatorHandle, running_emulator
 from ac_export_tests.support.postgres import PostgresServer, running_postgres, unavailable_reason
 from ac_export_tests.support.s3 import S3Server, running_s3
 
+# Fixtures several areas share live in plugins, registered once here rather than re-exported by conftests.
+pytest_plugins = ["ac_export_tests.support.export_world", "ac_export_tests.support.demo_config"]
+
 
 @pytest.fixture(scope="session")
 def _emulator_process() -> Iterator[EmulatorHandle]:

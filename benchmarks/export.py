@@ -69,7 +69,7 @@ def incremental_task(params: Params) -> Figures:
 def export_figures(params: Params, warehouse: Warehouse, *, full_reconcile: bool = False) -> Figures:
     """Run one export with the resource configured as the params say; time it and count its work."""
     from ac_export.activecampaign.config import Export, FieldMapping
-    from ac_export.activecampaign.sync import ExportRequest, run_export
+    from ac_export.activecampaign.list_export import ExportRequest, run_export
     from ac_export.defs.activecampaign.resources import ActiveCampaignResource
     from ac_export.state.backend import StateBackend
 

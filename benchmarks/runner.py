@@ -161,15 +161,6 @@ def _values(runs: list[Figures], key: str) -> list[float]:
     return [float(run[key]) for run in runs if _numeric(run.get(key))]
 
 
-def _goal_text(result: ScenarioResult, headline: Headline) -> str:
-    if headline.goal is None:
-        return ""
-    met = result.goals.get(headline.key)
-    return (
-        f"  goal {headline.goal.op} {_format(headline.goal.value, headline)}: {'met' if met else 'NOT met'}"
-    )
-
-
 def _format(value: float, headline: Headline) -> str:
     if headline.unit == "bytes":
         return f"{value / 1024**2:,.0f} MiB"

@@ -19,9 +19,9 @@ from pathlib import Path
 
 import httpx
 
-from ac_export.activecampaign.api.limits import Limits
+from ac_export.activecampaign.api.limits import Limits, RequestKind
 from ac_export.emulator.process import EmulatorProcess
-from ac_export.state.pacer import AccountPacer, RequestKind
+from ac_export.state.pacer import AccountPacer
 from benchmarks.export import API_KEY, CONTACTS_PER_MINUTE, CUSTOM_FIELD, prepared_export_warehouse
 from benchmarks.postgres import running_postgres
 from benchmarks.run_options import RunOptions

@@ -54,7 +54,7 @@ def link_task(params: Params) -> Figures:
 
 def _link_ours(run: LinkInput) -> Linked:
     link_records(run.con, "records", run.config, run.sources)
-    return Linked("SELECT rid, component AS cluster_id FROM clusters", counts={"edges": "edges"})
+    return Linked("SELECT rid, component AS cluster_id FROM clusters")
 
 
 def unify_repetition(options: RunOptions, data_dir: Path, folder: Path) -> Figures:

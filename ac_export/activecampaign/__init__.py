@@ -1,1 +1,1 @@
-"""ActiveCampaign: the HTTP client and resource, export planning, the ledger, and the sync."""
+"""ActiveCampaign: the HTTP client and resource, export planning, and one list's export run."""

@@ -11,13 +11,12 @@ from typing import Any, Literal
 from pydantic import Field, PrivateAttr, field_validator, model_validator
 
 from ac_export.activecampaign.api.hosts import account_key, normalize_api_host
-from ac_export.config.loading import ConfigError, StrictModel, load_model
+from ac_export.config.loading import ConfigError, StrictModel, check_names, load_model
 
 CONNECTIONS_FILE = "connections.yaml"
 EXPORTS_FILE = "exports.yaml"  # contributor-owned
 ADMIN_EXPORTS_FILE = "admin_exports.yaml"  # admin-owned: exports that may use any connection
 Owner = Literal["admins", "contributors"]
-NAME_PATTERN = r"^[a-z][a-z0-9_]*$"
 ENV_VAR_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
 PERSTAG_PATTERN = r"^[A-Z][A-Z0-9_]*$"
 STANDARD_FIELDS = ("email", "first_name", "last_name", "phone")
@@ -72,9 +71,7 @@ class ConnectionsConfig(StrictModel):
     @field_validator("connections")
     @classmethod
     def _names(cls, value: dict[str, Connection]) -> dict[str, Connection]:
-        for name in value:
-            if not re.match(NAME_PATTERN, name):
-                raise ValueError(f"connection name {name!r} must match {NAME_PATTERN}")
+        check_names(value, "connection")
         return value
 
 
@@ -165,9 +162,7 @@ class ExportsConfig(StrictModel):
     @field_validator("exports")
     @classmethod
     def _names(cls, value: dict[str, Export]) -> dict[str, Export]:
-        for name in value:
-            if not re.match(NAME_PATTERN, name):
-                raise ValueError(f"export name {name!r} must match {NAME_PATTERN}")
+        check_names(value, "export")
         return value
 
     def for_segment(self, segment: str) -> dict[str, Export]:

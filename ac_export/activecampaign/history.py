@@ -15,8 +15,6 @@ import polars as pl
 from ac_export.contracts import ExportCounts, history_table
 from ac_export.warehouse import Warehouse
 
-FIRST_COLUMNS = ("run_at", "run_id", "export", "segment", "list_id", "list_size")
-
 
 @dataclass(frozen=True)
 class RunRecord:

@@ -9,7 +9,7 @@ back, and it leaves a record of who forgot the opt-out, when and why, in the lis
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 
 from ac_export.errors import UserError
@@ -69,7 +69,7 @@ def forget_opt_out(store: LedgerStore, email: str, by: str, note: str = "") -> F
                 "WHERE email = ?",
                 [REMOVED, f"opt-out forgotten by {by} at {record.at}", key],
             )
-        ledger.write_fact(con, FORGOTTEN_FACT + key, json.dumps(_fields(record)))
+        ledger.write_fact(con, FORGOTTEN_FACT + key, json.dumps(asdict(record)))
     store.sync()
     return record
 
@@ -81,13 +81,3 @@ def forgotten_opt_outs(store: LedgerStore) -> list[ForgottenOptOut]:
     ).fetchall()
     records = [ForgottenOptOut(**json.loads(str(value))) for (value,) in rows]
     return sorted(records, key=lambda record: record.at)
-
-
-def _fields(record: ForgottenOptOut) -> dict[str, str]:
-    return {
-        "email": record.email,
-        "status_before": record.status_before,
-        "by": record.by,
-        "at": record.at,
-        "note": record.note,
-    }

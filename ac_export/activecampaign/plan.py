@@ -7,14 +7,13 @@ Everything here is set-based SQL in the ledger's DuckDB connection; the plan liv
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import duckdb
 
 from ac_export.activecampaign.api.limits import MAX_CONTACT_BYTES
+from ac_export.activecampaign.api.payloads import contact_payload_sql, field_value_sql, removal_payload_sql
 from ac_export.activecampaign.config import Export
 from ac_export.activecampaign.emails import check_emails
-from ac_export.contracts import MEASURES_TABLE, PROFILES_TABLE, members_table
+from ac_export.contracts import MEASURES_TABLE, PROFILES_TABLE, ExportCounts, members_table
 from ac_export.profiles.email_text import email_form_sql
 from ac_export.state.ledger import (
     MISSING,
@@ -36,39 +35,25 @@ SEND_OPS = ("remove", "update", "resubscribe", "repair", "add")
 # payload subscribes it to the list, or (a removal) would record as removed by us someone who left
 # by themselves, and so could be re-subscribed later. (A `resubscribe` is one we unsubscribed.)
 SUBSCRIBING_OPS = ("add", "repair", "update", "remove")
-
-
-@dataclass
-class PlanCounts:
-    """How the segment's members divide up for one export."""
-
-    members: int = 0
-    added: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    removed: int = 0
-    resubscribed: int = 0
-    repaired: int = 0
-    pre_existing: int = 0
-    opted_out: int = 0
-    unsubscribed_in_activecampaign: int = 0
-    rejected_missing_email: int = 0
-    rejected_invalid_email: int = 0
-    duplicates_folded: int = 0
-    rejected_too_large: int = 0
-    # Refused by ActiveCampaign on an earlier run, data unchanged since: not sent again.
-    refused_before: int = 0
-    list_size_before: int = 0
-
-    @property
-    def to_send(self) -> int:
-        """Contacts the plan sends to ActiveCampaign."""
-        return self.added + self.updated + self.removed + self.resubscribed + self.repaired
-
-    @property
-    def rejected_unsent(self) -> int:
-        """Contacts counted as rejected by ActiveCampaign without being sent: too large, or refused before."""
-        return self.rejected_too_large + self.refused_before
+# Each op's count (ExportCounts); `refused` (refused before, data unchanged since) is not sent again.
+OP_COUNTS = {
+    "add": "added",
+    "update": "updated",
+    "unchanged": "unchanged",
+    "remove": "removed",
+    "resubscribe": "resubscribed",
+    "repair": "repaired",
+    "opted_out": "opted_out",
+    "unsubscribed_in_activecampaign": "unsubscribed_in_activecampaign",
+    "refused": "rejected_by_activecampaign",
+}
+# Each rejection's count; a contact over the size limit counts as rejected by ActiveCampaign unsent.
+REJECTION_COUNTS = {
+    "rejected_missing_email": "rejected_missing_email",
+    "rejected_invalid_email": "rejected_invalid_email",
+    "duplicate_email": "duplicates_folded",
+    "rejected_by_activecampaign": "rejected_by_activecampaign",
+}
 
 
 def quote_identifier(name: str) -> str:
@@ -77,15 +62,8 @@ def quote_identifier(name: str) -> str:
 
 
 def _value_sql(column: str, kind: str) -> str:
-    """A mapped attribute as ActiveCampaign text: dates as YYYY-MM-DD, lists as ||a||b||."""
-    ref = quote_identifier(column)
-    if kind == "date":
-        return f"strftime({ref}, '%Y-%m-%d')"
-    if kind == "timestamp":
-        return f"strftime({ref}, '%Y-%m-%d %H:%M:%S')"
-    if kind == "list":
-        return f"CASE WHEN len({ref}) > 0 THEN '||' || array_to_string({ref}, '||') || '||' END"
-    return f"nullif(trim(CAST({ref} AS VARCHAR)), '')"
+    """A mapped attribute as ActiveCampaign's field text."""
+    return field_value_sql(quote_identifier(column), kind)
 
 
 def load_contacts(
@@ -135,11 +113,16 @@ def validate_new_emails(con: duckdb.DuckDBPyConnection) -> None:
 
 def classify_contacts(con: duckdb.DuckDBPyConnection, export: Export, field_ids: dict[str, int]) -> None:
     """`plan_contacts`: every member with its ActiveCampaign email, payload, hash or rejection."""
-    fields = ", ".join(
-        f"{{'id': {field_ids[perstag]}, 'value': custom_{index}}}"
-        for index, perstag in enumerate(export.fields.custom)
+    custom = [(field_ids[perstag], f"custom_{index}") for index, perstag in enumerate(export.fields.custom)]
+    payload = contact_payload_sql(
+        email="ac_email",
+        first_name="first_name",
+        last_name="last_name",
+        phone="phone",
+        tags="$tags::VARCHAR[]",
+        fields=custom,
+        list_id="$list_id",
     )
-    fields_sql = f"list_filter([{fields}], lambda f: f.value IS NOT NULL)" if fields else "NULL"
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE plan_contacts AS
@@ -151,13 +134,7 @@ def classify_contacts(con: duckdb.DuckDBPyConnection, export: Export, field_ids:
             SELECT *,
                 row_number() OVER (PARTITION BY ac_email ORDER BY customer_id) AS email_rank,
                 first(customer_id) OVER (PARTITION BY ac_email ORDER BY customer_id) AS kept_customer,
-                json_merge_patch('{{}}', to_json({{
-                    'email': ac_email, 'first_name': first_name, 'last_name': last_name,
-                    'phone': CASE WHEN regexp_full_match(phone, '\\+[1-9][0-9]{{6,14}}') THEN phone END,
-                    'tags': CASE WHEN len($tags::VARCHAR[]) > 0 THEN $tags::VARCHAR[] END,
-                    'fields': CASE WHEN len({fields_sql}) > 0 THEN {fields_sql} END,
-                    'subscribe': [{{'listid': $list_id}}]
-                }}))::VARCHAR AS payload
+                {payload} AS payload
             FROM checked
         )
         SELECT customer_id, email, ac_email, payload, md5(payload) AS content_hash,
@@ -206,8 +183,7 @@ def diff_against_ledger(con: duckdb.DuckDBPyConnection, export: Export) -> None:
             v.content_hash, v.payload, coalesce(l.status IN {sql_in(NOT_OURS)}, FALSE) AS pre_existing
         FROM valid v LEFT JOIN ledger l ON l.email = v.ac_email
         UNION ALL
-        SELECT l.email, l.customer_id, 'remove', NULL,
-            to_json({{'email': l.email, 'unsubscribe': [{{'listid': $list_id}}]}})::VARCHAR, FALSE
+        SELECT l.email, l.customer_id, 'remove', NULL, {removal_payload_sql("l.email", "$list_id")}, FALSE
         FROM ledger l
         WHERE {str(mirror).upper()} AND l.status = '{SUBSCRIBED}'
           AND NOT EXISTS (SELECT 1 FROM valid v WHERE v.ac_email = l.email)
@@ -216,35 +192,32 @@ def diff_against_ledger(con: duckdb.DuckDBPyConnection, export: Export) -> None:
     )
 
 
-def count_plan(con: duckdb.DuckDBPyConnection) -> PlanCounts:
-    """The plan's counts."""
-    ops = dict(con.execute("SELECT op, count(*) FROM plan_ops GROUP BY op").fetchall())
-    rejections = dict(
-        con.execute(
-            "SELECT rejection, count(*) FROM plan_contacts WHERE rejection IS NOT NULL GROUP BY 1"
-        ).fetchall()
-    )
+def count_plan(con: duckdb.DuckDBPyConnection) -> ExportCounts:
+    """The plan's counts: what it would send, and how the members divide up."""
+    ops = con.execute("SELECT op, count(*) FROM plan_ops GROUP BY op").fetchall()
+    rejections = con.execute(
+        "SELECT rejection, count(*) FROM plan_contacts WHERE rejection IS NOT NULL GROUP BY 1"
+    ).fetchall()
     members = scalar(con, "SELECT count(*) FROM plan_source")
-    list_size = scalar(con, f"SELECT count(*) FROM ledger WHERE status = '{SUBSCRIBED}'")
     pre_existing = scalar(con, f"SELECT count(*) FROM ledger WHERE status = '{PRE_EXISTING}'")
-    return PlanCounts(
-        members=int(members),
-        added=ops.get("add", 0),
-        updated=ops.get("update", 0),
-        unchanged=ops.get("unchanged", 0),
-        removed=ops.get("remove", 0),
-        resubscribed=ops.get("resubscribe", 0),
-        repaired=ops.get("repair", 0),
-        pre_existing=int(pre_existing),
-        opted_out=ops.get("opted_out", 0),
-        unsubscribed_in_activecampaign=ops.get("unsubscribed_in_activecampaign", 0),
-        rejected_missing_email=rejections.get("rejected_missing_email", 0),
-        rejected_invalid_email=rejections.get("rejected_invalid_email", 0),
-        rejected_too_large=rejections.get("rejected_by_activecampaign", 0),
-        refused_before=ops.get("refused", 0),
-        duplicates_folded=rejections.get("duplicate_email", 0),
-        list_size_before=int(list_size),
+    return (
+        counts_named(ops, OP_COUNTS)
+        + counts_named(rejections, REJECTION_COUNTS)
+        + ExportCounts(members=int(members), pre_existing=int(pre_existing))
     )
+
+
+def counts_named(by_kind: list[tuple[str, int]], names: dict[str, str]) -> ExportCounts:
+    """Counts by op or rejection (`names` gives each its count) as ExportCounts, the same count summed."""
+    totals: dict[str, int] = {}
+    for kind, count in by_kind:
+        totals[names[kind]] = totals.get(names[kind], 0) + int(count)
+    return ExportCounts.from_mapping(totals)
+
+
+def list_size(con: duckdb.DuckDBPyConnection) -> int:
+    """Contacts we subscribed to the list, as the ledger has them."""
+    return int(scalar(con, f"SELECT count(*) FROM ledger WHERE status = '{SUBSCRIBED}'"))
 
 
 def subscribing_emails(con: duckdb.DuckDBPyConnection) -> list[str]:
@@ -260,7 +233,7 @@ def build_plan(
     export: Export,
     attribute_types: dict[str, str],
     field_ids: dict[str, int],
-) -> PlanCounts:
+) -> ExportCounts:
     """Compute the whole plan for one export into TEMP tables and return its counts."""
     load_contacts(con, warehouse, export, attribute_types)
     validate_new_emails(con)

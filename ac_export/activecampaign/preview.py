@@ -13,6 +13,7 @@ from pathlib import Path
 
 import duckdb
 
+from ac_export.activecampaign.api.payloads import payload_values_sql
 from ac_export.activecampaign.masking import email_sql
 from ac_export.contracts import plan_table
 from ac_export.state.ledger import REFUSED
@@ -22,7 +23,6 @@ PREVIEW_SAMPLE_ROWS = 20
 SENT_PAYLOADS = "sent_payloads"
 # Ops whose payload ActiveCampaign stores as the contact's fields (a removal changes only the status).
 SENT_OPS = "('add', 'update', 'resubscribe', 'repair')"
-STANDARD_FIELDS = ("email", "first_name", "last_name", "phone", "tags")
 # (plan op, action shown, reason shown), in the order a preview lists them: removals first, as they
 # are what an operator must check before approving a run (and cannot undo for people who opted out).
 ACTIONS = (
@@ -88,15 +88,10 @@ def _has_sent_payloads(con: duckdb.DuckDBPyConnection) -> bool:
 
 def _changed_fields_sql(new: str, old: str, field_ids: dict[str, int]) -> str:
     """The names of the fields whose value differs between payloads `new` and `old`, comma-separated."""
-    values = {name: f"json_extract({{0}}, '$.{name}')" for name in STANDARD_FIELDS}
-    for perstag, field_id in field_ids.items():
-        values[perstag] = (
-            "list_filter(CAST(json_extract({0}, '$.fields') AS STRUCT(id BIGINT, value VARCHAR)[]), "
-            f"lambda f: f.id = {int(field_id)})[1].value"
-        )
+    old_values = payload_values_sql(old, field_ids)
     checks = [
-        f"CASE WHEN {value.format(new)} IS DISTINCT FROM {value.format(old)} THEN '{name}' END"
-        for name, value in values.items()
+        f"CASE WHEN {value} IS DISTINCT FROM {old_values[name]} THEN '{name}' END"
+        for name, value in payload_values_sql(new, field_ids).items()
     ]
     return f"array_to_string(list_filter([{', '.join(checks)}], lambda x: x IS NOT NULL), ', ')"
 

@@ -23,11 +23,10 @@ import duckdb
 
 from ac_export.activecampaign.api.client import ActiveCampaignClient
 from ac_export.activecampaign.api.limits import PAGE_SIZE
+from ac_export.activecampaign.api.statuses import ListStatus
 from ac_export.activecampaign.verify import (
     LAST_FULL_RECONCILE_FACT,
     LIST_NAME_FACT,
-    SUBSCRIBED_STATUS,
-    UNSUBSCRIBED_STATUS,
     ListCounts,
     Verification,
     agreed_count,
@@ -50,8 +49,6 @@ from ac_export.state.ledger import (
 )
 
 ON, OFF = sql_in(ON_LIST), sql_in(OFF_LIST)
-# `GET /contacts?listid=&status=-1`: the list's contacts whatever their status on it.
-ANY_STATUS = -1
 OPTED_OUT_SET = (
     f"status = '{OPTED_OUT}', reason = 'left the list in ActiveCampaign while we had it subscribed'"
 )
@@ -121,14 +118,14 @@ def reconcile(
     """
     before = client.stats.requests
     counted = possible_counts(client, list_id, verification.activecampaign)
-    on = _emails(client, list_id, SUBSCRIBED_STATUS)
-    subscribed = agreed_count(client, list_id, SUBSCRIBED_STATUS, counted.subscribed, len(on))
+    on = _emails(client, list_id, ListStatus.SUBSCRIBED)
+    subscribed = agreed_count(client, list_id, ListStatus.SUBSCRIBED, counted.subscribed, len(on))
     _load(con, "ac_on", on)
     gone = _gone_from_list(con)
     read_off = full or len(gone) > _pages(counted.unsubscribed)
     off = _unsubscribed(client, list_id, gone, whole_side=read_off)
     unsubscribed = (
-        agreed_count(client, list_id, UNSUBSCRIBED_STATUS, counted.unsubscribed, len(off))
+        agreed_count(client, list_id, ListStatus.UNSUBSCRIBED, counted.unsubscribed, len(off))
         if read_off
         else counted.unsubscribed
     )
@@ -174,20 +171,20 @@ def withhold_unsubscribed(
         return Withheld()
     whole_off = counts.unsubscribed > 0 and len(emails) > _pages(counts.unsubscribed)
     whole_on = check_on and len(adding) > _pages(counts.subscribed)
-    off = set(_emails(client, list_id, UNSUBSCRIBED_STATUS)) if whole_off else set()
-    on = set(_emails(client, list_id, SUBSCRIBED_STATUS)) if whole_on else set()
+    off = set(_emails(client, list_id, ListStatus.UNSUBSCRIBED)) if whole_off else set()
+    on = set(_emails(client, list_id, ListStatus.SUBSCRIBED)) if whole_on else set()
     # A side read whole must agree with its count (asked again once): else the count is wrong.
     if whole_off:
-        agreed_count(client, list_id, UNSUBSCRIBED_STATUS, counts.unsubscribed, len(off))
+        agreed_count(client, list_id, ListStatus.UNSUBSCRIBED, counts.unsubscribed, len(off))
     if whole_on:
-        agreed_count(client, list_id, SUBSCRIBED_STATUS, counts.subscribed, len(on))
+        agreed_count(client, list_id, ListStatus.SUBSCRIBED, counts.subscribed, len(on))
     for email in emails:
         need_off = counts.unsubscribed > 0 and not whole_off
         need_on = check_on and not whole_on and email in adding and email not in off
         found = _status_of(client, list_id, email, need_off=need_off, need_on=need_on)
-        if found == UNSUBSCRIBED_STATUS:
+        if found == ListStatus.UNSUBSCRIBED:
             off.add(email)
-        elif found == SUBSCRIBED_STATUS:
+        elif found == ListStatus.SUBSCRIBED:
             on.add(email)
     _load(con, "ac_off", sorted(off))
     _load(con, "ac_on", sorted(on))
@@ -222,14 +219,14 @@ def _unknown_to_ledger(con: duckdb.DuckDBPyConnection, emails: list[str]) -> set
 
 def _status_of(
     client: ActiveCampaignClient, list_id: int, email: str, *, need_off: bool, need_on: bool
-) -> int | None:
+) -> ListStatus | None:
     """The contact's status on the list as far as asked (unsubscribed, subscribed), else None."""
-    if need_on and need_off and not client.has_list_status(email, list_id, ANY_STATUS):
+    if need_on and need_off and not client.has_list_status(email, list_id, ListStatus.ANY):
         return None  # most contacts about to be added are new to the list: one request tells
-    if need_off and client.has_list_status(email, list_id, UNSUBSCRIBED_STATUS):
-        return UNSUBSCRIBED_STATUS
-    if need_on and client.has_list_status(email, list_id, SUBSCRIBED_STATUS):
-        return SUBSCRIBED_STATUS
+    if need_off and client.has_list_status(email, list_id, ListStatus.UNSUBSCRIBED):
+        return ListStatus.UNSUBSCRIBED
+    if need_on and client.has_list_status(email, list_id, ListStatus.SUBSCRIBED):
+        return ListStatus.SUBSCRIBED
     return None
 
 
@@ -258,7 +255,7 @@ def _pages(total: int) -> int:
     return max(1, math.ceil(total / PAGE_SIZE))
 
 
-def _emails(client: ActiveCampaignClient, list_id: int, status: int) -> list[str]:
+def _emails(client: ActiveCampaignClient, list_id: int, status: ListStatus) -> list[str]:
     return [email for page in client.list_contact_emails(list_id, status) for email in page]
 
 
@@ -267,8 +264,8 @@ def _unsubscribed(
 ) -> list[str]:
     """The list's unsubscribed contacts (whole_side), or those among `emails`, looked up one by one."""
     if whole_side:
-        return _emails(client, list_id, UNSUBSCRIBED_STATUS)
-    return [email for email in emails if client.has_list_status(email, list_id, UNSUBSCRIBED_STATUS)]
+        return _emails(client, list_id, ListStatus.UNSUBSCRIBED)
+    return [email for email in emails if client.has_list_status(email, list_id, ListStatus.UNSUBSCRIBED)]
 
 
 def _load(con: duckdb.DuckDBPyConnection, name: str, emails: list[str]) -> None:

@@ -1,15 +1,22 @@
-"""An export's rejections as people read them: email (masked when shared), kind, reason, stage."""
+"""An export's rejections: collected in a run (the plan's, and what ActiveCampaign refused), and read
+as people read them: email (masked when shared), kind, reason, stage."""
 
 from __future__ import annotations
 
 from contextlib import closing
 from dataclasses import dataclass
+from datetime import datetime
 
-from ac_export.activecampaign.masking import email_sql
+import duckdb
+
+from ac_export.activecampaign import plan
+from ac_export.activecampaign.masking import email_sql, mask_email_sql
 from ac_export.contracts import rejections_table
+from ac_export.state import ledger
 from ac_export.warehouse import Warehouse
 
 REJECTION_COLUMNS = ("customer_id", "email", "kind", "reason", "stage")
+REJECTION_SAMPLE_ROWS = 10
 
 
 @dataclass(frozen=True)
@@ -55,3 +62,37 @@ def read_rejections(
     by_kind = {str(k): int(n) for k, n in kinds}
     shown = [(str(a), str(b), str(c), str(d), str(e)) for a, b, c, d, e in rows]
     return Rejections(table, sum(by_kind.values()), shown, by_kind)
+
+
+def collect_rejections(con: duckdb.DuckDBPyConnection, export_name: str, since: datetime | None) -> None:
+    """`run_rejections`: the plan's rejections, plus what ActiveCampaign refused since `since`."""
+    sql = plan.rejection_rows_sql(export_name)
+    if since is not None:
+        sql += f"""
+            UNION ALL
+            SELECT export, customer_id, email, 'rejected_by_activecampaign', reason, 'activecampaign'
+            FROM ledger WHERE status = '{ledger.REFUSED}' AND updated_at >= TIMESTAMP '{since.isoformat()}'
+              AND content_hash IS NOT NULL  -- refused this run (a full reconcile's retry mark has none)
+        """
+    con.execute(f"CREATE OR REPLACE TEMP VIEW run_rejections AS {sql}")
+
+
+def rejection_rows_sql(mask: bool) -> str:
+    """The run's rejections as the warehouse keeps them: emails in full unless masked everywhere."""
+    return (
+        f"SELECT * REPLACE ({email_sql('email', mask=mask)} AS email) FROM run_rejections"
+        if mask
+        else "SELECT * FROM run_rejections"
+    )
+
+
+def rejection_sample(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, str, str]]:
+    """The run's first rejections for its metadata: (customer id, masked email, kind, reason)."""
+    # Emails in metadata are masked: the sample must say which rows failed without listing people.
+    sample = con.execute(
+        f"""
+        SELECT coalesce(customer_id, ''), {mask_email_sql("email")}, kind, reason
+        FROM run_rejections ORDER BY kind, customer_id LIMIT {REJECTION_SAMPLE_ROWS}
+        """
+    ).fetchall()
+    return [(str(a), str(b), str(c), str(d)) for a, b, c, d in sample]

@@ -3,7 +3,7 @@
 The asset and the preview job (`defs/activecampaign/assets.py`) and `ac-export export` call
 `export_segment` and nothing below it, so no entry point can skip a promise: data-privacy consent,
 who may use a connection (`usable_by`), the approval gate and the removal guard (checked per list
-in `sync.run_export`, after planning and before any write), the loop over the segment's lists, and
+in `list_export.run_export`, after planning and before any write), the loop over the segment's lists, and
 each list's rejections and history.
 """
 
@@ -21,7 +21,7 @@ from ac_export.activecampaign.config import Connection, Export, Owner, usable_by
 from ac_export.activecampaign.errors import ExportFailed, ExportStopped
 from ac_export.activecampaign.history import RunRecord, record_run
 from ac_export.activecampaign.history_chart import write_chart
-from ac_export.activecampaign.sync import ExportRequest, ExportResult, run_export
+from ac_export.activecampaign.list_export import ExportRequest, ExportResult, run_export
 from ac_export.state.backend import StateBackend, StateConfigError
 from ac_export.state.postgres.connection import StateDatabaseError
 from ac_export.warehouse import Warehouse

@@ -9,7 +9,6 @@ point re-sends at most the batches that were in flight.
 from __future__ import annotations
 
 import itertools
-import json
 import time
 from collections import deque
 from collections.abc import Callable
@@ -18,7 +17,14 @@ from dataclasses import dataclass, field
 from ac_export.activecampaign.api.client import ActiveCampaignClient, ImportStatus
 from ac_export.activecampaign.api.errors import ActiveCampaignError, BulkValidationError, NotFoundError
 from ac_export.activecampaign.api.limits import MAX_BYTES_PER_BULK_REQUEST
-from ac_export.state.pacer import RequestKind
+from ac_export.activecampaign.api.payloads import (
+    bulk_import_body,
+    estimated_body_bytes,
+    is_removal,
+    subscribed_list,
+)
+from ac_export.activecampaign.plan import OP_COUNTS, counts_named
+from ac_export.contracts import ExportCounts
 from ac_export.state.store import LedgerStore
 
 # Batches whose contents are read from the ledger in one query (about 4 MB of contacts).
@@ -27,6 +33,9 @@ REFUSED_REASON = (
     "refused by ActiveCampaign during import (its exclusion list, a bounce, an earlier unsubscribe "
     "from this list, or the account's contact limit)"
 )
+# What settling reports beside the plan's ops: leavers whose unsubscribe ActiveCampaign refused, still
+# on the list and retried next run; apart from rejected_by_activecampaign, which counts members only.
+SETTLED_COUNTS = {**OP_COUNTS, "refused_remove": "removals_refused"}
 
 
 @dataclass
@@ -37,54 +46,6 @@ class UploadSettings:
     confirm_timeout_s: float = 1800.0
     max_batches_in_flight: int = 200
     run_automations: bool = False
-
-
-@dataclass
-class UploadCounts:
-    """Confirmed outcomes of the batches this run settled."""
-
-    added: int = 0
-    updated: int = 0
-    removed: int = 0
-    resubscribed: int = 0
-    repaired: int = 0
-    rejected_by_activecampaign: int = 0
-    # Leavers whose unsubscribe ActiveCampaign refused: still on the list, retried next run. Apart
-    # from rejected_by_activecampaign, which counts members only (so the members' counts add up).
-    removals_refused: int = 0
-    batches: int = 0
-
-    def add(self, outcome: dict[str, int], batches: int) -> None:
-        """Fold settled batches' outcomes into the totals."""
-        self.added += outcome.get("add", 0)
-        self.updated += outcome.get("update", 0)
-        self.removed += outcome.get("remove", 0)
-        self.resubscribed += outcome.get("resubscribe", 0)
-        self.repaired += outcome.get("repair", 0)
-        self.rejected_by_activecampaign += outcome.get("refused", 0)
-        self.removals_refused += outcome.get("refused_remove", 0)
-        self.batches += batches
-
-    def merge(self, other: UploadCounts) -> None:
-        """Add another run's totals (e.g. batches resumed from an earlier run) to these."""
-        self.added += other.added
-        self.updated += other.updated
-        self.removed += other.removed
-        self.resubscribed += other.resubscribed
-        self.repaired += other.repaired
-        self.rejected_by_activecampaign += other.rejected_by_activecampaign
-        self.removals_refused += other.removals_refused
-        self.batches += other.batches
-
-    @property
-    def confirmed(self) -> int:
-        """Contacts whose change ActiveCampaign processed (refusals not included)."""
-        return self.added + self.updated + self.removed + self.resubscribed + self.repaired
-
-    @property
-    def done(self) -> int:
-        """Contacts settled, whatever ActiveCampaign answered."""
-        return self.confirmed + self.rejected_by_activecampaign + self.removals_refused
 
 
 @dataclass
@@ -108,8 +69,8 @@ class Uploader:
     client: ActiveCampaignClient
     store: LedgerStore
     settings: UploadSettings
-    progress: Callable[[UploadCounts, int], None] = lambda counts, total: None
-    counts: UploadCounts = field(default_factory=UploadCounts)
+    progress: Callable[[ExportCounts, int], None] = lambda counts, total: None
+    counts: ExportCounts = field(default_factory=ExportCounts)
     flush_s: float = 1.0
     _pending: deque[_InFlight] = field(default_factory=deque)
     _unrecorded: dict[int, str] = field(default_factory=dict)
@@ -122,7 +83,7 @@ class Uploader:
     # Returning contacts subscribed again through `contactLists` this run (done once each).
     _resubscribed: set[str] = field(default_factory=set)
 
-    def run(self) -> UploadCounts:
+    def run(self) -> ExportCounts:
         """Send every batch in flight that has no id, poll those that have one, settle them all."""
         batches = self.store.pending_batches()
         total = sum(contacts for _, _, contacts in batches)
@@ -151,7 +112,7 @@ class Uploader:
         if not self._pending:
             return True
         room = len(self._pending) < self.settings.max_batches_in_flight
-        return room and self.client.pacer.ready_in(RequestKind.BULK_MULTI) <= 0
+        return room and self.client.bulk_ready_in() <= 0
 
     def _flush_if_due(self, total: int) -> None:
         if time.monotonic() - self._flushed_at >= self.flush_s:
@@ -165,7 +126,9 @@ class Uploader:
         self.store.record_batch_ids(self._unrecorded)
         self._resubscribe_refused_returners()
         outcome = self.store.settle_batches(self._confirmed, REFUSED_REASON)
-        self.counts.add(outcome, len(self._confirmed))
+        self.counts += counts_named(list(outcome.items()), SETTLED_COUNTS) + ExportCounts(
+            batches=len(self._confirmed)
+        )
         self._unrecorded.clear()
         self._confirmed.clear()
         if outcome:
@@ -174,13 +137,14 @@ class Uploader:
     def _send(self, batch_no: int) -> None:
         """Queue one recorded batch; contacts refused by validation leave it with their reason."""
         contents = self._contents(batch_no)
-        if _body_size(contents) > MAX_BYTES_PER_BULK_REQUEST and len(contents) > 1:
+        if estimated_body_bytes(p for _, p in contents) > MAX_BYTES_PER_BULK_REQUEST and len(contents) > 1:
             half = len(contents) // 2
             self._to_send.appendleft(self.store.split_batch(batch_no, [e for e, _ in contents[half:]]))
             contents = contents[:half]
         while contents:
             try:
-                queued = self.client.bulk_import(self._body(contents), len(contents))
+                body = bulk_import_body((p for _, p in contents), self.settings.run_automations)
+                queued = self.client.bulk_import(body, len(contents))
             except BulkValidationError as exc:
                 contents = self._set_suspects_apart(batch_no, contents, exc)
                 continue
@@ -196,13 +160,6 @@ class Uploader:
             self._read_ahead = self.store.batch_contents(ahead)
         return self._read_ahead.pop(batch_no)
 
-    def _body(self, contents: list[tuple[str, str]]) -> bytes:
-        # The official example puts exclude_automations in each contact, other clients send it once
-        # at the top: both, so that no reading of it starts an automation unless the export asks.
-        flag = "false" if self.settings.run_automations else "true"
-        contacts = ",".join(payload[:-1] + f',"exclude_automations":{flag}}}' for _, payload in contents)
-        return ('{"contacts":[' + contacts + '],"exclude_automations":' + flag + "}").encode()
-
     def _set_suspects_apart(
         self, batch_no: int, contents: list[tuple[str, str]], error: BulkValidationError
     ) -> list[tuple[str, str]]:
@@ -217,10 +174,10 @@ class Uploader:
             reason = next(iter(suspects.values()), detail)
             refused = {contents[0][0]: f"refused by ActiveCampaign: {reason}"}
             self.store.refuse_from_inflight(batch_no, refused)
-            if _is_removal(contents[0][1]):
-                self.counts.removals_refused += 1
-            else:
-                self.counts.rejected_by_activecampaign += 1
+            removal = is_removal(contents[0][1])
+            self.counts += ExportCounts(
+                removals_refused=int(removal), rejected_by_activecampaign=int(not removal)
+            )
             return []
         if not suspects or (len(contents) > 1 and len(error.reasons) >= len(contents)):
             # Nothing names a contact, or every contact is refused: the request itself is wrong
@@ -242,7 +199,7 @@ class Uploader:
         refused = {email for _, emails in self._confirmed.values() for email in emails}
         returning = self.store.returning_among(list(self._confirmed), refused - self._resubscribed)
         for batch_no, contacts in returning.items():
-            done = [email for email, list_id in contacts if self._subscribe_again(email, list_id)]
+            done = [email for email, sent in contacts if self._subscribe_again(email, subscribed_list(sent))]
             if not done:
                 continue
             batch_id, failed = self._confirmed[batch_no]
@@ -257,7 +214,7 @@ class Uploader:
         try:
             self.client.subscribe(contact_id, list_id)
         except ActiveCampaignError as exc:
-            if exc.status_code in (None, 401, 403, 404):
+            if exc.refuses_everyone:
                 raise
             return False  # refused for this contact: it stays refused, with the import's reason
         return True
@@ -287,12 +244,3 @@ class Uploader:
             return self.client.import_status(batch_id)
         except NotFoundError:
             return None
-
-
-def _is_removal(payload: str) -> bool:
-    """Whether a queued contact's payload unsubscribes it (the plan's `remove`) rather than subscribing it."""
-    return "unsubscribe" in json.loads(payload)
-
-
-def _body_size(contents: list[tuple[str, str]]) -> int:
-    return sum(len(payload.encode()) + 1 for _, payload in contents) + 64

@@ -25,10 +25,8 @@ import duckdb
 
 from ac_export.activecampaign.api.client import ActiveCampaignClient
 from ac_export.activecampaign.api.errors import ImpossibleCount
+from ac_export.activecampaign.api.statuses import ListStatus
 from ac_export.state import ledger
-
-SUBSCRIBED_STATUS = 1
-UNSUBSCRIBED_STATUS = 2
 
 LIST_NAME_FACT = "list_name"
 LAST_FULL_RECONCILE_FACT = "last_full_reconcile"
@@ -120,8 +118,8 @@ def ledger_counts(con: duckdb.DuckDBPyConnection) -> ListCounts:
 def activecampaign_counts(client: ActiveCampaignClient, list_id: int) -> ListCounts:
     """ActiveCampaign's own counts of the list (two requests, whatever the list's size or history)."""
     return ListCounts(
-        client.count_list_contacts(list_id, SUBSCRIBED_STATUS),
-        client.count_list_contacts(list_id, UNSUBSCRIBED_STATUS),
+        client.count_list_contacts(list_id, ListStatus.SUBSCRIBED),
+        client.count_list_contacts(list_id, ListStatus.UNSUBSCRIBED),
     )
 
 
@@ -144,7 +142,9 @@ def possible_counts(client: ActiveCampaignClient, list_id: int, counts: ListCoun
     )
 
 
-def agreed_count(client: ActiveCampaignClient, list_id: int, status: int, counted: int, read: int) -> int:
+def agreed_count(
+    client: ActiveCampaignClient, list_id: int, status: ListStatus, counted: int, read: int
+) -> int:
     """A side's count once a whole read of it agrees: asked again if not; ImpossibleCount if still not.
 
     A read checked page by page (`paging.PagedRead`) ends at its own `meta.total`; a count that
@@ -155,7 +155,7 @@ def agreed_count(client: ActiveCampaignClient, list_id: int, status: int, counte
     recount = client.count_list_contacts(list_id, status)
     if recount == read:
         return read
-    side = "subscribed" if status == SUBSCRIBED_STATUS else "unsubscribed"
+    side = status.side
     raise ImpossibleCount(
         f"ActiveCampaign counts {counted} (asked again: {recount}) {side} contacts on list {list_id}, but "
         f"reading them all returned {read}; a count that contradicts the list it counts is never acted on, "

@@ -6,6 +6,7 @@ import difflib
 import re
 import types
 import typing
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -24,6 +25,10 @@ _SECRET_FIELD = re.compile(r"api_key|token|secret|password|credential", re.IGNOR
 
 # Validation context key: scalars in YAML are taken as written (see strict_values).
 STRICT_SCALARS = "strict_scalars"
+# Names users give sources, attributes, measures, connections and exports become table paths, asset
+# keys and SQL identifiers, so they are kept to what all three accept unquoted.
+NAME_PATTERN = r"^[a-z][a-z0-9_]*$"
+NAME_RULE = "lower case, digits, _"
 
 
 class ConfigError(UserError):
@@ -46,6 +51,13 @@ class StrictModel(pydantic.BaseModel):
         if problem:
             raise ValueError(problem)
         return value
+
+
+def check_names(names: Iterable[str], what: str, pattern: str = NAME_PATTERN, rule: str = NAME_RULE) -> None:
+    """Raise a ValueError naming the first of `names` that does not match `pattern` (`what`: its kind)."""
+    for name in names:
+        if not re.match(pattern, name):
+            raise ValueError(f"{what} name {name!r} must match {pattern} ({rule})")
 
 
 def format_location(loc: tuple[int | str, ...]) -> str:

@@ -121,13 +121,24 @@ async def create_field(request: Request, emulator: Emulator) -> Response:
     return json_response({"field": field_json(created)}, 201)
 
 
-async def contact_field_values(request: Request, emulator: Emulator) -> Response:
-    """`GET /contacts/{id}/fieldValues`."""
+def contact_part(
+    request: Request,
+    emulator: Emulator,
+    key: str,
+    items: Callable[[int], Sequence[Any]],
+    shape: Callable[[Any], dict[str, Any]],
+) -> Response:
+    """`GET /contacts/{id}/<key>`: the contact's `items` in their `shape`; the 404 of an unknown contact."""
     contact_id: int = request.path_params["id"]
     if contact_id not in emulator.account.contacts:
         return not_found("Subscriber", contact_id)
-    values = emulator.account.field_values_of(contact_id)
-    return json_response({"fieldValues": [field_value_json(v) for v in values]})
+    return json_response({key: [shape(item) for item in items(contact_id)]})
+
+
+async def contact_field_values(request: Request, emulator: Emulator) -> Response:
+    """`GET /contacts/{id}/fieldValues`."""
+    account = emulator.account
+    return contact_part(request, emulator, "fieldValues", account.field_values_of, field_value_json)
 
 
 async def set_field_value(request: Request, emulator: Emulator) -> Response:
@@ -174,10 +185,7 @@ async def create_tag(request: Request, emulator: Emulator) -> Response:
 
 async def contact_tags(request: Request, emulator: Emulator) -> Response:
     """`GET /contacts/{id}/contactTags`."""
-    contact_id: int = request.path_params["id"]
-    if contact_id not in emulator.account.contacts:
-        return not_found("Subscriber", contact_id)
-    return json_response({"contactTags": [contact_tag_json(t) for t in emulator.account.tags_of(contact_id)]})
+    return contact_part(request, emulator, "contactTags", emulator.account.tags_of, contact_tag_json)
 
 
 async def tag_contact(request: Request, emulator: Emulator) -> Response:

@@ -7,7 +7,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ac_export.emulator.api_catalog import usable_field
+from ac_export.emulator.api_catalog import contact_part, usable_field
 from ac_export.emulator.contact_query import matching_contact_ids
 from ac_export.emulator.entities import SUBSCRIBED, UNSUBSCRIBED
 from ac_export.emulator.inputs import InputError, as_id, base_url, int_param, paging, text, wrapped_object
@@ -128,11 +128,7 @@ async def delete_contact(request: Request, emulator: Emulator) -> Response:
 
 async def contact_lists_of(request: Request, emulator: Emulator) -> Response:
     """`GET /contacts/{id}/contactLists`: the contact's list memberships (its `links.contactLists`)."""
-    contact_id: int = request.path_params["id"]
-    if contact_id not in emulator.account.contacts:
-        return not_found("Subscriber", contact_id)
-    memberships = emulator.account.memberships_of(contact_id)
-    return json_response({"contactLists": [membership_json(m) for m in memberships]})
+    return contact_part(request, emulator, "contactLists", emulator.account.memberships_of, membership_json)
 
 
 async def sync_contact(request: Request, emulator: Emulator) -> Response:

@@ -380,11 +380,6 @@ class Account:
         """The ids of the contacts that carry this tag."""
         return {contact for contact, tag in self._contact_tag_ids if tag == tag_id}
 
-    def tag_named(self, name: str) -> Tag:
-        """The tag with this name, created when missing (as bulk import does)."""
-        tag_id = self._tag_by_name.get(name.strip().lower())
-        return self.create_tag(name) if tag_id is None else self.tags[tag_id]
-
     def tag_contact(self, contact_id: int, tag_id: int, stamp: str = "") -> ContactTag:
         """Apply a tag to a contact; applying it twice returns the first application."""
         existing = self._contact_tag_ids.get((contact_id, tag_id))

@@ -67,10 +67,9 @@ def link_probabilistically(
     model: ProbabilisticConfig,
     key_columns: KeyColumns,
     max_block_size: int,
-    rule_index: int,
     records: str,
 ) -> ModelOutcome:
-    """Score candidate pairs of `match_keys`, keep links in `fs_links` and add them to `edges`.
+    """Score candidate pairs of `match_keys` and keep the links in `fs_links(a, b, ...)`.
 
     `records(rid, source, source_key)` names the records: the u sample is drawn by their names.
     """
@@ -95,7 +94,6 @@ def link_probabilistically(
         FROM (SELECT *, {_weight_sql(weights, prior, len(columns))} AS match_weight FROM fs_gammas)
         WHERE match_weight >= {_logit2(model.threshold)!r}
     """)
-    con.execute(f"INSERT INTO edges SELECT a, b, {rule_index} FROM fs_links")
     return ModelOutcome(
         candidate_pairs=int(counts.sum()),
         linked_pairs=_count(con, "fs_links"),

@@ -13,9 +13,8 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from ac_export.config.loading import StrictModel
+from ac_export.config.loading import NAME_PATTERN, StrictModel
 from ac_export.profiles.match_terms import Normaliser, Similarity, check_normalisers
-from ac_export.profiles.sources_config import NAME_PATTERN
 
 PairScope = Literal["all", "across_sources", "within_source"]
 

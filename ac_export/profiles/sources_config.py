@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
 from ac_export.config.csv_options import csv_option_problem
-from ac_export.config.loading import StrictModel, load_model
+from ac_export.config.loading import NAME_PATTERN, StrictModel, check_names, load_model
 from ac_export.profiles.schema import (
     ACTIVITY_SYSTEM_COLUMNS,
     CANONICAL_ATTRIBUTES,
@@ -18,7 +17,6 @@ from ac_export.profiles.schema import (
 )
 
 SOURCES_FILE = "sources.yaml"
-NAME_PATTERN = r"^[a-z][a-z0-9_]*$"
 ValueType = Literal["string", "integer", "float", "boolean", "date", "timestamp"]
 
 
@@ -121,11 +119,8 @@ class FileSource(StrictModel):
     @field_validator("combine")
     @classmethod
     def _combined_names(cls, value: dict[str, Combination]) -> dict[str, Combination]:
+        check_names(value, "attribute")
         for attribute in value:
-            if not re.match(NAME_PATTERN, attribute):
-                raise ValueError(
-                    f"attribute name {attribute!r} must match {NAME_PATTERN} (lower case, digits, _)"
-                )
             kind = CANONICAL_ATTRIBUTES.get(attribute, "string")
             if kind != "string":
                 raise ValueError(f"{attribute!r} is a {kind}; combined columns make text attributes")
@@ -255,9 +250,7 @@ class SourcesConfig(StrictModel):
     @field_validator("profile_sources", "activity_sources")
     @classmethod
     def _names_are_identifiers(cls, value: dict[str, FileSource]) -> dict[str, FileSource]:
-        for name in value:
-            if not re.match(NAME_PATTERN, name):
-                raise ValueError(f"source name {name!r} must match {NAME_PATTERN} (lower case, digits, _)")
+        check_names(value, "source")
         return value
 
     @model_validator(mode="after")
@@ -287,10 +280,6 @@ class SourcesConfig(StrictModel):
         mapped = {a: t for s in self.profile_sources.values() for a, t in s.attributes().items()}
         canonical = {a: t for a, t in CANONICAL_ATTRIBUTES.items() if a in mapped}
         return {**canonical, **self.extra_attribute_types()}
-
-    def sources_mapping(self, attribute: str) -> list[str]:
-        """Names of the profile sources that map an attribute, in declaration order."""
-        return [n for n, s in self.profile_sources.items() if attribute in s.attributes()]
 
     def extra_attribute_types(self) -> dict[str, AttributeType]:
         """Further (non-canonical) profile attributes and their types, in declaration order."""

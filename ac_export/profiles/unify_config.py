@@ -8,10 +8,10 @@ from typing import Literal
 import phonenumbers
 from pydantic import Field, field_validator, model_validator
 
-from ac_export.config.loading import ConfigError, StrictModel, format_location, load_model
+from ac_export.config.loading import NAME_PATTERN, ConfigError, StrictModel, format_location, load_model
 from ac_export.profiles.match_terms import Normaliser, Similarity, check_normalisers
 from ac_export.profiles.probabilistic_config import ProbabilisticConfig
-from ac_export.profiles.sources_config import NAME_PATTERN, SourcesConfig
+from ac_export.profiles.sources_config import SourcesConfig
 
 UNIFY_FILE = "unify.yaml"
 # The name links of the probabilistic model carry in profile_sources.matched_by and in metadata.

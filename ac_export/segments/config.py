@@ -9,7 +9,6 @@ Every problem names the file, the segment or measure, and the rule.
 from __future__ import annotations
 
 import difflib
-import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -18,9 +17,9 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from ac_export.config.loading import ConfigError, StrictModel, load_model
+from ac_export.config.loading import ConfigError, StrictModel, check_names, load_model
 from ac_export.profiles.schema import AttributeType, profile_attribute_types
-from ac_export.profiles.sources_config import NAME_PATTERN, ActivitySource, SourcesConfig
+from ac_export.profiles.sources_config import ActivitySource, SourcesConfig
 from ac_export.segments.operators import (
     CASE_FOLDING_OPERATORS,
     DATES,
@@ -146,9 +145,7 @@ class MeasuresFile(StrictModel):
     @field_validator("measures")
     @classmethod
     def _names(cls, value: dict[str, Measure]) -> dict[str, Measure]:
-        for name in value:
-            if not re.match(NAME_PATTERN, name):
-                raise ValueError(f"measure name {name!r} must match {NAME_PATTERN} (lower case, digits, _)")
+        check_names(value, "measure")
         return value
 
 
@@ -214,9 +211,7 @@ class SegmentsFile(StrictModel):
     @field_validator("segments")
     @classmethod
     def _names(cls, value: dict[str, SegmentDefinition]) -> dict[str, SegmentDefinition]:
-        for name in value:
-            if not re.match(SEGMENT_NAME_PATTERN, name):
-                raise ValueError(f"segment name {name!r} must match {SEGMENT_NAME_PATTERN} (a-z, 0-9, _)")
+        check_names(value, "segment", SEGMENT_NAME_PATTERN, "a-z, 0-9, _")
         return value
 
 

@@ -67,8 +67,6 @@ CASE_FOLDING_OPERATORS = frozenset(
     {"equals", "not_equals", "in", "not_in", "contains", "not_contains", "starts_with", "ends_with"}
 )
 
-Scalar = str | int | float | bool | date | datetime
-
 
 def canonical_operator(name: str) -> str:
     """The operator's canonical name; raises ValueError naming the known operators."""

@@ -356,16 +356,16 @@ def batch_contents(con: duckdb.DuckDBPyConnection, batch_nos: list[int]) -> dict
 
 def returning_among(
     con: duckdb.DuckDBPyConnection, batch_nos: list[int], emails: set[str]
-) -> dict[int, list[tuple[str, int]]]:
+) -> dict[int, list[tuple[str, str]]]:
     """Of these emails in these batches, those sent to re-subscribe a contact we had removed.
 
-    Returns batch_no → [(email, list id the payload subscribes it to)].
+    Returns batch_no → [(email, the payload it was sent with)].
     """
     if not emails or not batch_nos:
         return {}
     rows = con.execute(
         """
-        SELECT batch_no, email, CAST(json_extract(payload, '$.subscribe[0].listid') AS BIGINT)
+        SELECT batch_no, email, payload
         FROM inflight
         WHERE op = 'resubscribe' AND list_contains(?::BIGINT[], batch_no)
           AND list_contains(?::VARCHAR[], email)
@@ -373,9 +373,9 @@ def returning_among(
         """,
         [batch_nos, sorted(emails)],
     ).fetchall()
-    found: dict[int, list[tuple[str, int]]] = {}
-    for batch_no, email, list_id in rows:
-        found.setdefault(int(batch_no), []).append((str(email), int(list_id)))
+    found: dict[int, list[tuple[str, str]]] = {}
+    for batch_no, email, payload in rows:
+        found.setdefault(int(batch_no), []).append((str(email), str(payload)))
     return found
 
 

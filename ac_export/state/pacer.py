@@ -4,8 +4,9 @@ ActiveCampaign allows 5 requests per second per account (all endpoints, all keys
 imports have their own windows: 100 requests a minute with several contacts, 20 a minute with one.
 Every run exporting to an account on this machine shares one state file (under a portable file
 lock; named by the account's canonical identity, however its host is spelled), so two runs in
-separate Dagster processes split the pace instead of racing into 429s. The limits themselves are
-ActiveCampaign's, stated in `activecampaign.api.limits`.
+separate Dagster processes split the pace instead of racing into 429s. The pacer knows windows by
+name only: which request classes there are, which windows each counts against and how long they
+are is ActiveCampaign's business, stated in `activecampaign.api.limits` and passed in as `limits`.
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from enum import Enum
 from pathlib import Path
 from typing import Protocol
 
@@ -27,25 +27,16 @@ from filelock import FileLock
 from ac_export.state.accounts import account_identity, spellings
 
 
-class RequestKind(Enum):
-    """Which windows a request counts against."""
-
-    GENERAL = "general"
-    BULK_MULTI = "bulk_multi"
-    BULK_SINGLE = "bulk_single"
-
-
 class PaceWindows(Protocol):
-    """The account's windows: window name (a RequestKind value) → (requests allowed, seconds)."""
+    """The account's windows (name → (requests allowed, seconds)) and the request classes counted in them."""
 
     def windows(self) -> dict[str, tuple[int, float]]:
         """Every window the pacer enforces."""
         ...
 
-
-def _window_names(kind: RequestKind) -> list[str]:
-    """Every request counts against the general window; bulk imports also against their own."""
-    return [RequestKind.GENERAL.value] + ([kind.value] if kind is not RequestKind.GENERAL else [])
+    def counted_in(self, request: str) -> tuple[str, ...]:
+        """The windows a request of this class (named by the caller) counts against."""
+        ...
 
 
 _THREAD_LOCKS: dict[str, threading.Lock] = {}
@@ -99,10 +90,10 @@ class AccountPacer:
             handle.write(json.dumps(state))
             handle.flush()
 
-    def acquire(self, kind: RequestKind) -> float:
-        """Wait until a request of this kind may go out, record it, and return its stamp for `settle`."""
+    def acquire(self, request: str) -> float:
+        """Wait until a request of this class may go out, record it, and return its stamp for `settle`."""
         while True:
-            stamp, wait = self._try_acquire(kind)
+            stamp, wait = self._try_acquire(request)
             if wait <= 0:
                 return stamp
             time.sleep(min(wait, 1.0))
@@ -111,8 +102,8 @@ class AccountPacer:
         """The clock the windows are kept in (this machine's; a shared backend uses its server's)."""
         return time.time()
 
-    def _try_acquire(self, kind: RequestKind) -> tuple[float, float]:
-        names = _window_names(kind)
+    def _try_acquire(self, request: str) -> tuple[float, float]:
+        names = self.limits.counted_in(request)
         with self._state() as state:
             now = self._now()
             wait = self._wait(state, names, now)
@@ -121,13 +112,13 @@ class AccountPacer:
                     state.setdefault(name, []).append(now)
             return now, wait
 
-    def settle(self, kind: RequestKind, stamp: float) -> None:
+    def settle(self, request: str, stamp: float) -> None:
         """Move a request's stamp to when its answer arrived.
 
         The server counts a request when it arrives, somewhere between our send and its answer;
         counting windows from the answer keeps slow responses from squeezing the next window.
         """
-        names = _window_names(kind)
+        names = self.limits.counted_in(request)
         with self._state() as state:
             now = self._now()
             for name in names:
@@ -137,13 +128,13 @@ class AccountPacer:
                     stamps.append(now)
                     stamps.sort()
 
-    def ready_in(self, kind: RequestKind) -> float:
-        """Seconds until a request of this kind could go out, without recording one."""
-        names = _window_names(kind)
+    def ready_in(self, request: str) -> float:
+        """Seconds until a request of this class could go out, without recording one."""
+        names = self.limits.counted_in(request)
         with self._state() as state:
             return max(self._wait(state, names, self._now()), 0.0)
 
-    def _wait(self, state: dict[str, list[float]], names: list[str], now: float) -> float:
+    def _wait(self, state: dict[str, list[float]], names: tuple[str, ...], now: float) -> float:
         wait = max(state.get("blocked_until", [0.0])) - now
         for name in names:
             allowed, length = self._windows[name]
@@ -153,16 +144,19 @@ class AccountPacer:
                 wait = max(wait, recent[-allowed] + length - now)
         return wait
 
-    def block(self, seconds: float, kind: RequestKind = RequestKind.GENERAL) -> None:
-        """Hold back requests after the server said to wait (Retry-After, or a full bulk window)."""
+    def block(self, seconds: float, window: str | None = None) -> None:
+        """Hold back requests after the server said to wait: all of them, or those counted in `window`.
+
+        (Retry-After holds back every request; a full bulk window only the requests counted in it.)
+        """
         with self._state() as state:
             until = self._now() + seconds
-            if kind is RequestKind.GENERAL:
+            if window is None:
                 state["blocked_until"] = [max([until, *state.get("blocked_until", [])])]
             else:
-                allowed, length = self._windows[kind.value]
-                # A full window as of now makes the next bulk request wait `seconds`.
-                state[kind.value] = [until - length] * allowed
+                allowed, length = self._windows[window]
+                # A full window as of now makes the next request counted in it wait `seconds`.
+                state[window] = [until - length] * allowed
 
 
 def _digest(account: str) -> str:
@@ -180,18 +174,18 @@ def merge_states(first: dict[str, list[float]], second: dict[str, list[float]]) 
 class NoPacing:
     """A pacer that never waits: for emulators run with their limits off (throughput benchmarks)."""
 
-    def acquire(self, kind: RequestKind) -> float:
+    def acquire(self, request: str) -> float:
         """Never waits."""
         return 0.0
 
-    def settle(self, kind: RequestKind, stamp: float) -> None:
+    def settle(self, request: str, stamp: float) -> None:
         """Nothing to record."""
 
-    def ready_in(self, kind: RequestKind) -> float:
+    def ready_in(self, request: str) -> float:
         """Always ready."""
         return 0.0
 
-    def block(self, seconds: float, kind: RequestKind = RequestKind.GENERAL) -> None:
+    def block(self, seconds: float, window: str | None = None) -> None:
         """Sleeps out a server-imposed wait, since there is no shared state to record it in."""
         time.sleep(seconds)
 

@@ -64,8 +64,8 @@ class LedgerStore:
         """(email, contact JSON) of batches in flight."""
         return ledger.batch_contents(self.con, batch_nos)
 
-    def returning_among(self, batch_nos: list[int], emails: set[str]) -> dict[int, list[tuple[str, int]]]:
-        """Of these emails in these batches, those sent to re-subscribe a contact we had removed."""
+    def returning_among(self, batch_nos: list[int], emails: set[str]) -> dict[int, list[tuple[str, str]]]:
+        """Of these emails in these batches, those sent to re-subscribe one we removed (with payloads)."""
         return ledger.returning_among(self.con, batch_nos, emails)
 
     def sync(self) -> None:

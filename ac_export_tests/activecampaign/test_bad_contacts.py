@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from ac_export_tests.activecampaign.conftest import ExportWorld
+from ac_export_tests.support.export_world import ExportWorld
 
 # email as the profile holds it → where it must end up: the address subscribed, or a rejection kind.
 EMAILS: dict[str, str] = {

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from ac_export_tests.activecampaign.conftest import ATTRIBUTE_TYPES, ExportWorld
 from ac_export_tests.support import export_driver
+from ac_export_tests.support.export_world import ATTRIBUTE_TYPES, ExportWorld
 
 TIME_SCALE = 10.0
 RUN_TIMEOUT_S = 120.0

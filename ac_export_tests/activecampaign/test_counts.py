@@ -13,11 +13,11 @@ import re
 
 import rich.console
 
-from ac_export.activecampaign.sync import ExportResult
+from ac_export.activecampaign.list_export import ExportResult
 from ac_export.contracts import MEMBER_PARTS, ExportCounts
 from ac_export.defs.activecampaign.assets import EXPORT_ROW_COUNTS, MEMBER_COUNTS, _exports_table
 from ac_export.terminal.tables import MEMBER_COLUMNS, counts_table
-from ac_export_tests.activecampaign.conftest import ExportWorld
+from ac_export_tests.support.export_world import ExportWorld
 
 NAME = "test_export"
 

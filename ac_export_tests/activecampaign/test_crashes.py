@@ -31,8 +31,8 @@ import duckdb
 import pytest
 
 from ac_export.state.ledger import ledger_path
-from ac_export_tests.activecampaign.conftest import ATTRIBUTE_TYPES, ExportWorld
 from ac_export_tests.support import export_driver
+from ac_export_tests.support.export_world import ATTRIBUTE_TYPES, ExportWorld
 
 SEED = int(os.environ.get("AC_EXPORT_CRASH_SEED", "20261128"))
 PROCESSING_DELAY_S = 0.8

@@ -13,13 +13,13 @@ import dagster as dg
 
 from ac_export.activecampaign.api.client import ActiveCampaignClient
 from ac_export.activecampaign.config import load_connections_config
-from ac_export.activecampaign.sync import ExportRequest, ExportResult, run_export
+from ac_export.activecampaign.list_export import ExportRequest, ExportResult, run_export
 from ac_export.activecampaign.upload import UploadSettings
 from ac_export.defs.activecampaign.assets import build_export_asset
 from ac_export.defs.activecampaign.resources import ActiveCampaignResource
 from ac_export.defs.keys import EXPORT_ASSET_KEY
 from ac_export.defs.resources import ProjectConfigResource, StateResource, WarehouseResource
-from ac_export_tests.activecampaign.conftest import ATTRIBUTE_TYPES, SEGMENT, ExportWorld
+from ac_export_tests.support.export_world import ATTRIBUTE_TYPES, SEGMENT, ExportWorld
 from ac_export_tests.support.project import write_project
 
 FAULT_KINDS = ["500", "503", "429", "drop", "drop_after", "slow"]

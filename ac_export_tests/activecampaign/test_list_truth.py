@@ -15,7 +15,7 @@ from ac_export.activecampaign.errors import ExportStopped
 from ac_export.activecampaign.optouts import ForgottenOptOut, NotOptedOut, forget_opt_out, forgotten_opt_outs
 from ac_export.state.backend import StateBackend
 from ac_export.state.ledger import ledger_path
-from ac_export_tests.activecampaign.conftest import SEGMENT, ExportWorld
+from ac_export_tests.support.export_world import SEGMENT, ExportWorld
 
 # An unchanged run: credentials, the list, its one custom field, and two counts.
 UNCHANGED_RUN_REQUESTS = 5

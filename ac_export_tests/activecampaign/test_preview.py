@@ -14,7 +14,7 @@ from ac_export.activecampaign import progress
 from ac_export.activecampaign.history import RunRecord, read_history, record_run
 from ac_export.activecampaign.rejections import read_rejections
 from ac_export.contracts import ExportCounts, plan_table
-from ac_export_tests.activecampaign.conftest import ExportWorld
+from ac_export_tests.support.export_world import ExportWorld
 
 
 @pytest.fixture

@@ -12,8 +12,8 @@ import pytest
 from ac_export.activecampaign.api.client import ActiveCampaignClient
 from ac_export.activecampaign.api.errors import ActiveCampaignError, ActiveCampaignUnavailable
 from ac_export.activecampaign.errors import ExportStopped
-from ac_export_tests.activecampaign.conftest import ExportWorld
 from ac_export_tests.support.emulator import READINGS, EmulatorHandle
+from ac_export_tests.support.export_world import ExportWorld
 
 
 @pytest.mark.parametrize("flag", ["per-contact", "top-level", "both"])

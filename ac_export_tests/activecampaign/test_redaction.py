@@ -50,7 +50,7 @@ def test_log_lines_carrying_the_key_are_redacted(caplog: pytest.LogCaptureFixtur
     with caplog.at_level(logging.INFO):
         guard_logs(KEY)  # after the handlers are set up, as the client is created after logging is
         logging.getLogger("httpx").info("answer was %s", f"Api-Token: {KEY}")
-        logging.getLogger("ac_export.activecampaign.sync").warning("page said %s", KEY)
+        logging.getLogger("ac_export.activecampaign.list_export").warning("page said %s", KEY)
 
     assert KEY not in caplog.text
     assert "Api-Token: [redacted]" in caplog.text and "page said [redacted]" in caplog.text

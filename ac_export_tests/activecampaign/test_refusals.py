@@ -17,8 +17,8 @@ import pytest
 from ac_export.activecampaign.api.errors import ActiveCampaignError, AuthenticationError
 from ac_export.state.ledger import ledger_path
 from ac_export.warehouse import Warehouse
-from ac_export_tests.activecampaign.conftest import SEGMENT, ExportWorld
 from ac_export_tests.support.emulator import running_emulator
+from ac_export_tests.support.export_world import SEGMENT, ExportWorld
 
 FIRST_KEY, SECOND_KEY = "first-key-of-the-account", "second-key-of-the-account"
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import yaml
 
 from ac_export.settings import PROJECT_ROOT
-from ac_export_tests.activecampaign.conftest import ExportWorld
+from ac_export_tests.support.export_world import ExportWorld
 from ac_export_tests.support.hostile import hostile_server
 
 DATA_CONFIG = PROJECT_ROOT / "data" / "config"

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from ac_export_tests.activecampaign.conftest import SEGMENT, ExportWorld
 from ac_export_tests.cli.test_activecampaign import run_cli
 from ac_export_tests.cli.test_reports import _project
+from ac_export_tests.support.export_world import SEGMENT, ExportWorld
 
 LIMIT = 5
 LEAVERS = 10

@@ -9,8 +9,8 @@ import yaml
 
 from ac_export.activecampaign.optouts import forgotten_opt_outs
 from ac_export.state.backend import StateBackend
-from ac_export_tests.activecampaign.conftest import ExportWorld
 from ac_export_tests.cli.test_activecampaign import config_folder, run_cli
+from ac_export_tests.support.export_world import ExportWorld
 
 
 @pytest.fixture(params=["embedded", "postgres"])

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from ac_export_tests.activecampaign.conftest import SEGMENT, ExportWorld
 from ac_export_tests.cli.test_activecampaign import config_folder, run_cli
+from ac_export_tests.support.export_world import SEGMENT, ExportWorld
 
 
 @pytest.fixture

@@ -20,8 +20,8 @@ import httpx
 import pytest
 
 from ac_export.demo import dev
-from ac_export_tests.automation.conftest import copy_demo_config
 from ac_export_tests.e2e.stack import free_port
+from ac_export_tests.support.demo_config import copy_demo_config
 
 RECORDER = """
 import json, os, sys, time

@@ -36,6 +36,9 @@ CASES = {
     "decomposed accent": ("Jose\u0301@example.com", "jos\u00e9@example.com"),
     "composed accent": ("jos\u00e9@example.com", "jos\u00e9@example.com"),
     "space inside is kept for the validator": ("ann @example.com", "ann @example.com"),
+    "control characters are not whitespace": ("\x01ann@example.com\x7f", "\x01ann@example.com\x7f"),
+    "one character": ("A", "a"),
+    "only ASCII whitespace": (" \t\n ", None),
     "only whitespace": (" \t\u00a0\u200b ", None),
     "null": (None, None),
 }

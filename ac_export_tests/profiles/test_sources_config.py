@@ -43,7 +43,6 @@ def test_demo_sources_map_the_attributes_segments_use() -> None:
         assert extras[name] == "string"
     loyalty = config.profile_sources["loyalty_members"]
     assert "ContactId" not in loyalty.columns, "the loyalty ContactId is the truth, never an attribute"
-    assert config.sources_mapping("email") == ["crm_records", "ecommerce_contacts", "loyalty_members"]
 
 
 def test_valid_file_loads(tmp_path: Path) -> None:

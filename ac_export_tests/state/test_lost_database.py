@@ -31,8 +31,8 @@ from ac_export.defs.activecampaign.assets import build_export_asset
 from ac_export.defs.activecampaign.resources import resource_key
 from ac_export.defs.resources import ProjectConfigResource, StateResource, WarehouseResource
 from ac_export.state.backend import StateBackend
-from ac_export_tests.activecampaign.conftest import SEGMENT, ExportWorld
 from ac_export_tests.defs.activecampaign.test_assets import project_config
+from ac_export_tests.support.export_world import SEGMENT, ExportWorld
 from ac_export_tests.support.postgres import PostgresServer
 
 CONTACTS = 600  # three bulk imports of 250, 250 and 100

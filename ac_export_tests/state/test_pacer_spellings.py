@@ -13,8 +13,8 @@ from pathlib import Path
 
 import psycopg
 
-from ac_export.activecampaign.api.limits import Limits
-from ac_export.state.pacer import AccountPacer, RequestKind
+from ac_export.activecampaign.api.limits import Limits, RequestKind
+from ac_export.state.pacer import AccountPacer
 from ac_export.state.postgres.pacer import PostgresPacer
 
 BLOCK_S = 30.0

@@ -12,7 +12,7 @@ from ac_export.state import ledger
 from ac_export.state.backend import StateBackend, StateConfigError
 from ac_export.state.ledger import LedgerInUse
 from ac_export.state.postgres.ledger import PostgresLedger
-from ac_export_tests.activecampaign.conftest import ExportWorld
+from ac_export_tests.support.export_world import ExportWorld
 
 
 @pytest.fixture

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import threading
 
-from ac_export.activecampaign.api.limits import Limits
-from ac_export.state.pacer import RequestKind
+from ac_export.activecampaign.api.limits import Limits, RequestKind
 from ac_export.state.postgres.pacer import PostgresPacer
 
 SCALE = 10.0  # 5 requests per 0.1 s instead of per second

@@ -8,7 +8,7 @@ from ac_export.activecampaign.errors import ExportStopped
 from ac_export.contracts import rejections_table
 from ac_export.state.backend import StateBackend
 from ac_export.warehouse import Warehouse
-from ac_export_tests.activecampaign.conftest import ExportWorld
+from ac_export_tests.support.export_world import ExportWorld
 
 
 @pytest.fixture

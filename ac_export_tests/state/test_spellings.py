@@ -17,7 +17,7 @@ import pytest
 
 from ac_export.state.backend import StateBackend
 from ac_export.state.merge import RETIRED_SUFFIX
-from ac_export_tests.activecampaign.conftest import ExportWorld
+from ac_export_tests.support.export_world import ExportWorld
 
 TABLES = ("ac_export_ledger", "ac_export_inflight", "ac_export_facts", "ac_export_sent_payloads")
 

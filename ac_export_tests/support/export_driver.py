@@ -21,7 +21,7 @@ from ac_export.activecampaign.api.client import ActiveCampaignClient
 from ac_export.activecampaign.api.hosts import normalize_api_host
 from ac_export.activecampaign.api.limits import Limits
 from ac_export.activecampaign.config import Export
-from ac_export.activecampaign.sync import ExportRequest, run_export
+from ac_export.activecampaign.list_export import ExportRequest, run_export
 from ac_export.activecampaign.upload import UploadSettings
 from ac_export.state.backend import DSN_ENV, StateBackend
 from ac_export.state.pacer import AccountPacer, NoPacing

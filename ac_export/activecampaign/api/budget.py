@@ -13,7 +13,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from ac_export.activecampaign.api.errors import ActiveCampaignUnavailable
-from ac_export.state.pacer import RequestKind
+from ac_export.activecampaign.api.limits import RequestKind
 
 # One call, all its retries included: a broken server is refused well within 30 s.
 REQUEST_BUDGET_S = 20.0

@@ -32,10 +32,12 @@ from ac_export.activecampaign.api.limits import (
     BULK_RATE_LIMIT_MESSAGE,
     MAX_ANSWER_BYTES,
     PAGE_SIZE,
+    RequestKind,
 )
 from ac_export.activecampaign.api.paging import WHAT_NEXT, PagedRead, checked_count
 from ac_export.activecampaign.api.redaction import Redactor, guard_logs
-from ac_export.state.pacer import AccountPacer, NoPacing, RequestKind
+from ac_export.activecampaign.api.statuses import ListStatus
+from ac_export.state.pacer import AccountPacer, NoPacing
 
 RETRYABLE_STATUS = frozenset({500, 502, 503, 504})
 # ActiveCampaign is known to answer a valid key with an occasional 403 (independent clients retry
@@ -211,7 +213,8 @@ class ActiveCampaignClient:
                 break
             if problem.startswith("HTTP 429") or problem.startswith("the bulk window"):
                 self.stats.throttled += 1
-                self._throttle(clock, wait, kind if response.status_code == 400 else RequestKind.GENERAL)
+                # A full bulk window (HTTP 400) holds back bulk imports only; a 429 every request.
+                self._throttle(clock, wait, kind if response.status_code == 400 else None)
                 throttled_for = wait
             else:
                 self._pause(clock, wait)
@@ -282,12 +285,12 @@ class ActiveCampaignClient:
         self.phase.charge(seconds, f"waiting to retry {clock.call}")
         time.sleep(seconds)
 
-    def _throttle(self, clock: RequestClock, seconds: float, kind: RequestKind) -> None:
+    def _throttle(self, clock: RequestClock, seconds: float, window: RequestKind | None) -> None:
         """Honour a rate limit's wait through the pacer (every run on the account waits) if it fits."""
         if seconds >= clock.remaining():
             raise clock.out_of_time(f"; the wait it asks for ({seconds:.0f} s) would pass that budget")
         self.phase.charge(seconds, f"rate limited on {clock.call}")
-        self.pacer.block(seconds, kind)
+        self.pacer.block(seconds, window)
 
     def _throttle_wait(self, response: httpx.Response, kind: RequestKind, attempt: int) -> float | None:
         """Seconds to wait if the answer is a rate limit (429, or bulk import's 400), else None."""
@@ -341,10 +344,10 @@ class ActiveCampaignClient:
         payload = {"list": {"name": name, "stringid": name, "sender_url": "", "sender_reminder": ""}}
         return _ac_list(_member(self._call("POST", "/lists", json=payload), "list", "POST /lists"))
 
-    def count_list_contacts(self, list_id: int, status: int = 1) -> int:
-        """How many contacts of the list have this membership status (1 active, 2 unsubscribed)."""
-        body = self._call("GET", "/contacts", params={"listid": list_id, "status": status, "limit": 1})
-        call = f"GET /contacts?listid={list_id}&status={status}"
+    def count_list_contacts(self, list_id: int, status: ListStatus = ListStatus.SUBSCRIBED) -> int:
+        """How many contacts of the list have this membership status."""
+        body = self._call("GET", "/contacts", params={"listid": list_id, "status": int(status), "limit": 1})
+        call = f"GET /contacts?listid={list_id}&status={int(status)}"
         return checked_count(body, _items(body, "contacts", call), call)
 
     def count_contacts(self) -> int:
@@ -352,12 +355,12 @@ class ActiveCampaignClient:
         body = self._call("GET", "/contacts", params={"limit": 1})
         return checked_count(body, _items(body, "contacts", "GET /contacts"), "GET /contacts")
 
-    def has_list_status(self, email: str, list_id: int, status: int) -> bool:
+    def has_list_status(self, email: str, list_id: int, status: ListStatus) -> bool:
         """Whether the contact with this email has this membership status on the list (one request).
 
         Relies on `GET /contacts` combining its documented `email`, `listid` and `status` filters.
         """
-        params = {"email": email, "listid": list_id, "status": status, "limit": 1}
+        params = {"email": email, "listid": list_id, "status": int(status), "limit": 1}
         return bool(self._contacts_by_email(email, params))
 
     def field_by_perstag(self, perstag: str) -> CustomField | None:
@@ -426,8 +429,13 @@ class ActiveCampaignClient:
         The bulk import may not subscribe contacts previously unsubscribed from a list (its reference
         says so); `POST /contactLists` with status 1 does. Only for contacts this project removed.
         """
-        payload = {"contactList": {"list": list_id, "contact": contact_id, "status": 1, "sourceid": 4}}
+        status = int(ListStatus.SUBSCRIBED)
+        payload = {"contactList": {"list": list_id, "contact": contact_id, "status": status, "sourceid": 4}}
         self._call("POST", "/contactLists", json=payload)
+
+    def bulk_ready_in(self) -> float:
+        """Seconds until a bulk import of several contacts could go out (its window and the account's)."""
+        return self.pacer.ready_in(RequestKind.BULK_MULTI)
 
     def bulk_import(self, body: bytes, contact_count: int) -> QueuedImport:
         """Queue a bulk import of a prepared JSON body; BulkValidationError if it was refused whole."""
@@ -477,9 +485,9 @@ class ActiveCampaignClient:
             failure=tuple(str(item).strip().lower() for item in body.get("failure") or ()),
         )
 
-    def list_contact_emails(self, list_id: int, status: int) -> Iterator[list[str]]:
-        """Pages of emails of the list's contacts with a membership status (1 active, 2 unsubscribed)."""
-        params = {"listid": list_id, "status": status}
+    def list_contact_emails(self, list_id: int, status: ListStatus) -> Iterator[list[str]]:
+        """Pages of emails of the list's contacts with a membership status."""
+        params = {"listid": list_id, "status": int(status)}
         for page in self._id_pages("/contacts", "contacts", params):
             yield [str(item["email"]).strip().lower() for item in page if item.get("email")]
 

@@ -12,6 +12,14 @@ class ActiveCampaignError(UserError):
         super().__init__(message)
         self.status_code = status_code
 
+    @property
+    def refuses_everyone(self) -> bool:
+        """Whether the refusal is not about one contact: no answer at all, the key refused, or the list gone.
+
+        Then asking again for another contact would be refused the same way, so the run stops.
+        """
+        return self.status_code in (None, 401, 403, 404)
+
 
 class AuthenticationError(ActiveCampaignError):
     """The API key was refused (HTTP 403)."""

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-from ac_export.state.pacer import RequestKind
+from enum import StrEnum
 
 # Every endpoint, every key of an account: 5 requests a second; over it, 429 with Retry-After.
 REQUESTS_PER_SECOND = 5
@@ -26,6 +25,14 @@ ALL_LISTS = 0
 BULK_RATE_LIMIT_MESSAGE = "Rate limit exceeded."
 
 
+class RequestKind(StrEnum):
+    """The classes of request the account's windows count (the pacer knows them by these names)."""
+
+    GENERAL = "general"
+    BULK_MULTI = "bulk_multi"
+    BULK_SINGLE = "bulk_single"
+
+
 @dataclass(frozen=True)
 class Limits:
     """The account's limits; `time_scale` divides every window (only for a time-scaled emulator)."""
@@ -41,7 +48,12 @@ class Limits:
         """Window name → (requests allowed, window length in seconds), as the pacer enforces them."""
         stretch = (1 + self.safety_margin) / self.time_scale
         return {
-            RequestKind.GENERAL.value: (max(1, int(self.requests_per_second)), 1.0 * stretch),
-            RequestKind.BULK_MULTI.value: (max(1, int(self.bulk_multi_per_minute)), 60.0 * stretch),
-            RequestKind.BULK_SINGLE.value: (max(1, int(self.bulk_single_per_minute)), 60.0 * stretch),
+            RequestKind.GENERAL: (max(1, int(self.requests_per_second)), 1.0 * stretch),
+            RequestKind.BULK_MULTI: (max(1, int(self.bulk_multi_per_minute)), 60.0 * stretch),
+            RequestKind.BULK_SINGLE: (max(1, int(self.bulk_single_per_minute)), 60.0 * stretch),
         }
+
+    def counted_in(self, request: str) -> tuple[str, ...]:
+        """Every request counts against the account's general window; bulk imports also against their own."""
+        kind = RequestKind(request)
+        return (RequestKind.GENERAL,) if kind is RequestKind.GENERAL else (RequestKind.GENERAL, kind)

@@ -10,8 +10,8 @@ from pydantic import Field
 from ac_export.activecampaign.account import Account
 from ac_export.activecampaign.config import ConnectionsConfig
 from ac_export.activecampaign.errors import ExportFailed
+from ac_export.activecampaign.list_export import ExportResult
 from ac_export.activecampaign.segment_export import RunOptions, SegmentExports, export_segment
-from ac_export.activecampaign.sync import ExportResult
 from ac_export.automation.tags import DRY_RUN_TAG
 from ac_export.config.loading import ConfigError
 from ac_export.contracts import MEMBER_PARTS, ExportCounts

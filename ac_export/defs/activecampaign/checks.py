@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 
-from ac_export.activecampaign.sync import ExportResult
+from ac_export.activecampaign.list_export import ExportResult
 from ac_export.defs.keys import EXPORT_ASSET_KEY
 
 LIST_IN_SYNC_CHECK = dg.AssetCheckSpec(

@@ -14,9 +14,9 @@ import base64
 import dagster as dg
 
 from ac_export.activecampaign.errors import ApprovalRequired
+from ac_export.activecampaign.list_export import ExportResult
 from ac_export.activecampaign.preview import PlanPreview
 from ac_export.activecampaign.rejections import read_rejections
-from ac_export.activecampaign.sync import ExportResult
 from ac_export.defs.metadata import table
 from ac_export.warehouse import Warehouse
 

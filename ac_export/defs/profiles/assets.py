@@ -18,7 +18,7 @@ from ac_export.defs.resources import ProjectConfigResource, WarehouseResource
 from ac_export.profiles.ingest import IngestReport, ingest_activity_source, ingest_profile_source
 from ac_export.profiles.parse_failures import failure_lines, failures_table, source_parse_failures
 from ac_export.profiles.reading import SourceFileError
-from ac_export.profiles.sources_config import SourcesConfig, load_sources_config
+from ac_export.profiles.sources_config import FileSource, SourcesConfig, load_sources_config
 from ac_export.profiles.unify import UnifyError, UnifyReport, unify
 from ac_export.profiles.unify_config import load_unify_config
 from ac_export.warehouse import Warehouse
@@ -69,6 +69,20 @@ def _activity_source_asset(name: str, linked_source: str) -> dg.AssetsDefinition
     return _activity
 
 
+def configured_source(
+    project_config: ProjectConfigResource, kind: Literal["profile", "activity"], name: str
+) -> FileSource:
+    """Source `name` as sources.yaml has it now; a Failure when it left the file since the last reload."""
+    config = fail_on_user_error(lambda: load_sources_config(project_config.path))
+    sources = config.profile_sources if kind == "profile" else config.activity_sources
+    source = sources.get(name)
+    if source is None:
+        raise dg.Failure(
+            description=f"{kind} source {name!r} is no longer in sources.yaml; reload the code location"
+        )
+    return source
+
+
 def _ingest(
     context: dg.AssetExecutionContext,
     warehouse: WarehouseResource,
@@ -77,13 +91,7 @@ def _ingest(
     name: str,
 ) -> dg.MaterializeResult:
     """Read one configured source file into the warehouse and describe what was kept and refused."""
-    config = fail_on_user_error(lambda: load_sources_config(project_config.path))
-    sources = config.profile_sources if kind == "profile" else config.activity_sources
-    source = sources.get(name)
-    if source is None:
-        raise dg.Failure(
-            description=f"{kind} source {name!r} is no longer in sources.yaml; reload the code location"
-        )
+    source = configured_source(project_config, kind, name)
     ingest = ingest_profile_source if kind == "profile" else ingest_activity_source
     # `source` is of the kind `ingest` reads: both come from the same `kind`.
     report = fail_on_user_error(lambda: ingest(warehouse.get(), name, source, project_config.data_path))  # type: ignore[arg-type]

@@ -11,7 +11,7 @@ import dagster as dg
 from ac_export.contracts import PROFILE_SOURCES_TABLE, PROFILES_TABLE, source_table
 from ac_export.defs.keys import UNIFIED_PROFILES_KEY
 from ac_export.defs.metadata import table
-from ac_export.defs.profiles.assets import fail_on_user_error
+from ac_export.defs.profiles.assets import configured_source, fail_on_user_error
 from ac_export.defs.resources import ProjectConfigResource, WarehouseResource
 from ac_export.profiles.normalize import normalised_sql
 from ac_export.profiles.parse_failures import failures_table, source_parse_failures
@@ -148,13 +148,7 @@ def _check(prefix: str, name: str) -> dg.AssetChecksDefinition:
         warehouse: WarehouseResource, project_config: ProjectConfigResource
     ) -> dg.AssetCheckResult:
         """No mapped attribute loses more than max_unparsed_share of its values to parsing."""
-        config = fail_on_user_error(lambda: load_sources_config(project_config.path))
-        sources = config.profile_sources if prefix == "sources" else config.activity_sources
-        source = sources.get(name)
-        if source is None:
-            raise dg.Failure(
-                description=f"source {name!r} is no longer in sources.yaml; reload the code location"
-            )
+        source = configured_source(project_config, "profile" if prefix == "sources" else "activity", name)
         if not warehouse.get().exists(f"{prefix}/{name}"):
             raise dg.Failure(description=f"{prefix}/{name} has not been loaded yet; materialize it first")
         failures = source_parse_failures(warehouse.get(), f"{prefix}/{name}", source, project_config.path)

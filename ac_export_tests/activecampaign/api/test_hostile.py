@@ -20,11 +20,11 @@ from starlette.requests import Request
 from ac_export.activecampaign.api.budget import Budget
 from ac_export.activecampaign.api.client import ActiveCampaignClient
 from ac_export.activecampaign.api.errors import ActiveCampaignError
-from ac_export.activecampaign.sync import ExportRequest, run_export
+from ac_export.activecampaign.list_export import ExportRequest, run_export
 from ac_export.activecampaign.upload import UploadSettings
 from ac_export.state import ledger
-from ac_export_tests.activecampaign.conftest import ATTRIBUTE_TYPES, ExportWorld
 from ac_export_tests.support.emulator import EmulatorHandle
+from ac_export_tests.support.export_world import ATTRIBUTE_TYPES, ExportWorld
 from ac_export_tests.support.hostile import ANSWER_FAULTS, PAGING_FAULTS, HostileServer, hostile_server
 
 FAST = Budget(request_s=2.0, bulk_request_s=10.0, phase_s=4.0)

@@ -16,7 +16,7 @@ from ac_export.defs.activecampaign.resources import resource_key
 from ac_export.defs.keys import EXPORT_ASSET_KEY
 from ac_export.defs.resources import ProjectConfigResource, StateResource, WarehouseResource
 from ac_export.settings import PROJECT_ROOT
-from ac_export_tests.activecampaign.conftest import SEGMENT, ExportWorld
+from ac_export_tests.support.export_world import SEGMENT, ExportWorld
 
 DATA_CONFIG = PROJECT_ROOT / "data" / "config"
 

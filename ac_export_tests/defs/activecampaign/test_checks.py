@@ -6,8 +6,8 @@ from pathlib import Path
 
 import dagster as dg
 
-from ac_export_tests.activecampaign.conftest import ExportWorld
 from ac_export_tests.defs.activecampaign.test_assets import loyal_world, materialize_export, project_config
+from ac_export_tests.support.export_world import ExportWorld
 
 __all__ = ["loyal_world"]  # the fixture, shared with the asset tests
 

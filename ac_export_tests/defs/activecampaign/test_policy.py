@@ -20,8 +20,8 @@ from ac_export.defs.activecampaign.resources import resource_key
 from ac_export.defs.automation.jobs import preview_segment_job
 from ac_export.defs.resources import ProjectConfigResource, StateResource, WarehouseResource
 from ac_export.state.backend import DSN_ENV, STATE_ENV
-from ac_export_tests.activecampaign.conftest import SEGMENT, ExportWorld
 from ac_export_tests.defs.activecampaign.test_assets import project_config
+from ac_export_tests.support.export_world import SEGMENT, ExportWorld
 
 LIMIT = 5
 LEAVERS = 10

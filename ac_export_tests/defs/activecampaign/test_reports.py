@@ -13,8 +13,8 @@ from ac_export.automation.tags import DRY_RUN_TAG, SEGMENT_TAG
 from ac_export.defs.activecampaign.assets import build_export_asset
 from ac_export.defs.activecampaign.resources import resource_key
 from ac_export.defs.resources import ProjectConfigResource, StateResource, WarehouseResource
-from ac_export_tests.activecampaign.conftest import SEGMENT, ExportWorld
 from ac_export_tests.defs.activecampaign.test_assets import materialize_export, project_config
+from ac_export_tests.support.export_world import SEGMENT, ExportWorld
 
 
 @pytest.fixture

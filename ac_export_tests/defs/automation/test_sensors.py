@@ -25,8 +25,8 @@ from ac_export.defs.automation.sensors import (
     segment_refresh_sensor,
 )
 from ac_export.defs.resources import ProjectConfigResource
-from ac_export_tests.automation.conftest import copy_demo_config
 from ac_export_tests.automation.webhook import WebhookReceiver, webhook_receiver
+from ac_export_tests.support.demo_config import copy_demo_config
 
 RANGE_START = "dagster/asset_partition_range_start"
 RANGE_END = "dagster/asset_partition_range_end"

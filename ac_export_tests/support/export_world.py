@@ -1,4 +1,4 @@
-"""Fixtures for export tests: a warehouse holding a segment, and a way to run its export."""
+"""The export tests' world (a pytest plugin): a warehouse with a segment, an emulated list, the export."""
 
 from __future__ import annotations
 
@@ -6,16 +6,20 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import polars as pl
 import pytest
 
-from ac_export.activecampaign.config import Export, FieldMapping
-from ac_export.activecampaign.sync import ExportRequest, ExportResult, run_export
-from ac_export.defs.activecampaign.resources import ActiveCampaignResource
-from ac_export.state.backend import StateBackend
-from ac_export.warehouse import Warehouse
 from ac_export_tests.support.emulator import READINGS, EmulatorHandle
+
+# The root conftest loads this plugin for every test run: the engine and Dagster are imported when a
+# world is used, so a run of an area that never uses one does not pay for them.
+if TYPE_CHECKING:
+    from ac_export.activecampaign.config import Export
+    from ac_export.activecampaign.list_export import ExportResult
+    from ac_export.defs.activecampaign.resources import ActiveCampaignResource
+    from ac_export.state.backend import StateBackend
+    from ac_export.warehouse import Warehouse
 
 SEGMENT = "testers"
 ATTRIBUTE_TYPES = {
@@ -29,6 +33,12 @@ ATTRIBUTE_TYPES = {
 }
 
 
+def _embedded_state() -> StateBackend:
+    from ac_export.state.backend import StateBackend
+
+    return StateBackend()
+
+
 @dataclass
 class ExportWorld:
     """A warehouse with one segment, an emulated account with one list, and the export between them."""
@@ -38,7 +48,7 @@ class ExportWorld:
     list_id: int
     profiles: dict[str, dict[str, object]] = field(default_factory=dict)
     members: set[str] = field(default_factory=set)
-    state: StateBackend = field(default_factory=StateBackend)
+    state: StateBackend = field(default_factory=_embedded_state)
 
     def people(self, count: int, start: int = 0) -> list[str]:
         """Add `count` profiles with valid emails and make them members; returns their customer ids."""
@@ -57,6 +67,8 @@ class ExportWorld:
 
     def write(self) -> None:
         """Write profiles and current members to the warehouse tables the export reads."""
+        import polars as pl
+
         rows = [{"customer_id": c, **values} for c, values in sorted(self.profiles.items())]
         self.warehouse.write_frame("profiles/unified_profiles", pl.DataFrame(rows, infer_schema_length=None))
         members = sorted(self.members)
@@ -74,6 +86,8 @@ class ExportWorld:
 
     def export(self, **overrides: object) -> Export:
         """The export under test, with optional overrides of its settings."""
+        from ac_export.activecampaign.config import Export, FieldMapping
+
         settings: dict[str, object] = {
             "segment": SEGMENT,
             "connection": "test",
@@ -90,6 +104,8 @@ class ExportWorld:
 
     def resource(self, **overrides: object) -> ActiveCampaignResource:
         """A resource for the emulated account: no pacing (the emulator runs with limits off)."""
+        from ac_export.defs.activecampaign.resources import ActiveCampaignResource
+
         fields: dict[str, object] = {
             "api_host": self.emulator.base_url,
             "api_key": self.emulator.api_key,
@@ -107,6 +123,8 @@ class ExportWorld:
         **request: object,
     ) -> ExportResult:
         """Write the tables and run the export once (state: the world's unless given); returns its result."""
+        from ac_export.activecampaign.list_export import ExportRequest, run_export
+
         self.write()
         export = export or self.export()
         resource = resource or self.resource()
@@ -142,6 +160,8 @@ def reading(request: pytest.FixtureRequest) -> str:
 @pytest.fixture
 def world(emulator: EmulatorHandle, tmp_path: Path, reading: str) -> ExportWorld:
     """A fresh account (limits off, fast processing) with one list, and an empty warehouse."""
+    from ac_export.warehouse import Warehouse
+
     emulator.configure(rate_limit=False, processing_delay=0.0, **READINGS[reading])
     list_id = emulator.create_list(SEGMENT)
     return ExportWorld(Warehouse(tmp_path / "warehouse"), emulator, list_id)

@@ -1,4 +1,4 @@
-"""A project folder for automation tests: the demo configuration over small stand-in source files."""
+"""A project folder for the tests (a pytest plugin): the demo configuration over small stand-in sources."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from ac_export.profiles.sources_config import load_sources_config
 from ac_export.settings import PROJECT_ROOT
 
 DEMO_CONFIG = PROJECT_ROOT / "data" / "config"
@@ -15,6 +14,9 @@ DEMO_CONFIG = PROJECT_ROOT / "data" / "config"
 
 def copy_demo_config(target: Path) -> Path:
     """Copy data/config to `target/config` and write a small file at every source path it names."""
+    # Imported here: the root conftest loads this plugin for every test run, most never need it.
+    from ac_export.profiles.sources_config import load_sources_config
+
     config_dir = target / "config"
     shutil.copytree(DEMO_CONFIG, config_dir)
     sources = load_sources_config(config_dir)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import duckdb
 import pytest
 
-from ac_export.activecampaign.sync import ExportStopped
+from ac_export.activecampaign.list_export import ExportStopped
 from ac_export.state.ledger import ledger_path
-from ac_export_tests.activecampaign.conftest import ExportWorld
+from ac_export_tests.support.export_world import ExportWorld
 
 
 def bulk_requests(world: ExportWorld) -> int:

@@ -1,0 +1,154 @@
+"""The run's checks of the list in ActiveCampaign against its ledger: before planning (verify, and
+reconcile when they differ), while planning (contacts about to be subscribed looked up when the
+ledger's view is partial), and after sending (the list's subscribers counted beside the ledger's).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import duckdb
+
+from ac_export.activecampaign import plan, reconcile, verify
+from ac_export.activecampaign.api.client import ActiveCampaignClient
+from ac_export.activecampaign.export_request import ExportRequest
+from ac_export.activecampaign.reconcile import Reconciliation
+from ac_export.activecampaign.verify import Verification
+from ac_export.contracts import ExportCounts
+from ac_export.state import ledger
+from ac_export.warehouse import Warehouse
+
+
+@dataclass(frozen=True)
+class ListSync:
+    """After a run: the list's subscribers in ActiveCampaign beside the ones the ledger manages."""
+
+    activecampaign_subscribed: int
+    ours: int
+    pre_existing: int
+    lost: int = 0
+    left_unidentified: int = 0
+
+    @property
+    def shortfall(self) -> int:
+        """Subscribers the ledger has on the list beyond ActiveCampaign's count."""
+        return max(0, self.ours + self.pre_existing - self.activecampaign_subscribed)
+
+    @property
+    def missing(self) -> int:
+        """Members that should be on the list and are not: ours found lost, and any unexplained shortfall."""
+        return self.lost + self.shortfall - min(self.left_unidentified, self.shortfall)
+
+    @property
+    def unknown(self) -> int:
+        """Subscribers ActiveCampaign has that the ledger does not know (added by others since)."""
+        return max(0, self.activecampaign_subscribed - self.ours - self.pre_existing)
+
+    @property
+    def in_sync(self) -> bool:
+        """ActiveCampaign holds exactly the subscribers the ledger has on the list."""
+        return self.missing == 0 and self.unknown == 0 and self.left_unidentified == 0
+
+
+def verify_list(
+    request: ExportRequest,
+    client: ActiveCampaignClient,
+    con: duckdb.DuckDBPyConnection,
+    list_name: str,
+    log: logging.Logger,
+) -> tuple[Verification, Reconciliation | None]:
+    """Compare the list with the ledger and reconcile when they differ (or a full reconcile is due)."""
+    export = request.export
+    checked = verify.verify(client, con, export.list_id, list_name)
+    reason, full = verify.reconcile_reason(
+        checked, con, export.full_reconcile_every_days, requested=request.full_reconcile
+    )
+    if reason is None:
+        if ledger.read_fact(con, verify.LIST_NAME_FACT) is None:
+            # A first run on an empty list: the ledger knows all of it (nothing), a full reconcile's worth.
+            ledger.write_fact(con, verify.LIST_NAME_FACT, list_name)
+            ledger.write_fact(con, verify.LAST_FULL_RECONCILE_FACT, datetime.now(UTC).isoformat())
+        if checked.in_step:
+            verified = f"list {export.list_id} verified in ActiveCampaign ({checked.describe()})"
+            log.info(f"export {request.name}: {verified}")
+        else:
+            log.warning(
+                f"export {request.name}: {checked.shortfall} contact(s) left list {export.list_id} in "
+                f"ActiveCampaign ({checked.describe()}); finding them all would read the whole list, so the "
+                f"contacts this run sends are looked up first and the next full reconcile names the rest"
+            )
+        return checked, None
+    done = reconcile.reconcile(client, con, request.name, export.list_id, checked, reason=reason, full=full)
+    log.warning(f"export {request.name}: list {export.list_id}: {done.describe()}")
+    # The counts the reconcile's reads proved are the ones the rest of the run goes by.
+    return dataclasses.replace(checked, activecampaign=done.counts or checked.activecampaign), done
+
+
+def plan_checked(
+    request: ExportRequest,
+    client: ActiveCampaignClient,
+    con: duckdb.DuckDBPyConnection,
+    warehouse: Warehouse,
+    field_ids: dict[str, int],
+    checked: Verification,
+    log: logging.Logger,
+    subscribers_known: bool,
+) -> ExportCounts:
+    """Plan the run; contacts about to be subscribed are checked first when the ledger's view is partial."""
+    export = request.export
+    counts = plan.build_plan(con, warehouse, export, request.attribute_types, field_ids)
+    if verify.unsubscribed_known(checked, con):
+        return counts
+    withheld = reconcile.withhold_unsubscribed(
+        client,
+        con,
+        request.name,
+        export.list_id,
+        plan.subscribing_emails(con),
+        checked.activecampaign,
+        subscribers_known=subscribers_known,
+    )
+    if withheld.unsubscribed:
+        log.warning(
+            f"export {request.name}: {withheld.unsubscribed} contact(s) about to be subscribed had left "
+            f"list {export.list_id} in ActiveCampaign; they are not put back ({withheld.requests} requests "
+            f"to check)"
+        )
+    if withheld.subscribed_by_others:
+        log.warning(
+            f"export {request.name}: {withheld.subscribed_by_others} contact(s) about to be added were "
+            f"already subscribed to list {export.list_id} by someone else; they stay theirs (pre-existing, "
+            f"never removed)"
+        )
+    if withheld.any:
+        plan.diff_against_ledger(con, export)
+        counts = plan.count_plan(con)
+    return counts
+
+
+def tally_list(
+    client: ActiveCampaignClient,
+    con: duckdb.DuckDBPyConnection,
+    list_id: int,
+    checked: Verification,
+    *,
+    sent: bool,
+) -> ListSync:
+    """The list's subscribers as ActiveCampaign counts them now (counted again if this run sent any)."""
+    now = verify.activecampaign_counts(client, list_id) if sent else checked.activecampaign
+    ours, pre_existing, lost = con.execute(
+        f"""
+        SELECT count(*) FILTER (WHERE status = '{ledger.SUBSCRIBED}'),
+               count(*) FILTER (WHERE status = '{ledger.PRE_EXISTING}'),
+               count(*) FILTER (WHERE status = '{ledger.MISSING}')
+        FROM ledger
+        """
+    ).fetchone() or (0, 0, 0)
+    sync = ListSync(now.subscribed, int(ours), int(pre_existing), int(lost))
+    if checked.explained_by_unsubscribes:
+        sync = dataclasses.replace(sync, left_unidentified=sync.shortfall)
+    verify.remember_counts(con, now, sync.left_unidentified)
+    return sync

@@ -1,0 +1,204 @@
+"""One list's export, step by step: preflight, verify, plan, guard and approval, send, confirm, record.
+
+Plain Python over the client, the ledger and the warehouse, so it runs (and is tested) without
+Dagster. `run_export` is one list's run; `segment_export.export_segment` runs it for each export of
+a segment and is what every entry point (asset, preview job, CLI) calls.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from ac_export.activecampaign import plan, preview, progress
+from ac_export.activecampaign.api.client import ActiveCampaignClient
+from ac_export.activecampaign.api.errors import ActiveCampaignError
+from ac_export.activecampaign.approval import check_approval, check_removal_guard, dry_run_warnings
+from ac_export.activecampaign.errors import ExportStopped, stops_on_lost_state
+from ac_export.activecampaign.export_request import ExportRequest
+from ac_export.activecampaign.list_checks import ListSync, plan_checked, tally_list, verify_list
+from ac_export.activecampaign.preflight import preflight
+from ac_export.activecampaign.reconcile import Reconciliation
+from ac_export.activecampaign.rejections import collect_rejections, rejection_rows_sql, rejection_sample
+from ac_export.activecampaign.sending import on_existing_list, resume_inflight, send_plan
+from ac_export.activecampaign.upload import UploadSettings
+from ac_export.contracts import ExportCounts, rejections_table
+from ac_export.state import ledger
+from ac_export.state.backend import StateBackend, StateConfigError
+from ac_export.state.postgres.connection import StateDatabaseError
+from ac_export.state.store import LedgerStore
+from ac_export.warehouse import Warehouse, scalar
+
+
+@dataclass
+class ExportResult:
+    """The outcome of one export: the counts users see as materialization metadata."""
+
+    name: str
+    counts: ExportCounts
+    rejection_sample: list[tuple[str, str, str, str]]
+    list_size: int
+    created_fields: list[str]
+    dry_run: bool
+    sync: ListSync
+    reconciliation: Reconciliation | None = None
+    # A dry run's plan table; and what a real run would have stopped on (a dry run never stops).
+    preview: preview.PlanPreview | None = None
+    warnings: list[str] = field(default_factory=list)
+    # The list's history chart after a real run (where it is, the PNG), for the UI to embed.
+    history_chart: tuple[Path, bytes] | None = None
+
+
+@dataclass
+class _Run:
+    """What one run has learned on its way, for the result it returns."""
+
+    request: ExportRequest
+    client: ActiveCampaignClient
+    con: duckdb.DuckDBPyConnection
+    started: float
+    created: list[str]
+    reconciled: Reconciliation | None = None
+    # An earlier run's batches settled before planning: they stand apart from this plan's counts.
+    resumed: ExportCounts = field(default_factory=ExportCounts)
+
+
+@stops_on_lost_state
+def run_export(
+    request: ExportRequest,
+    client: ActiveCampaignClient,
+    warehouse: Warehouse,
+    settings: UploadSettings,
+    log: logging.Logger | None = None,
+    state: StateBackend | None = None,
+) -> ExportResult:
+    """Run one export end to end and return its counts; raises ExportStopped or ActiveCampaignError."""
+    log = log or logging.getLogger(__name__)
+    started = time.monotonic()
+    export = request.export
+    client.begin_phase("the preflight and reads")
+    field_ids, created, list_name = preflight(client, export, dry_run=request.dry_run)
+    store = _open_ledger(request, warehouse, state or StateBackend.from_environment())
+    run = _Run(request, client, store.con, started, created)
+    opened_at = scalar(run.con, "SELECT now()::TIMESTAMP")
+    try:
+        if request.dry_run:
+            ledger.shadow(run.con)
+        else:
+            resume = functools.partial(resume_inflight, request, client, store, settings, log)
+            run.resumed = on_existing_list(client, export, resume)
+        checked, run.reconciled = verify_list(request, client, run.con, list_name, log)
+        store.sync()  # what the verify and reconcile learned holds even if the run dies next
+        planned = plan_checked(
+            request, client, run.con, warehouse, field_ids, checked, log, run.reconciled is not None
+        )
+        log.info(progress.plan_line(request, planned))
+        if export.on_empty_segment == "skip" and planned.members == 0:
+            log.warning(
+                f"export {request.name}: segment {export.segment} is empty; on_empty_segment=skip, so "
+                f"list {export.list_id} is left as it is"
+            )
+            collect_rejections(run.con, request.name, since=None)
+            sync = tally_list(client, run.con, export.list_id, checked, sent=False)
+            store.sync()
+            return _result(run, planned.unsent(), sync)
+        if request.dry_run:
+            collect_rejections(run.con, request.name, since=None)
+            sync = tally_list(client, run.con, export.list_id, checked, sent=False)
+            return _dry_run_result(run, planned, _result(run, planned, sync), warehouse, field_ids, log)
+        list_size = plan.list_size(run.con)
+        check_removal_guard(request, planned, list_size)
+        check_approval(request, planned, run.con, warehouse, field_ids)
+        progress.report(progress.Progress(request.name, "planned", planned.sent))
+        client.begin_phase("the upload")
+        uploaded = on_existing_list(
+            client, export, lambda: send_plan(request, client, store, settings, log, started)
+        )
+        preview.remember_sent(run.con)
+        progress.report(
+            progress.Progress(
+                request.name, "done", planned.sent, uploaded.sent, uploaded.rejected_by_activecampaign
+            )
+        )
+        collect_rejections(run.con, request.name, since=opened_at)
+        warehouse.write_query(
+            rejections_table(request.name), run.con, rejection_rows_sql(request.mask_emails)
+        )
+        sent = uploaded.batches + run.resumed.batches > 0
+        sync = tally_list(client, run.con, export.list_id, checked, sent=sent)
+        store.sync()
+        # What ActiveCampaign confirmed (and refused) in place of what the plan would send.
+        return _result(run, planned.unsent() + uploaded, sync)
+    finally:
+        store.close()
+
+
+def _open_ledger(request: ExportRequest, warehouse: Warehouse, state: StateBackend) -> LedgerStore:
+    """The export's list ledger from the state backend; a busy or unreachable one stops the export."""
+    try:
+        return state.open_ledger(
+            warehouse.ledger_root, request.account_host, request.export.list_id, read_only=request.dry_run
+        )
+    except (ledger.LedgerInUse, StateConfigError, StateDatabaseError) as exc:
+        raise ExportStopped(str(exc)) from None
+
+
+def _dry_run_result(
+    run: _Run,
+    planned: ExportCounts,
+    result: ExportResult,
+    warehouse: Warehouse,
+    field_ids: dict[str, int],
+    log: logging.Logger,
+) -> ExportResult:
+    """A dry run's counts and plan table; where a real run would stop, a warning instead."""
+    request = run.request
+    warnings = dry_run_warnings(request, planned, plan.list_size(run.con))
+    for warning in warnings:
+        log.warning(f"dry run: {warning}")
+    shown = preview.write_plan(run.con, warehouse, request.name, field_ids, mask=request.mask_emails)
+    log.info(f"dry run: export {request.name}: the plan ({shown.rows} contacts to change) is in {shown.path}")
+    result.preview = shown
+    result.warnings = warnings
+    return result
+
+
+def _result(run: _Run, counts: ExportCounts, sync: ListSync) -> ExportResult:
+    """The run's result: `counts` (the plan's, with its sends as confirmed) and the run's own measures."""
+    request, stats = run.request, run.client.stats
+    duration = round(time.monotonic() - run.started, 3)
+    # A dry run confirms nothing: its counts are what it would send.
+    confirmed = 0 if request.dry_run else counts.sent + run.resumed.sent
+    whole = dataclasses.replace(
+        counts,
+        email_changed=preview.email_changes(run.con),
+        resumed=run.resumed.settled,
+        batches=counts.batches + run.resumed.batches,
+        requests=stats.requests,
+        throttled=stats.throttled,
+        retries=stats.retries,
+        duration_s=duration,
+        contacts_per_s=progress.contacts_per_s(confirmed, duration),
+    )
+    return ExportResult(
+        name=request.name,
+        counts=whole,
+        rejection_sample=rejection_sample(run.con),
+        list_size=plan.list_size(run.con),
+        created_fields=run.created,
+        dry_run=request.dry_run,
+        sync=sync,
+        reconciliation=run.reconciled,
+    )
+
+
+__all__ = ["ActiveCampaignError", "ExportRequest", "ExportResult", "ExportStopped", "ListSync", "run_export"]
+
+
+__all__ = ["ActiveCampaignError", "ExportRequest", "ExportResult", "ExportStopped", "ListSync", "run_export"]
