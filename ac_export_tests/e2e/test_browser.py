@@ -265,6 +265,9 @@ def _narrow_to(world: World, customer_id: str) -> None:
 def _launch_approving(world: World, page: Any, removals: int) -> str:
     """Launch export_segment from the launchpad as an operator does, approving `removals`; its run id."""
     page.goto(f"{world.stack.url}{LAUNCHPAD}")
+    # The launchpad keeps the last session's edits in the browser: each launch starts from the default.
+    page.evaluate("localStorage.clear()")
+    page.reload()
     partition = page.get_by_placeholder("Partition")
     partition.click()
     partition.fill(VIEW_SEGMENT)
