@@ -32,8 +32,11 @@ def deployed_settings(connections: ConnectionsConfig, config_dir: Path | None) -
     deployed["project_config"] = {"config_dir": str(config_dir) if config_dir else None}
     edge = settings.current()
     deployed["warehouse"] = {"root": edge.warehouse_location}
+    # As state_resource() builds it: the DSN is read from its variable for postgres, and left empty
+    # otherwise (the launchpad's default config shows `dsn: ''`, which must not pass for a change).
     # A run pointing the pacer elsewhere would pace apart from every other run on the account.
-    deployed["state"] = {"backend": edge.state, "dsn": {"env": DSN_ENV}, "pacing_dir": str(edge.pacing_dir)}
+    dsn: object = {"env": DSN_ENV} if edge.state == "postgres" else ""
+    deployed["state"] = {"backend": edge.state, "dsn": dsn, "pacing_dir": str(edge.pacing_dir)}
     return deployed
 
 

@@ -19,6 +19,7 @@ from ac_export.defs.activecampaign.assets import build_export_asset
 from ac_export.defs.activecampaign.resources import resource_key
 from ac_export.defs.automation.jobs import preview_segment_job
 from ac_export.defs.resources import ProjectConfigResource, StateResource, WarehouseResource
+from ac_export.state.backend import DSN_ENV, STATE_ENV
 from ac_export_tests.defs.activecampaign.test_assets import project_config
 from ac_export_tests.support.export_world import SEGMENT, ExportWorld
 
@@ -210,5 +211,24 @@ def test_an_override_that_keeps_the_deployments_value_is_allowed(
     with pytest.MonkeyPatch.context() as env:
         env.setenv("K", world.emulator.api_key)
         result = _run(world, leaving, state, {**same, **_op_config({"approve_removals": LEAVERS})})
+
+    assert result.success and len(world.subscribed()) == 12 - LEAVERS
+
+
+def test_the_launchpads_default_state_config_is_the_deployments_own(
+    world: ExportWorld, leaving: Path, state: StateResource, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The launchpad starts from the job's default config, the state's included (embedded: `dsn: ''`;
+    # postgres: the DSN's variable): an operator who only adds approve_removals changes nothing fixed.
+    if state.backend == "postgres":
+        monkeypatch.setenv(STATE_ENV, "postgres")
+        monkeypatch.setenv(DSN_ENV, state.dsn)
+        shown: dict[str, object] = {"backend": "postgres", "dsn": {"env": DSN_ENV}}
+    else:
+        monkeypatch.delenv(STATE_ENV, raising=False)
+        shown = {"backend": "embedded", "dsn": ""}
+    launchpad = {"resources": {"state": {"config": shown}}, **_op_config({"approve_removals": LEAVERS})}
+
+    result = _run(world, leaving, state, launchpad)
 
     assert result.success and len(world.subscribed()) == 12 - LEAVERS
