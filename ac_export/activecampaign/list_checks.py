@@ -26,7 +26,7 @@ from ac_export.warehouse import Warehouse
 
 
 @dataclass(frozen=True)
-class ListSync:
+class ListTally:
     """After a run: the list's subscribers in ActiveCampaign beside the ones the ledger manages."""
 
     activecampaign_subscribed: int
@@ -167,7 +167,7 @@ def tally_list(
     checked: Verification,
     *,
     uploaded: ExportCounts | None,
-) -> ListSync:
+) -> ListTally:
     """The list's subscribers beside the ledger's, as ActiveCampaign counts them after the run's upload.
 
     Batches resumed from an earlier run settled before the verification, so its counts hold them.
@@ -181,8 +181,8 @@ def tally_list(
         FROM ledger
         """
     ).fetchone() or (0, 0, 0)
-    sync = ListSync(now.subscribed, int(ours), int(pre_existing), int(lost))
+    tally = ListTally(now.subscribed, int(ours), int(pre_existing), int(lost))
     if checked.explained_by_unsubscribes:
-        sync = dataclasses.replace(sync, left_unidentified=sync.shortfall)
-    verify.remember_counts(con, now, sync.left_unidentified)
-    return sync
+        tally = dataclasses.replace(tally, left_unidentified=tally.shortfall)
+    verify.remember_counts(con, now, tally.left_unidentified)
+    return tally

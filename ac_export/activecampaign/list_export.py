@@ -22,7 +22,7 @@ from ac_export.activecampaign.api.errors import ActiveCampaignError
 from ac_export.activecampaign.approval import check_approval, check_removal_guard, dry_run_warnings
 from ac_export.activecampaign.errors import ExportStopped, stops_on_lost_state
 from ac_export.activecampaign.export_request import ExportRequest
-from ac_export.activecampaign.list_checks import ListSync, plan_checked, tally_list, verify_list
+from ac_export.activecampaign.list_checks import ListTally, plan_checked, tally_list, verify_list
 from ac_export.activecampaign.preflight import preflight
 from ac_export.activecampaign.reconcile import Reconciliation
 from ac_export.activecampaign.rejections import collect_rejections, rejection_rows_sql, rejection_sample
@@ -46,7 +46,7 @@ class ExportResult:
     list_size: int
     created_fields: list[str]
     dry_run: bool
-    sync: ListSync
+    tally: ListTally
     reconciliation: Reconciliation | None = None
     # A dry run's plan table; and what a real run would have stopped on (a dry run never stops).
     preview: preview.PlanPreview | None = None
@@ -97,7 +97,7 @@ def run_export(
             resume = functools.partial(resume_inflight, request, client, store, settings, log)
             run.resumed = on_existing_list(client, export, resume)
         checked, run.reconciled = verify_list(request, client, run.con, list_name, log)
-        store.sync()  # what the verify and reconcile learned holds even if the run dies next
+        store.write_through()  # what the verify and reconcile learned holds even if the run dies next
         planned = plan_checked(
             request, client, run.con, warehouse, field_ids, checked, log, run.reconciled is not None
         )
@@ -108,13 +108,13 @@ def run_export(
                 f"list {export.list_id} is left as it is"
             )
             collect_rejections(run.con, request.name, since=None)
-            sync = tally_list(client, run.con, export.list_id, checked, uploaded=None)
-            store.sync()
-            return _result(run, planned.unsent(), sync)
+            tally = tally_list(client, run.con, export.list_id, checked, uploaded=None)
+            store.write_through()
+            return _result(run, planned.unsent(), tally)
         if request.dry_run:
             collect_rejections(run.con, request.name, since=None)
-            sync = tally_list(client, run.con, export.list_id, checked, uploaded=None)
-            return _dry_run_result(run, planned, _result(run, planned, sync), warehouse, field_ids, log)
+            tally = tally_list(client, run.con, export.list_id, checked, uploaded=None)
+            return _dry_run_result(run, planned, _result(run, planned, tally), warehouse, field_ids, log)
         list_size = plan.list_size(run.con)
         check_removal_guard(request, planned, list_size)
         check_approval(request, planned, run.con, warehouse, field_ids)
@@ -134,10 +134,10 @@ def run_export(
         warehouse.write_query(
             rejections_table(request.name), run.con, rejection_rows_sql(request.mask_emails)
         )
-        sync = tally_list(client, run.con, export.list_id, checked, uploaded=uploaded)
-        store.sync()
+        tally = tally_list(client, run.con, export.list_id, checked, uploaded=uploaded)
+        store.write_through()
         # What ActiveCampaign confirmed (and refused) in place of what the plan would send.
-        return _result(run, planned.unsent() + uploaded, sync)
+        return _result(run, planned.unsent() + uploaded, tally)
     finally:
         store.close()
 
@@ -172,7 +172,7 @@ def _dry_run_result(
     return result
 
 
-def _result(run: _Run, counts: ExportCounts, sync: ListSync) -> ExportResult:
+def _result(run: _Run, counts: ExportCounts, tally: ListTally) -> ExportResult:
     """The run's result: `counts` (the plan's, with its sends as confirmed) and the run's own measures."""
     request, stats = run.request, run.client.stats
     duration = round(time.monotonic() - run.started, 3)
@@ -196,12 +196,9 @@ def _result(run: _Run, counts: ExportCounts, sync: ListSync) -> ExportResult:
         list_size=plan.list_size(run.con),
         created_fields=run.created,
         dry_run=request.dry_run,
-        sync=sync,
+        tally=tally,
         reconciliation=run.reconciled,
     )
 
 
-__all__ = ["ActiveCampaignError", "ExportRequest", "ExportResult", "ExportStopped", "ListSync", "run_export"]
-
-
-__all__ = ["ActiveCampaignError", "ExportRequest", "ExportResult", "ExportStopped", "ListSync", "run_export"]
+__all__ = ["ActiveCampaignError", "ExportRequest", "ExportResult", "ExportStopped", "ListTally", "run_export"]

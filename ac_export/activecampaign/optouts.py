@@ -70,7 +70,7 @@ def forget_opt_out(store: LedgerStore, email: str, by: str, note: str = "") -> F
                 [REMOVED, f"opt-out forgotten by {by} at {record.at}", key],
             )
         ledger.write_fact(con, FORGOTTEN_FACT + key, json.dumps(asdict(record)))
-    store.sync()
+    store.write_through()
     return record
 
 

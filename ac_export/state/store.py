@@ -68,7 +68,7 @@ class LedgerStore:
         """Of these emails in these batches, those sent to re-subscribe one we removed (with payloads)."""
         return ledger.returning_among(self.con, batch_nos, emails)
 
-    def sync(self) -> None:
+    def write_through(self) -> None:
         """Make changes made directly in `con` durable (the embedded file already holds them).
 
         A no-op for a ledger opened read only: a dry run's changes stay its own.

@@ -73,7 +73,7 @@ def test_account_reset_between_runs_is_found_and_repaired(world: ExportWorld) ->
     assert result.reconciliation is not None and result.reconciliation.missing == 30
     assert result.counts.repaired == 30
     assert result.counts.added == result.counts.unchanged == 0
-    assert result.sync.in_sync
+    assert result.tally.in_sync
     again = world.run()
     assert again.reconciliation is None and again.counts.unchanged == 30
 
@@ -101,7 +101,7 @@ def test_account_reset_during_a_run_converges_on_the_next_run(world: ExportWorld
     result = world.run()
 
     assert world.subscribed() == world.expected()
-    assert result.sync.in_sync and result.sync.missing == 0
+    assert result.tally.in_sync and result.tally.missing == 0
 
 
 def test_list_emptied_by_hand_is_repaired_not_counted_as_opt_outs(world: ExportWorld) -> None:
@@ -178,7 +178,7 @@ def test_same_count_different_people_is_caught_by_the_full_reconcile(world: Expo
     assert full.reconciliation is not None and full.reconciliation.full
     assert (full.reconciliation.opted_out, full.reconciliation.pre_existing) == (1, 1)
     assert statuses(world)["newcomer@example.com"] == "pre_existing"
-    assert full.sync.in_sync
+    assert full.tally.in_sync
 
 
 def test_unchanged_run_costs_the_same_whatever_the_list_has_seen(world: ExportWorld) -> None:
@@ -242,7 +242,7 @@ def test_dry_run_reconciles_in_memory_and_leaves_the_ledger_untouched(world: Exp
 
     dry = world.run(dry_run=True)
 
-    assert dry.counts.repaired == 12 and dry.sync.missing == 12
+    assert dry.counts.repaired == 12 and dry.tally.missing == 12
     assert statuses(world) == before
     assert world.subscribed() == set()
     assert world.run().counts.repaired == 12
@@ -279,14 +279,14 @@ def test_people_leaving_cost_a_lookup_per_contact_sent_not_a_read_of_the_list(wo
     assert result.reconciliation is None  # type: ignore[attr-defined]
     assert cost <= UNCHANGED_RUN_REQUESTS + 1  # one lookup instead of twelve pages of subscribers
     assert result.counts.opted_out == 1 and result.counts.updated == 0  # type: ignore[attr-defined]
-    assert result.sync.left_unidentified == 2 and result.sync.missing == 0  # type: ignore[attr-defined]
+    assert result.tally.left_unidentified == 2 and result.tally.missing == 0  # type: ignore[attr-defined]
     cost, quiet = requests_of(world)
     assert cost == UNCHANGED_RUN_REQUESTS and quiet.reconciliation is None  # type: ignore[attr-defined]
 
     full = world.run(full_reconcile=True)
 
     assert full.reconciliation is not None and full.reconciliation.opted_out == 2
-    assert full.sync.in_sync and full.counts.opted_out == 3
+    assert full.tally.in_sync and full.counts.opted_out == 3
     assert not set(leavers) & world.subscribed()
 
 
@@ -331,7 +331,7 @@ def test_opt_outs_outlive_an_account_reset(world: ExportWorld) -> None:
     assert result.counts.repaired == 8 and result.counts.added == 0
     assert result.counts.opted_out == again.counts.opted_out == 2
     assert {statuses(world)[email] for email in left} == {"opted_out_remembered"}
-    assert again.sync.in_sync
+    assert again.tally.in_sync
 
 
 def test_opt_outs_outlive_a_list_emptied_by_hand(world: ExportWorld) -> None:

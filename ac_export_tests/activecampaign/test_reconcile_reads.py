@@ -59,4 +59,4 @@ def test_the_full_reconcile_names_every_opt_out_under_each_reading(world: Export
     assert result.reconciliation is not None
     assert result.reconciliation.opted_out + result.reconciliation.unsubscribed_in_activecampaign == 2
     assert world.subscribed() == world.expected() - {"person4@example.com", "person5@example.com"}
-    assert result.sync.in_sync
+    assert result.tally.in_sync

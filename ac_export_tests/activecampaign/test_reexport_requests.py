@@ -56,7 +56,7 @@ def test_an_unchanged_run_makes_four_requests(world: ExportWorld) -> None:
 
     made = requests_by_endpoint(world) - before
     assert made == Counter({LIST_READ: 1, FIELDS: 1, COUNTS: 2})
-    assert result.counts.requests == 4 and result.sync.in_sync
+    assert result.counts.requests == 4 and result.tally.in_sync
 
 
 def test_the_counts_after_a_run_are_the_ones_activecampaign_holds(world: ExportWorld) -> None:
@@ -68,8 +68,8 @@ def test_the_counts_after_a_run_are_the_ones_activecampaign_holds(world: ExportW
 
     result = world.run()
 
-    assert result.sync.activecampaign_subscribed == len(world.subscribed())
-    assert result.sync.in_sync
+    assert result.tally.activecampaign_subscribed == len(world.subscribed())
+    assert result.tally.in_sync
 
 
 def test_a_change_by_someone_else_during_a_run_is_counted_by_the_next_run(world: ExportWorld) -> None:
@@ -80,5 +80,5 @@ def test_a_change_by_someone_else_during_a_run_is_counted_by_the_next_run(world:
     result = world.run()
 
     # The verification before planning counts the opt-out; the run's own figures keep it.
-    assert result.sync.activecampaign_subscribed == len(world.subscribed()) == 299
-    assert world.run().sync.activecampaign_subscribed == 299
+    assert result.tally.activecampaign_subscribed == len(world.subscribed()) == 299
+    assert world.run().tally.activecampaign_subscribed == 299

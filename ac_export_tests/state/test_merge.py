@@ -47,7 +47,7 @@ def fill(store: LedgerStore, which: int, email: str) -> None:
                 [address, status],
             )
     store.enqueue(QUEUE.format(email=email), "e", "run", 250)
-    store.sync()
+    store.write_through()
 
 
 def embedded(tmp_path: Path) -> Callable[[], LedgerStore]:

@@ -24,7 +24,7 @@ def _seed(dsn: str, list_id: int, n: int) -> None:
             "SELECT 'p' || i || '@x.org', 'h' || i, 'subscribed', 'e', now() FROM range(?) t(i)",
             [n],
         )
-        store.sync()
+        store.write_through()
     finally:
         store.close()
 
@@ -79,7 +79,7 @@ def test_deletions_and_writes_from_another_machine_or_by_hand_reach_the_cache(
             "INSERT INTO ledger (email, status, export, updated_at) "
             "VALUES ('new@x.org', 'pre_existing', 'e', now())"
         )
-        store.sync()
+        store.write_through()
     finally:
         store.close()
     _pg(postgres_dsn, "DELETE FROM ac_export_ledger WHERE email = 'p3@x.org'")

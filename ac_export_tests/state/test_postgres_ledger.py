@@ -80,7 +80,7 @@ def test_statuses_and_empty_values_pass_through_unchanged(postgres_dsn: str) -> 
         store.con.execute(
             "UPDATE ledger SET status = 'opted_out', updated_at = now() WHERE email = 'a@x.org'"
         )
-        store.sync()
+        store.write_through()
     finally:
         store.close()
     assert local == [
@@ -100,7 +100,7 @@ def test_a_direct_change_in_the_planning_connection_reaches_postgres_on_sync(pos
             "INSERT INTO ledger (email, status, export, updated_at) "
             "VALUES ('direct@x.org', 'opted_out', 'e', now())"
         )
-        store.sync()
+        store.write_through()
     finally:
         store.close()
     assert rows(postgres_dsn, "SELECT email, status FROM ac_export_ledger") == [("direct@x.org", "opted_out")]
@@ -115,10 +115,10 @@ def test_deletions_facts_and_sent_payloads_reach_postgres_and_come_back(postgres
         )
         ledger.write_fact(store.con, "list_name", "Newsletter")
         store.con.execute("INSERT INTO sent_payloads VALUES ('kept@x.org', '{}', now())")
-        store.sync()
+        store.write_through()
         store.con.execute("DELETE FROM ledger WHERE email = 'gone@x.org'")  # a reconcile forgetting someone
         ledger.write_fact(store.con, "list_name", "Newsletter (renamed)")
-        store.sync()
+        store.write_through()
     finally:
         store.close()
 

@@ -22,12 +22,12 @@ def list_in_sync_result(results: list[ExportResult], *, dry_run: bool = False) -
 
     A dry run reports the list as it is now, before the changes it would make.
     """
-    missing = sum(r.sync.missing for r in results)
-    unknown = sum(r.sync.unknown for r in results)
+    missing = sum(r.tally.missing for r in results)
+    unknown = sum(r.tally.unknown for r in results)
     metadata: dict[str, int] = {
-        "activecampaign_subscribed": sum(r.sync.activecampaign_subscribed for r in results),
-        "ours": sum(r.sync.ours for r in results),
-        "pre_existing": sum(r.sync.pre_existing for r in results),
+        "activecampaign_subscribed": sum(r.tally.activecampaign_subscribed for r in results),
+        "ours": sum(r.tally.ours for r in results),
+        "pre_existing": sum(r.tally.pre_existing for r in results),
         "missing": missing,
         "unknown": unknown,
     }
@@ -43,7 +43,7 @@ def list_in_sync_result(results: list[ExportResult], *, dry_run: bool = False) -
 def _describe(results: list[ExportResult]) -> str:
     parts = []
     for r in results:
-        s = r.sync
+        s = r.tally
         if s.in_sync:
             parts.append(f"{r.name}: {s.activecampaign_subscribed} subscribed, as the ledger expects")
         else:

@@ -163,7 +163,7 @@ class PostgresLedger(LedgerStore):
         """A PostgreSQL transaction that also carries every ledger row changed in DuckDB since the last one.
 
         Rows are found by `updated_at` at or after the last push's mark, so a change made directly
-        in `con` (by a ledger function called on it) goes out with the next change, or `sync()`.
+        in `con` (by a ledger function called on it) goes out with the next change, or `write_through()`.
         """
         with reported(self._dsn), self._conn.transaction():
             yield self._conn
@@ -311,7 +311,7 @@ class PostgresLedger(LedgerStore):
             )
         return outcome
 
-    def sync(self) -> None:
+    def write_through(self) -> None:
         """Write through ledger rows changed directly in `con` since the last change went out.
 
         A ledger opened to read (a dry run, without the list's lock) never writes: its changes
