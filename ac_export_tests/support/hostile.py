@@ -137,6 +137,10 @@ def _early_fault(fault: str) -> Response | None:
         return StreamingResponse(_huge(), 200, media_type="application/json")
     if fault == "missing_object":
         return Response(b"{}", 200, media_type="application/json")
+    if fault == "not_found":
+        return Response(
+            b'{"message":"No Result found for List with id 0"}', 404, media_type="application/json"
+        )
     return None
 
 
