@@ -8,16 +8,16 @@ import duckdb
 import psycopg
 import pytest
 
-from ac_export.state.postgres.cache import CACHE_ENV
+from ac_export.state.backend import StateBackend
 from ac_export.state.postgres.ledger import PostgresLedger
 from ac_export.state.postgres.transfer import TRAFFIC
 
 HOST = "cache.example"
 
 
-def _seed(dsn: str, list_id: int, n: int) -> None:
+def _seed(dsn: str, list_id: int, n: int, machine: Path) -> None:
     """n subscribed rows written as a run would (through the store), so PostgreSQL stamps them."""
-    store = PostgresLedger.open_list(dsn, HOST, list_id)
+    store = PostgresLedger.open_list(dsn, HOST, list_id, cache_dir=machine)
     try:
         store.con.execute(
             "INSERT INTO ledger (email, content_hash, status, export, updated_at) "
@@ -29,10 +29,10 @@ def _seed(dsn: str, list_id: int, n: int) -> None:
         store.close()
 
 
-def _open(dsn: str, list_id: int) -> tuple[str, int, list[tuple[object, ...]]]:
-    """How the ledger was loaded, the ledger rows that came from PostgreSQL, and the rows."""
+def _open(dsn: str, list_id: int, machine: Path) -> tuple[str, int, list[tuple[object, ...]]]:
+    """How the ledger was loaded through `machine`'s cache, the rows moved from PostgreSQL, the rows."""
     before = TRAFFIC.rows_in
-    store = PostgresLedger.open_list(dsn, HOST, list_id)
+    store = PostgresLedger.open_list(dsn, HOST, list_id, cache_dir=machine)
     try:
         rows = store.con.execute("SELECT email, status, content_hash FROM ledger ORDER BY email").fetchall()
         return store.loaded_by, TRAFFIC.rows_in - before, rows
@@ -45,19 +45,20 @@ def _pg(dsn: str, sql: str) -> None:
         conn.execute(sql)
 
 
-@pytest.fixture(autouse=True)
-def machine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+@pytest.fixture
+def machine(tmp_path: Path) -> Path:
     """This test's machine: a cache folder of its own."""
-    monkeypatch.setenv(CACHE_ENV, str(tmp_path / "machine-a"))
-    return tmp_path
+    return tmp_path / "machine-a"
 
 
-def test_an_unchanged_list_moves_no_ledger_row_and_a_change_moves_only_itself(postgres_dsn: str) -> None:
-    _seed(postgres_dsn, 11, 500)
-    how_first, _, first = _open(postgres_dsn, 11)  # learns the seeding run's rows
-    how_unchanged, moved_unchanged, unchanged = _open(postgres_dsn, 11)
+def test_an_unchanged_list_moves_no_ledger_row_and_a_change_moves_only_itself(
+    postgres_dsn: str, machine: Path
+) -> None:
+    _seed(postgres_dsn, 11, 500, machine)
+    how_first, _, first = _open(postgres_dsn, 11, machine)  # learns the seeding run's rows
+    how_unchanged, moved_unchanged, unchanged = _open(postgres_dsn, 11, machine)
     _pg(postgres_dsn, "UPDATE ac_export_ledger SET status = 'opted_out' WHERE email = 'p7@x.org'")
-    how_changed, moved_changed, changed = _open(postgres_dsn, 11)
+    how_changed, moved_changed, changed = _open(postgres_dsn, 11, machine)
 
     assert (how_first, how_unchanged, how_changed) == ("delta", "delta", "delta")
     assert len(first) == 500 and unchanged == first
@@ -67,12 +68,12 @@ def test_an_unchanged_list_moves_no_ledger_row_and_a_change_moves_only_itself(po
 
 
 def test_deletions_and_writes_from_another_machine_or_by_hand_reach_the_cache(
-    postgres_dsn: str, machine: Path, monkeypatch: pytest.MonkeyPatch
+    postgres_dsn: str, machine: Path
 ) -> None:
-    _seed(postgres_dsn, 12, 50)
-    _open(postgres_dsn, 12)
-    monkeypatch.setenv(CACHE_ENV, str(machine / "machine-b"))
-    store = PostgresLedger.open_list(postgres_dsn, HOST, 12)  # another worker, its own cache
+    _seed(postgres_dsn, 12, 50, machine)
+    _open(postgres_dsn, 12, machine)
+    other = machine.parent / "machine-b"  # another worker, its own cache
+    store = PostgresLedger.open_list(postgres_dsn, HOST, 12, cache_dir=other)
     try:
         store.con.execute("DELETE FROM ledger WHERE email IN ('p1@x.org', 'p2@x.org')")
         store.con.execute(
@@ -88,9 +89,8 @@ def test_deletions_and_writes_from_another_machine_or_by_hand_reach_the_cache(
         "INSERT INTO ac_export_ledger (host, list_id, email, status, updated_at) "
         f"VALUES ('{HOST}', 12, 'p1@x.org', 'removed', now())",  # deleted, then back
     )
-    monkeypatch.setenv(CACHE_ENV, str(machine / "machine-a"))
 
-    how, moved, rows = _open(postgres_dsn, 12)
+    how, moved, rows = _open(postgres_dsn, 12, machine)
 
     assert how == "delta" and moved == 5  # three tombstones and the two rows written since
     emails = {str(r[0]): r[1] for r in rows}
@@ -100,32 +100,48 @@ def test_deletions_and_writes_from_another_machine_or_by_hand_reach_the_cache(
 
 
 def test_a_cache_that_disagrees_with_postgres_is_refetched_whole(postgres_dsn: str, machine: Path) -> None:
-    _seed(postgres_dsn, 13, 40)
-    _open(postgres_dsn, 13)
+    _seed(postgres_dsn, 13, 40, machine)
+    _open(postgres_dsn, 13, machine)
     with psycopg.connect(postgres_dsn) as conn:
         epoch = conn.execute("SELECT value FROM ac_export_state_meta WHERE name = 'epoch'").fetchone()
-    path = machine / "machine-a" / str(epoch[0] if epoch else "") / HOST / "list_13.duckdb"
+    path = machine / str(epoch[0] if epoch else "") / HOST / "list_13.duckdb"
     with duckdb.connect(str(path)) as cache:  # a damaged cache: a row changed behind its stamp
         cache.execute("UPDATE ledger SET status = 'removed' WHERE email = 'p5@x.org'")
         cache.execute("DELETE FROM ledger WHERE email = 'p6@x.org'")
 
-    how, moved, rows = _open(postgres_dsn, 13)
+    how, moved, rows = _open(postgres_dsn, 13, machine)
 
     assert how == "full" and moved == 40
     assert ("p6@x.org", "subscribed", "h6") in rows and ("p5@x.org", "subscribed", "h5") in rows
 
 
 def test_a_cache_held_by_another_process_is_skipped_not_waited_for(postgres_dsn: str, machine: Path) -> None:
-    _seed(postgres_dsn, 14, 30)
-    _open(postgres_dsn, 14)
+    _seed(postgres_dsn, 14, 30, machine)
+    _open(postgres_dsn, 14, machine)
     with psycopg.connect(postgres_dsn) as conn:
         epoch = conn.execute("SELECT value FROM ac_export_state_meta WHERE name = 'epoch'").fetchone()
-    path = machine / "machine-a" / str(epoch[0] if epoch else "") / HOST / "list_14.duckdb"
+    path = machine / str(epoch[0] if epoch else "") / HOST / "list_14.duckdb"
     holder = duckdb.connect(str(path))
     try:
-        how, moved, rows = _open(postgres_dsn, 14)
+        how, moved, rows = _open(postgres_dsn, 14, machine)
     finally:
         holder.close()
     assert how in ("uncached", "delta") and len(rows) == 30
     if how == "uncached":
         assert moved == 30
+
+
+def test_the_backend_keeps_its_caches_in_the_folder_its_settings_name(
+    postgres_dsn: str, machine: Path
+) -> None:
+    _seed(postgres_dsn, 15, 20, machine)
+    elsewhere = machine.parent / "configured"
+    backend = StateBackend("postgres", postgres_dsn, ledger_cache_dir=elsewhere)
+
+    backend.open_ledger(None, HOST, 15).close()
+    store = backend.open_ledger(None, HOST, 15)
+    try:
+        assert isinstance(store, PostgresLedger) and store.loaded_by == "delta"
+    finally:
+        store.close()
+    assert [path.name for path in elsewhere.rglob("*.duckdb")] == ["list_15.duckdb"]

@@ -15,8 +15,6 @@ never waited for. Two machines keep two caches, each checked against the same da
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -29,7 +27,6 @@ from ac_export.state.postgres.transfer import pull
 if TYPE_CHECKING:
     import psycopg
 
-CACHE_ENV = "AC_EXPORT_LEDGER_CACHE_DIR"
 CACHED = {**schema.LEDGER.columns, "changed_seq": "BIGINT"}
 _CACHE_SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS cache.ledger (
@@ -39,17 +36,14 @@ CREATE TABLE IF NOT EXISTS cache.cache_meta (last_seq BIGINT NOT NULL);
 """
 
 
-def cache_dir() -> Path:
-    """Where ledger caches live: AC_EXPORT_LEDGER_CACHE_DIR, else a folder in the temporary directory."""
-    configured = os.environ.get(CACHE_ENV)
-    return Path(configured) if configured else Path(tempfile.gettempdir()) / "ac_export-ledger-cache"
+def cache_path(conn: psycopg.Connection, cache_dir: Path, host: str, list_id: int) -> Path:
+    """The cache file of a list under `cache_dir` (settings' AC_EXPORT_LEDGER_CACHE_DIR).
 
-
-def cache_path(conn: psycopg.Connection, host: str, list_id: int) -> Path:
-    """The cache file of a list: under the database's epoch (a fresh database gets a fresh folder)."""
+    Under the database's epoch, so a fresh database gets a fresh folder.
+    """
     row = conn.execute("SELECT value FROM ac_export_state_meta WHERE name = 'epoch'").fetchone()
     epoch = str(row[0]) if row else "unknown"
-    return cache_dir() / epoch / folder_name(host) / f"list_{list_id}.duckdb"
+    return cache_dir / epoch / folder_name(host) / f"list_{list_id}.duckdb"
 
 
 def load_ledger(
@@ -57,16 +51,14 @@ def load_ledger(
     con: duckdb.DuckDBPyConnection,
     key: tuple[str, int],
     scratch: Path,
-    *,
-    use_cache: bool,
+    cache_dir: Path | None,
 ) -> str:
-    """Fill `con`'s `ledger` with the list's PostgreSQL rows, through the cache where it can.
+    """Fill `con`'s `ledger` with the list's PostgreSQL rows, through the cache under `cache_dir` if any.
 
     Returns how: `delta` (changes only), `full` (the cache refilled) or `uncached` (no cache used).
     Runs inside the caller's repeatable-read transaction, so every read sees one snapshot.
     """
-    path = cache_path(conn, *key)
-    if use_cache and _attach(con, path):
+    if cache_dir is not None and _attach(con, cache_path(conn, cache_dir, *key)):
         try:
             how = _refresh(conn, con, key, scratch)
             names = ", ".join(schema.LEDGER.columns)
