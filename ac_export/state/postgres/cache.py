@@ -91,7 +91,7 @@ def _refresh(
     """Bring the attached cache up to PostgreSQL's snapshot: the changes since its mark, else everything."""
     row = con.execute("SELECT max(last_seq) FROM cache.cache_meta").fetchone()
     last = None if row is None or row[0] is None else int(row[0])
-    server = _server_fingerprint(conn, key)
+    server = server_fingerprint(conn, key)
     how = "full"
     con.execute("BEGIN TRANSACTION")
     try:
@@ -148,7 +148,7 @@ def _rows_query(key: tuple[str, int], columns: dict[str, str], after: int | None
     return query + sql.SQL(" AND changed_seq > {}").format(sql.Literal(after))
 
 
-def _server_fingerprint(conn: psycopg.Connection, key: tuple[str, int]) -> tuple[int, int, int, int]:
+def server_fingerprint(conn: psycopg.Connection, key: tuple[str, int]) -> tuple[int, int, int, int]:
     """(rows, sum of stamps, max stamp) of the list's ledger, and the last stamp of any of its changes."""
     row = conn.execute(
         """
