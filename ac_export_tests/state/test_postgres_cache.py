@@ -9,6 +9,7 @@ import psycopg
 import pytest
 
 from ac_export.state.backend import StateBackend
+from ac_export.state.postgres.cache import KEEP_DAYS
 from ac_export.state.postgres.ledger import PostgresLedger
 from ac_export.state.postgres.transfer import TRAFFIC
 
@@ -40,9 +41,24 @@ def _open(dsn: str, list_id: int, machine: Path) -> tuple[str, int, list[tuple[o
         store.close()
 
 
-def _pg(dsn: str, sql: str) -> None:
+def _pg(dsn: str, sql: str) -> list[tuple[object, ...]]:
     with psycopg.connect(dsn) as conn:
-        conn.execute(sql)
+        cursor = conn.execute(sql)
+        return cursor.fetchall() if cursor.description else []
+
+
+def _tombstones(dsn: str, list_id: int) -> int:
+    return int(str(_pg(dsn, f"SELECT count(*) FROM ac_export_ledger_gone WHERE list_id = {list_id}")[0][0]))
+
+
+def _cache_file(dsn: str, machine: Path, list_id: int) -> Path:
+    epoch = _pg(dsn, "SELECT value FROM ac_export_state_meta WHERE name = 'epoch'")[0][0]
+    return machine / str(epoch) / HOST / f"list_{list_id}.duckdb"
+
+
+def _forget_every_cache_for_a_while(dsn: str) -> None:
+    """Every cache noted so far was last seen longer ago than KEEP_DAYS (a machine gone quiet)."""
+    _pg(dsn, f"UPDATE ac_export_ledger_caches SET seen_at = now() - interval '{KEEP_DAYS + 1} days'")
 
 
 @pytest.fixture
@@ -145,3 +161,96 @@ def test_the_backend_keeps_its_caches_in_the_folder_its_settings_name(
     finally:
         store.close()
     assert [path.name for path in elsewhere.rglob("*.duckdb")] == ["list_15.duckdb"]
+
+
+def test_tombstones_are_pruned_once_every_cache_has_seen_them_and_not_before(
+    postgres_dsn: str, machine: Path
+) -> None:
+    other = machine.parent / "machine-b"
+    _seed(postgres_dsn, 21, 30, machine)
+    _open(postgres_dsn, 21, machine)
+    _open(postgres_dsn, 21, other)
+    _pg(postgres_dsn, "DELETE FROM ac_export_ledger WHERE email IN ('p1@x.org', 'p2@x.org', 'p3@x.org')")
+
+    b_how, b_moved, _ = _open(postgres_dsn, 21, other)
+    kept_for_a = _tombstones(postgres_dsn, 21)  # machine A has not seen the deletions yet
+    a_how, a_moved, a_rows = _open(postgres_dsn, 21, machine)
+    pruned = _tombstones(postgres_dsn, 21)
+
+    assert (b_how, b_moved, kept_for_a) == ("delta", 3, 3)
+    assert (a_how, a_moved, len(a_rows), pruned) == ("delta", 3, 27, 0)
+    for cache in (machine, other):  # after the pruning both caches still go by deltas, deletions kept
+        how, moved, rows = _open(postgres_dsn, 21, cache)
+        assert (how, moved, rows) == ("delta", 0, a_rows)
+
+
+def test_a_cache_unseen_for_keep_days_holds_nothing_back_and_refetches_whole(
+    postgres_dsn: str, machine: Path
+) -> None:
+    other = machine.parent / "machine-b"
+    _seed(postgres_dsn, 22, 30, machine)
+    _open(postgres_dsn, 22, machine)
+    _open(postgres_dsn, 22, other)
+    _pg(postgres_dsn, "DELETE FROM ac_export_ledger WHERE email IN ('p1@x.org', 'p2@x.org')")
+    _forget_every_cache_for_a_while(postgres_dsn)
+
+    _open(postgres_dsn, 22, other)  # B is back: A's mark is forgotten, so B alone is protected
+    pruned = _tombstones(postgres_dsn, 22)
+    how, moved, rows = _open(postgres_dsn, 22, machine)
+
+    assert pruned == 0
+    assert (how, moved, len(rows)) == ("full", 28, 28)
+    assert not {"p1@x.org", "p2@x.org"} & {str(row[0]) for row in rows}
+
+
+def test_behind_the_pruned_stamp_a_cache_is_refetched_even_when_its_fingerprint_agrees(
+    postgres_dsn: str, machine: Path
+) -> None:
+    other = machine.parent / "machine-b"
+    _seed(postgres_dsn, 23, 30, machine)
+    _open(postgres_dsn, 23, machine)
+    _open(postgres_dsn, 23, other)
+    first, second = (
+        str(row[0])
+        for row in _pg(
+            postgres_dsn, "SELECT email FROM ac_export_ledger WHERE list_id = 23 ORDER BY changed_seq LIMIT 2"
+        )
+    )
+    _pg(postgres_dsn, f"DELETE FROM ac_export_ledger WHERE email = '{first}'")
+    _forget_every_cache_for_a_while(postgres_dsn)
+    _open(postgres_dsn, 23, other)  # prunes the tombstone A never saw
+    # A's cache as a missed deletion could leave it while agreeing with PostgreSQL's fingerprint
+    # (rows, sum and max of stamps): the deleted row kept under the stamp of a row it lacks.
+    with duckdb.connect(str(_cache_file(postgres_dsn, machine, 23))) as cache:
+        cache.execute(
+            "UPDATE ledger SET changed_seq = (SELECT changed_seq FROM ledger WHERE email = ?) "
+            "WHERE email = ?",
+            [second, first],
+        )
+        cache.execute("DELETE FROM ledger WHERE email = ?", [second])
+
+    how, moved, rows = _open(postgres_dsn, 23, machine)
+
+    assert _tombstones(postgres_dsn, 23) == 0
+    assert (how, moved, len(rows)) == ("full", 29, 29)
+    emails = {str(row[0]) for row in rows}
+    assert first not in emails and second in emails
+
+
+def test_a_dry_run_neither_notes_its_cache_nor_prunes(postgres_dsn: str, machine: Path) -> None:
+    _seed(postgres_dsn, 24, 10, machine)
+    _pg(postgres_dsn, "DELETE FROM ac_export_ledger WHERE email = 'p1@x.org'")
+    _forget_every_cache_for_a_while(postgres_dsn)
+    marks = _pg(
+        postgres_dsn, "SELECT cache_id, seen_seq, seen_at FROM ac_export_ledger_caches WHERE list_id = 24"
+    )
+
+    PostgresLedger.open_list(postgres_dsn, HOST, 24, read_only=True, cache_dir=machine).close()
+
+    assert _tombstones(postgres_dsn, 24) == 1
+    assert (
+        _pg(
+            postgres_dsn, "SELECT cache_id, seen_seq, seen_at FROM ac_export_ledger_caches WHERE list_id = 24"
+        )
+        == marks
+    )

@@ -30,7 +30,7 @@ from ac_export.settings import DEFAULT_LEDGER_CACHE_DIR
 from ac_export.state import ledger, schema
 from ac_export.state.accounts import account_identity
 from ac_export.state.ledger import LedgerInUse
-from ac_export.state.postgres.cache import load_ledger
+from ac_export.state.postgres.cache import Loaded, load_ledger, note_and_prune
 from ac_export.state.postgres.connection import connect, describe, reported
 from ac_export.state.postgres.merge import merge_spellings, older_spellings
 from ac_export.state.postgres.transfer import pull, push
@@ -77,6 +77,7 @@ class PostgresLedger(LedgerStore):
         self._pushed_until = datetime.min
         self._read_only = False
         self._cache_dir = DEFAULT_LEDGER_CACHE_DIR
+        self._loaded = Loaded("uncached")
         self.loaded_by = "uncached"  # how the ledger rows came: `cache.load_ledger`
 
     @classmethod
@@ -104,6 +105,8 @@ class PostgresLedger(LedgerStore):
                 if not read_only:
                     _lock_list(conn, dsn, identity, list_id, wait_s)
                 store = cls._load_merged(conn, dsn, identity, list_id, scratch, read_only, wait_s, cache_dir)
+                if not read_only:
+                    store._note_and_prune()
         except BaseException:
             conn.close()
             shutil.rmtree(scratch, ignore_errors=True)
@@ -151,12 +154,22 @@ class PostgresLedger(LedgerStore):
                 )
         return store
 
+    def _note_and_prune(self) -> None:
+        """Note this machine's cache mark and prune the tombstones every cache has seen (`cache.py`)."""
+        try:
+            note_and_prune(self._conn, self._key, self._loaded)
+        except BaseException:
+            self.con.close()
+            raise
+
     def _load(self, *, with_sent_payloads: bool, use_cache: bool) -> None:
         from psycopg import sql
 
-        self.loaded_by = load_ledger(
+        loaded = load_ledger(
             self._conn, self.con, self._key, self._scratch, self._cache_dir if use_cache else None
         )
+        self.loaded_by = loaded.how
+        self._loaded = loaded
         tables = [("inflight", INFLIGHT_TYPES), ("facts", FACT_TYPES)]
         if with_sent_payloads:
             tables.append(("sent_payloads", SENT_TYPES))
