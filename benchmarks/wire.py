@@ -59,9 +59,10 @@ class CountingRelay:
     def _pump(self, source: socket.socket, sink: socket.socket, slot: int) -> None:
         try:
             while data := source.recv(CHUNK):
-                sink.sendall(data)
+                # Counted before it is passed on, so a reader that has the bytes sees them counted.
                 with self._guard:
                     self._counts[slot] += len(data)
+                sink.sendall(data)
         except OSError:
             pass  # the other direction ended the connection
         finally:
