@@ -14,13 +14,11 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
-import duckdb
-
 from ac_export.activecampaign import plan
 from ac_export.activecampaign.api.client import ActiveCampaignClient
 from ac_export.activecampaign.config import Export
 from ac_export.activecampaign.errors import ExportStopped
-from ac_export.state import ledger
+from ac_export.state.ledger_api import Ledger
 
 # The ids the last lookup of a real run found, by personalization tag (JSON).
 FIELD_IDS_FACT = "field_ids"
@@ -35,46 +33,46 @@ class Fields:
     created: list[str] = field(default_factory=list)
 
 
-def before_planning(
-    client: ActiveCampaignClient, con: duckdb.DuckDBPyConnection, export: Export, *, dry_run: bool
-) -> Fields:
-    """The ids to plan with: the remembered ones when every mapped field has one, else looked up now."""
-    known = remembered(con, export)
-    if known is not None:
+def before_planning(client: ActiveCampaignClient, ledger: Ledger, export: Export, *, dry_run: bool) -> Fields:
+    """The ids to plan with: the remembered ones when every mapped field has one, else looked up now.
+
+    Batches an earlier run queued are sent again as they were, field ids and all, before this run
+    plans: with any waiting, the fields are looked up (and made again, after an account reset) first.
+    """
+    known = remembered(ledger, export)
+    if known is not None and not ledger.pending_batches():
         return Fields(known, looked_up=False)
-    return _looked_up(client, con, export, dry_run=dry_run)
+    return _looked_up(client, ledger, export, dry_run=dry_run)
 
 
 def before_sending(
     client: ActiveCampaignClient,
-    con: duckdb.DuckDBPyConnection,
+    ledger: Ledger,
     export: Export,
     planned_with: Fields,
     *,
     dry_run: bool,
 ) -> Fields:
     """The ids the plan's payloads may be sent with: looked up now if the plan sends a field value."""
-    if planned_with.looked_up or not plan.sends_custom_values(con):
+    if planned_with.looked_up or not plan.sends_custom_values(ledger.con):
         return planned_with
-    return _looked_up(client, con, export, dry_run=dry_run)
+    return _looked_up(client, ledger, export, dry_run=dry_run)
 
 
-def remembered(con: duckdb.DuckDBPyConnection, export: Export) -> dict[str, int] | None:
+def remembered(ledger: Ledger, export: Export) -> dict[str, int] | None:
     """The mapped fields' ids as the last lookup found them; None if any mapped field has none."""
-    raw = ledger.read_fact(con, FIELD_IDS_FACT)
+    raw = ledger.fact(FIELD_IDS_FACT)
     known: dict[str, int] = {str(tag): int(value) for tag, value in json.loads(raw).items()} if raw else {}
     if any(perstag not in known for perstag in export.fields.custom):
         return None
     return {perstag: known[perstag] for perstag in export.fields.custom}
 
 
-def _looked_up(
-    client: ActiveCampaignClient, con: duckdb.DuckDBPyConnection, export: Export, *, dry_run: bool
-) -> Fields:
+def _looked_up(client: ActiveCampaignClient, ledger: Ledger, export: Export, *, dry_run: bool) -> Fields:
     """Look the fields up (creating and relating them if the export allows), and remember their ids."""
     ids, created = look_up(client, export, dry_run=dry_run)
     if not dry_run and ids:
-        ledger.write_fact(con, FIELD_IDS_FACT, json.dumps(ids, sort_keys=True))
+        ledger.record_fact(FIELD_IDS_FACT, json.dumps(ids, sort_keys=True))
     return Fields(ids, looked_up=True, created=created)
 
 

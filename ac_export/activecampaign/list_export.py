@@ -31,6 +31,7 @@ from ac_export.activecampaign.verify import Verification
 from ac_export.contracts import ExportCounts, rejections_table
 from ac_export.state import ledger
 from ac_export.state.backend import StateBackend, StateConfigError
+from ac_export.state.ledger_api import Ledger
 from ac_export.state.postgres.connection import StateDatabaseError
 from ac_export.state.store import LedgerStore
 from ac_export.warehouse import Warehouse, scalar
@@ -61,12 +62,17 @@ class _Run:
 
     request: ExportRequest
     client: ActiveCampaignClient
-    con: duckdb.DuckDBPyConnection
+    ledger: Ledger
     started: float
     created: list[str]
     reconciled: Reconciliation | None = None
     # An earlier run's batches settled before planning: they stand apart from this plan's counts.
     resumed: ExportCounts = field(default_factory=ExportCounts)
+
+    @property
+    def con(self) -> duckdb.DuckDBPyConnection:
+        """The connection the run plans in (its TEMP tables beside the ledger's)."""
+        return self.ledger.con
 
 
 @stops_on_lost_state
@@ -88,10 +94,10 @@ def run_export(
     client.begin_phase("the preflight and reads")
     counted, list_name = preflight.count_first(client, export.list_id)
     store = _open_ledger(request, warehouse, state or StateBackend())
-    run = _Run(request, client, store.con, started, [])
+    run = _Run(request, client, store, started, [])
     opened_at = scalar(run.con, "SELECT now()::TIMESTAMP")
     try:
-        fields = custom_fields.before_planning(client, run.con, export, dry_run=request.dry_run)
+        fields = custom_fields.before_planning(client, store, export, dry_run=request.dry_run)
         if request.dry_run:
             ledger.shadow(run.con)
         else:
@@ -101,9 +107,9 @@ def run_export(
                 # Counted before the resumed batches settled: ActiveCampaign's numbers have moved since.
                 counted = verify.activecampaign_counts(client, export.list_id)
         list_name = list_name or preflight.list_name(
-            client, run.con, export, counted, full_reconcile_requested=request.full_reconcile
+            client, store, export, counted, full_reconcile_requested=request.full_reconcile
         )
-        checked, run.reconciled = verify_list(request, client, run.con, counted, list_name, log)
+        checked, run.reconciled = verify_list(request, client, store, counted, list_name, log)
         store.write_through()  # what the verify and reconcile learned holds even if the run dies next
         planned, field_ids = _planned(run, warehouse, fields, checked, log)
         log.info(progress.plan_line(request, planned))
@@ -112,34 +118,34 @@ def run_export(
                 f"export {request.name}: segment {export.segment} is empty; on_empty_segment=skip, so "
                 f"list {export.list_id} is left as it is"
             )
-            collect_rejections(run.con, request.name, since=None)
-            tally = tally_list(client, run.con, export.list_id, checked, uploaded=None)
+            collect_rejections(store, request.name, since=None)
+            tally = tally_list(client, store, export.list_id, checked, uploaded=None)
             store.write_through()
             return _result(run, planned.unsent(), tally)
         if request.dry_run:
-            collect_rejections(run.con, request.name, since=None)
-            tally = tally_list(client, run.con, export.list_id, checked, uploaded=None)
+            collect_rejections(store, request.name, since=None)
+            tally = tally_list(client, store, export.list_id, checked, uploaded=None)
             return _dry_run_result(run, planned, _result(run, planned, tally), warehouse, field_ids, log)
-        list_size = plan.list_size(run.con)
+        list_size = plan.list_size(store)
         check_removal_guard(request, planned, list_size)
-        check_approval(request, planned, run.con, warehouse, field_ids)
+        check_approval(request, planned, store, warehouse, field_ids)
         progress.report(progress.Progress(request.name, "planned", planned.sent))
         client.begin_phase("the upload")
         # The list's count after the upload proves it still exists (see `list_checks.tally_list`).
         uploaded = on_existing_list(
             client, export, lambda: send_plan(request, client, store, settings, log, started), check=False
         )
-        preview.remember_sent(run.con)
+        preview.remember_sent(store)
         progress.report(
             progress.Progress(
                 request.name, "done", planned.sent, uploaded.sent, uploaded.rejected_by_activecampaign
             )
         )
-        collect_rejections(run.con, request.name, since=opened_at)
+        collect_rejections(store, request.name, since=opened_at)
         warehouse.write_query(
             rejections_table(request.name), run.con, rejection_rows_sql(request.mask_emails)
         )
-        tally = tally_list(client, run.con, export.list_id, checked, uploaded=uploaded)
+        tally = tally_list(client, store, export.list_id, checked, uploaded=uploaded)
         store.write_through()
         # What ActiveCampaign confirmed (and refused) in place of what the plan would send.
         return _result(run, planned.unsent() + uploaded, tally)
@@ -153,8 +159,10 @@ def _planned(
     """The plan, and the field ids its payloads carry: looked up first if it sends a field value."""
     request, client = run.request, run.client
     reconciled = run.reconciled is not None
-    planned = plan_checked(request, client, run.con, warehouse, fields.ids, checked, log, reconciled)
-    sent_with = custom_fields.before_sending(client, run.con, request.export, fields, dry_run=request.dry_run)
+    planned = plan_checked(request, client, run.ledger, warehouse, fields.ids, checked, log, reconciled)
+    sent_with = custom_fields.before_sending(
+        client, run.ledger, request.export, fields, dry_run=request.dry_run
+    )
     run.created = sent_with.created
     changed = sorted(tag for tag, field_id in sent_with.ids.items() if fields.ids.get(tag) != field_id)
     if changed:
@@ -163,7 +171,9 @@ def _planned(
             f"ActiveCampaign than the last run sent to (deleted and made again?); planned again with the "
             f"new ids, so every contact with a value for them is sent again"
         )
-        planned = plan_checked(request, client, run.con, warehouse, sent_with.ids, checked, log, reconciled)
+        planned = plan_checked(
+            request, client, run.ledger, warehouse, sent_with.ids, checked, log, reconciled
+        )
     return planned, sent_with.ids
 
 
@@ -187,10 +197,10 @@ def _dry_run_result(
 ) -> ExportResult:
     """A dry run's counts and plan table; where a real run would stop, a warning instead."""
     request = run.request
-    warnings = dry_run_warnings(request, planned, plan.list_size(run.con))
+    warnings = dry_run_warnings(request, planned, plan.list_size(run.ledger))
     for warning in warnings:
         log.warning(f"dry run: {warning}")
-    shown = preview.write_plan(run.con, warehouse, request.name, field_ids, mask=request.mask_emails)
+    shown = preview.write_plan(run.ledger, warehouse, request.name, field_ids, mask=request.mask_emails)
     log.info(f"dry run: export {request.name}: the plan ({shown.rows} contacts to change) is in {shown.path}")
     result.preview = shown
     result.warnings = warnings
@@ -218,7 +228,7 @@ def _result(run: _Run, counts: ExportCounts, tally: ListTally) -> ExportResult:
         name=request.name,
         counts=whole,
         rejection_sample=rejection_sample(run.con),
-        list_size=plan.list_size(run.con),
+        list_size=plan.list_size(run.ledger),
         created_fields=run.created,
         dry_run=request.dry_run,
         tally=tally,

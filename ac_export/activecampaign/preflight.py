@@ -12,15 +12,13 @@ The custom fields are checked in `custom_fields.py`.
 
 from __future__ import annotations
 
-import duckdb
-
 from ac_export.activecampaign import verify
 from ac_export.activecampaign.api.client import ActiveCampaignClient
 from ac_export.activecampaign.api.errors import ActiveCampaignError, NotFoundError
 from ac_export.activecampaign.config import Export
 from ac_export.activecampaign.errors import ExportStopped
 from ac_export.activecampaign.verify import ListCounts
-from ac_export.state import ledger
+from ac_export.state.ledger_api import Ledger
 
 
 def count_first(client: ActiveCampaignClient, list_id: int) -> tuple[ListCounts, str | None]:
@@ -54,7 +52,7 @@ def read_list(client: ActiveCampaignClient, list_id: int) -> str:
 
 def list_name(
     client: ActiveCampaignClient,
-    con: duckdb.DuckDBPyConnection,
+    ledger: Ledger,
     export: Export,
     counted: ListCounts,
     *,
@@ -64,24 +62,24 @@ def list_name(
 
     A full reconcile, due or requested, reads the whole list anyway: its name is read with it.
     """
-    known = ledger.read_fact(con, verify.LIST_NAME_FACT)
-    if known is None or not _counts_vouch(con, counted):
+    known = ledger.fact(verify.LIST_NAME_FACT)
+    if known is None or not _counts_vouch(ledger, counted):
         return read_list(client, export.list_id)
-    provisional = verify.verify(con, counted, known)
+    provisional = verify.verify(ledger, counted, known)
     _, full = verify.reconcile_reason(
-        provisional, con, export.full_reconcile_every_days, requested=full_reconcile_requested
+        provisional, ledger, export.full_reconcile_every_days, requested=full_reconcile_requested
     )
     return read_list(client, export.list_id) if full else known
 
 
-def _counts_vouch(con: duckdb.DuckDBPyConnection, counted: ListCounts) -> bool:
+def _counts_vouch(ledger: Ledger, counted: ListCounts) -> bool:
     """Whether ActiveCampaign counts the ledger's subscribers (not none) and the unsubscribed last left.
 
     The last run remembered how many unsubscribed contacts the ledger does not know
     (`verify.remember_counts`); with the ones it knows, that is the unsubscribed count to expect.
     """
-    unknown = ledger.read_fact(con, verify.UNKNOWN_UNSUBSCRIBED_FACT)
+    unknown = ledger.fact(verify.UNKNOWN_UNSUBSCRIBED_FACT)
     if unknown is None or counted.subscribed == 0:
         return False
-    ours = verify.ledger_counts(con)
+    ours = verify.ledger_counts(ledger)
     return counted == ListCounts(ours.subscribed, ours.unsubscribed + int(unknown))
