@@ -59,12 +59,13 @@ def verify_list(
     request: ExportRequest,
     client: ActiveCampaignClient,
     ledger: Ledger,
+    counted: verify.ListCounts,
     list_name: str,
     log: logging.Logger,
 ) -> tuple[Verification, Reconciliation | None]:
-    """Compare the list with the ledger and reconcile when they differ (or a full reconcile is due)."""
+    """Compare the list's counts with the ledger; reconcile when they differ (or a full reconcile is due)."""
     export = request.export
-    checked = verify.verify(client, ledger, export.list_id, list_name)
+    checked = verify.verify(ledger, counted, list_name)
     reason, full = verify.reconcile_reason(
         checked, ledger, export.full_reconcile_every_days, requested=request.full_reconcile
     )

@@ -16,18 +16,18 @@ from pathlib import Path
 
 import duckdb
 
-from ac_export.activecampaign import plan, preview, progress
+from ac_export.activecampaign import custom_fields, plan, preflight, preview, progress, verify
 from ac_export.activecampaign.api.client import ActiveCampaignClient
 from ac_export.activecampaign.api.errors import ActiveCampaignError
 from ac_export.activecampaign.approval import check_approval, check_removal_guard, dry_run_warnings
 from ac_export.activecampaign.errors import ExportStopped, stops_on_lost_state
 from ac_export.activecampaign.export_request import ExportRequest
 from ac_export.activecampaign.list_checks import ListTally, plan_checked, tally_list, verify_list
-from ac_export.activecampaign.preflight import preflight
 from ac_export.activecampaign.reconcile import Reconciliation
 from ac_export.activecampaign.rejections import collect_rejections, rejection_rows_sql, rejection_sample
 from ac_export.activecampaign.sending import on_existing_list, resume_inflight, send_plan
 from ac_export.activecampaign.upload import UploadSettings
+from ac_export.activecampaign.verify import Verification
 from ac_export.contracts import ExportCounts, rejections_table
 from ac_export.state import ledger
 from ac_export.state.backend import StateBackend, StateConfigError
@@ -92,21 +92,26 @@ def run_export(
     started = time.monotonic()
     export = request.export
     client.begin_phase("the preflight and reads")
-    field_ids, created, list_name = preflight(client, export, dry_run=request.dry_run)
+    counted, list_name = preflight.count_first(client, export.list_id)
     store = _open_ledger(request, warehouse, state or StateBackend())
-    run = _Run(request, client, store, started, created)
+    run = _Run(request, client, store, started, [])
     opened_at = scalar(run.con, "SELECT now()::TIMESTAMP")
     try:
+        fields = custom_fields.before_planning(client, store, export, dry_run=request.dry_run)
         if request.dry_run:
             ledger.shadow(run.con)
         else:
             resume = functools.partial(resume_inflight, request, client, store, settings, log)
             run.resumed = on_existing_list(client, export, resume)
-        checked, run.reconciled = verify_list(request, client, store, list_name, log)
-        store.write_through()  # what the verify and reconcile learned holds even if the run dies next
-        planned = plan_checked(
-            request, client, store, warehouse, field_ids, checked, log, run.reconciled is not None
+            if run.resumed.batches:
+                # Counted before the resumed batches settled: ActiveCampaign's numbers have moved since.
+                counted = verify.activecampaign_counts(client, export.list_id)
+        list_name = list_name or preflight.list_name(
+            client, store, export, counted, full_reconcile_requested=request.full_reconcile
         )
+        checked, run.reconciled = verify_list(request, client, store, counted, list_name, log)
+        store.write_through()  # what the verify and reconcile learned holds even if the run dies next
+        planned, field_ids = _planned(run, warehouse, fields, checked, log)
         log.info(progress.plan_line(request, planned))
         if export.on_empty_segment == "skip" and planned.members == 0:
             log.warning(
@@ -146,6 +151,30 @@ def run_export(
         return _result(run, planned.unsent() + uploaded, tally)
     finally:
         store.close()
+
+
+def _planned(
+    run: _Run, warehouse: Warehouse, fields: custom_fields.Fields, checked: Verification, log: logging.Logger
+) -> tuple[ExportCounts, dict[str, int]]:
+    """The plan, and the field ids its payloads carry: looked up first if it sends a field value."""
+    request, client = run.request, run.client
+    reconciled = run.reconciled is not None
+    planned = plan_checked(request, client, run.ledger, warehouse, fields.ids, checked, log, reconciled)
+    sent_with = custom_fields.before_sending(
+        client, run.ledger, request.export, fields, dry_run=request.dry_run
+    )
+    run.created = sent_with.created
+    changed = sorted(tag for tag, field_id in sent_with.ids.items() if fields.ids.get(tag) != field_id)
+    if changed:
+        log.warning(
+            f"export {request.name}: the custom field(s) {', '.join(changed)} have other ids in "
+            f"ActiveCampaign than the last run sent to (deleted and made again?); planned again with the "
+            f"new ids, so every contact with a value for them is sent again"
+        )
+        planned = plan_checked(
+            request, client, run.ledger, warehouse, sent_with.ids, checked, log, reconciled
+        )
+    return planned, sent_with.ids
 
 
 def _open_ledger(request: ExportRequest, warehouse: Warehouse, state: StateBackend) -> LedgerStore:

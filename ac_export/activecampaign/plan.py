@@ -11,7 +11,12 @@ from __future__ import annotations
 import duckdb
 
 from ac_export.activecampaign.api.limits import MAX_CONTACT_BYTES
-from ac_export.activecampaign.api.payloads import contact_payload_sql, field_value_sql, removal_payload_sql
+from ac_export.activecampaign.api.payloads import (
+    carries_field_values_sql,
+    contact_payload_sql,
+    field_value_sql,
+    removal_payload_sql,
+)
 from ac_export.activecampaign.config import Export
 from ac_export.activecampaign.emails import check_emails
 from ac_export.contracts import MEASURES_TABLE, PROFILES_TABLE, ExportCounts, members_table
@@ -230,6 +235,13 @@ def subscribing_emails(con: duckdb.DuckDBPyConnection) -> list[str]:
     wanted = ", ".join(f"'{op}'" for op in SUBSCRIBING_OPS)
     rows = con.execute(f"SELECT email FROM plan_ops WHERE op IN ({wanted})").fetchall()
     return [str(row[0]) for row in rows]
+
+
+def sends_custom_values(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the plan sends any contact with a custom field value (its payload names the field's id)."""
+    wanted = ", ".join(f"'{op}'" for op in SEND_OPS)
+    carries = carries_field_values_sql("payload")
+    return bool(scalar(con, f"SELECT EXISTS (SELECT 1 FROM plan_ops WHERE op IN ({wanted}) AND {carries})"))
 
 
 def build_plan(

@@ -170,10 +170,10 @@ def agreed_count(
     )
 
 
-def verify(client: ActiveCampaignClient, ledger: Ledger, list_id: int, list_name: str) -> Verification:
-    """Compare the list's counts in ActiveCampaign with the ledger's (each count checked against its page)."""
+def verify(ledger: Ledger, counted: ListCounts, list_name: str) -> Verification:
+    """Compare the list's counts in ActiveCampaign (`activecampaign_counts`) with the ledger's."""
     return Verification(
-        activecampaign=activecampaign_counts(client, list_id),
+        activecampaign=counted,
         ledger=ledger_counts(ledger),
         list_name=list_name,
         known_list_name=ledger.fact(LIST_NAME_FACT),

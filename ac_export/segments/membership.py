@@ -39,28 +39,41 @@ class MembershipChange:
 
 
 def stage_membership(
-    con: duckdb.DuckDBPyConnection, warehouse: Warehouse, segment: str, members: CompiledQuery
+    con: duckdb.DuckDBPyConnection,
+    warehouse: Warehouse,
+    segment: str,
+    members: CompiledQuery,
+    *,
+    unique: bool = False,
 ) -> MembershipChange:
     """Evaluate a segment into temp tables `history` and `changes` of `con`, and count the change.
 
     `changes` has one row per customer who is a member before or after this run (`was`, `now`),
     so the counts and the commit both read one join of current spells and fresh members.
+    `unique` says the members query already returns each customer once (no DISTINCT needed).
     """
     table = members_table(segment)
     exists = warehouse.exists(table)
     con.execute(f"CREATE OR REPLACE TEMP TABLE history ({SPELL_COLUMNS})")
+    fresh = (
+        f"SELECT customer_id FROM ({members.sql})"
+        if unique
+        else f"SELECT DISTINCT customer_id FROM ({members.sql})"
+    )
     if exists:
         con.execute(f"INSERT INTO history BY NAME SELECT * FROM {warehouse.scan(table)}")
-    con.execute(
-        f"""
-        CREATE OR REPLACE TEMP TABLE changes AS
-        SELECT coalesce(h.customer_id, c.customer_id) AS customer_id, h.joined_at,
-               h.customer_id IS NOT NULL AS was, c.customer_id IS NOT NULL AS now
-        FROM (SELECT customer_id, joined_at FROM history WHERE left_at IS NULL) AS h
-        FULL JOIN (SELECT DISTINCT customer_id FROM ({members.sql})) AS c USING (customer_id)
-        """,
-        members.params,
-    )
+        changes = f"""
+            SELECT coalesce(h.customer_id, c.customer_id) AS customer_id, h.joined_at,
+                   h.customer_id IS NOT NULL AS was, c.customer_id IS NOT NULL AS now
+            FROM (SELECT customer_id, joined_at FROM history WHERE left_at IS NULL) AS h
+            FULL JOIN ({fresh}) AS c USING (customer_id)
+        """
+    else:
+        # No history: everyone is a joiner, so the join with empty spells is skipped.
+        changes = (
+            f"SELECT customer_id, NULL::TIMESTAMP AS joined_at, false AS was, true AS now FROM ({fresh})"
+        )
+    con.execute(f"CREATE OR REPLACE TEMP TABLE changes AS {changes}", members.params)
     (row,) = con.execute(
         "SELECT count(*) FILTER (was), count(*) FILTER (now), count(*) FILTER (now AND NOT was), "
         "count(*) FILTER (was AND NOT now) FROM changes"
@@ -78,13 +91,14 @@ def commit_membership(
     ((previous_run,),) = con.execute("SELECT max(evaluated_at) FROM history").fetchall()
     # Spells are told apart by run time, so a clock that went backwards must not reuse an old one.
     run_at = max(now, previous_run + timedelta(microseconds=1)) if previous_run else now
+    # Unsorted: every reader filters or joins by customer_id, and sorting the spells cost more than
+    # the rest of the commit.
     sql = """
         SELECT customer_id, joined_at, left_at, $run_at AS evaluated_at FROM history WHERE left_at IS NOT NULL
         UNION ALL
         SELECT customer_id, CASE WHEN was THEN joined_at ELSE $run_at END,
                CASE WHEN now THEN NULL ELSE $run_at END, $run_at
         FROM changes
-        ORDER BY customer_id, joined_at
     """
     rows = warehouse.write_query(members_table(segment), con, sql, {"run_at": run_at})
     return rows, run_at

@@ -100,7 +100,7 @@ def _lower(operand: object) -> object:
 
 
 def compile_segment(config: SegmentsConfig, segment: str, profiles: str, measures: str) -> CompiledQuery:
-    """The query of a segment's current members (`customer_id`, distinct).
+    """The query of a segment's current members (`customer_id`, each once).
 
     `profiles` and `measures` are DuckDB table expressions (`Warehouse.scan`). Segments named in
     set operations are evaluated from their rules in the same query, not from their stored members,
@@ -112,31 +112,37 @@ def compile_segment(config: SegmentsConfig, segment: str, profiles: str, measure
 
 
 def compile_segment_over(config: SegmentsConfig, segment: str, source: str) -> CompiledQuery:
-    """The query of a segment's current members over `source`, a table expression with every attribute."""
+    """The query of a segment's current members over `source`, a table expression with every attribute.
+
+    `source` has one row per customer (unified_profiles' contract, checked by its blocking
+    `customer_id_unique_not_null`), so a filter returns each member once.
+    """
     params = Parameters()
-    context = RuleContext(types=config.attribute_types(), as_of=config.as_of, params=params)
-    return CompiledQuery(sql=_segment_sql(config, segment, context, source), params=params.values)
+    predicate = compile_membership(
+        config, segment, RuleContext(config.attribute_types(), config.as_of, params)
+    )
+    return CompiledQuery(sql=f"SELECT customer_id FROM {source} WHERE {predicate}", params=params.values)
 
 
-def _segment_sql(config: SegmentsConfig, segment: str, context: RuleContext, source: str) -> str:
+def compile_membership(config: SegmentsConfig, segment: str, context: RuleContext) -> str:
+    """Whether a customer's row is a member of `segment`: a predicate that is never NULL.
+
+    Over one row per customer, set operations are boolean ones: union is OR, intersect AND,
+    except AND NOT. Members = (rules ∪ union…) ∩ intersect… − except…, in that order; each operand
+    is parenthesised, so SQL's precedence never reorders what the YAML says.
+    """
     definition = config.segments[segment]
     terms: list[str] = []
     if definition.rules is not None:
-        terms.append(
-            f"SELECT DISTINCT customer_id FROM {source} WHERE {compile_rule(definition.rules, context)}"
-        )
-    terms += [_segment_sql(config, other, context, source) for other in definition.union]
-    query = _combine("UNION", terms)
-    intersected = [_segment_sql(config, other, context, source) for other in definition.intersect]
-    query = _combine("INTERSECT", [query, *intersected] if query else intersected)
-    for other in definition.except_:
-        query = _combine("EXCEPT", [query, _segment_sql(config, other, context, source)])
-    return query
+        # A comparison with no value is NULL; a customer it leaves undecided is not a member.
+        terms.append(f"coalesce({compile_rule(definition.rules, context)}, false)")
+    terms += [compile_membership(config, other, context) for other in definition.union]
+    intersected = [compile_membership(config, other, context) for other in definition.intersect]
+    factors = [_joined(" OR ", terms)] if terms else []
+    factors += intersected
+    factors += [f"NOT {compile_membership(config, other, context)}" for other in definition.except_]
+    return _joined(" AND ", factors)
 
 
-def _combine(operator: str, queries: list[str]) -> str:
-    # Each operand sits in its own subquery so that SQL's precedence (INTERSECT before UNION)
-    # never reorders what the YAML says.
-    if len(queries) <= 1:
-        return queries[0] if queries else ""
-    return f" {operator} ".join(f"SELECT customer_id FROM ({query})" for query in queries)
+def _joined(operator: str, predicates: list[str]) -> str:
+    return predicates[0] if len(predicates) == 1 else "(" + operator.join(predicates) + ")"
