@@ -24,7 +24,6 @@ from ac_export.state.ledger import (
     UNSUBSCRIBED_REMEMBERED,
 )
 from ac_export.state.ledger_api import Ledger, any_but, one_of
-from ac_export.state.postgres.cache import CACHE_ENV
 from ac_export.state.postgres.ledger import PostgresLedger
 from ac_export.state.store import LedgerStore
 
@@ -48,12 +47,9 @@ Opener = Callable[[], Ledger]
 
 
 @pytest.fixture(params=["embedded", "postgres"])
-def open_store(
-    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[Opener]:
+def open_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Opener]:
     """Opens the same list's ledger again and again, in either backend (seeded on the first open)."""
     if request.param == "postgres":
-        monkeypatch.setenv(CACHE_ENV, str(tmp_path / "cache"))
         dsn: str = request.getfixturevalue("postgres_dsn")
 
         def opener() -> Ledger:
