@@ -103,11 +103,11 @@ def test_the_scan_covers_the_engine_and_not_the_state_layer() -> None:
 @pytest.mark.parametrize(
     ("source", "what"),
     [
-        ('SQL = "SELECT count(*) FROM ledger WHERE status = \'subscribed\'"', "FROM ledger"),
-        ("SQL = f\"UPDATE ledger SET {assignment}, updated_at = now() WHERE {where}\"", "UPDATE ledger"),
+        ("SQL = \"SELECT count(*) FROM ledger WHERE status = 'subscribed'\"", "FROM ledger"),
+        ('SQL = f"UPDATE ledger SET {assignment}, updated_at = now() WHERE {where}"', "UPDATE ledger"),
         ('SQL = "INSERT INTO ledger (email, status) SELECT email, ? FROM ac_on"', "INTO ledger"),
         ('SQL = "SELECT * FROM plan_ops o LEFT JOIN ledger l USING (email)"', "JOIN ledger"),
-        ("SQL = \"delete from ledger where email = ?\"", "from ledger"),
+        ('SQL = "delete from ledger where email = ?"', "from ledger"),
         ('SQL = "SELECT value FROM facts WHERE starts_with(name, ?)"', "FROM facts"),
         ('SQL = "INSERT OR REPLACE INTO sent_payloads SELECT 1"', "INTO sent_payloads"),
         ('SQL = "SELECT max(batch_no) FROM inflight"', "FROM inflight"),
@@ -129,7 +129,7 @@ def test_the_scan_leaves_prose_and_the_interfaces_relations_alone() -> None:
         '    """Rows the ledger holds, from ledger.plan_inputs()."""\n'
         '    return f"SELECT * FROM valid v LEFT JOIN {ledger.plan_inputs()} l ON l.email = v.ac_email"\n'
         "MESSAGE = 'the ledger holds no opt-out for this email'\n"
-        'SQL = "SELECT email FROM plan_ops WHERE op IN (\'add\')"\n'
+        "SQL = \"SELECT email FROM plan_ops WHERE op IN ('add')\"\n"
     )
 
     assert scan_source(source, PACKAGE / "activecampaign" / "example.py") == []
