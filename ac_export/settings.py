@@ -20,7 +20,9 @@ WAREHOUSE_CACHE_ENV = "AC_EXPORT_WAREHOUSE_CACHE"
 PACING_DIR_ENV = "AC_EXPORT_PACING_DIR"
 STATE_ENV = "AC_EXPORT_STATE"
 DSN_ENV = "AC_EXPORT_STATE_DSN"
+LEDGER_CACHE_DIR_ENV = "AC_EXPORT_LEDGER_CACHE_DIR"
 DEFAULT_PACING_DIR = Path(tempfile.gettempdir()) / "ac_export-pacing"
+DEFAULT_LEDGER_CACHE_DIR = Path(tempfile.gettempdir()) / "ac_export-ledger-cache"
 
 
 class Settings(BaseModel):
@@ -35,6 +37,8 @@ class Settings(BaseModel):
     pacing_dir: Path = DEFAULT_PACING_DIR
     state: str = "embedded"
     state_dsn: SecretStr | None = None  # a password may be in it: never shown
+    # This machine's caches of PostgreSQL ledgers (only a cache: any folder, lost at no cost).
+    ledger_cache_dir: Path = DEFAULT_LEDGER_CACHE_DIR
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -49,6 +53,8 @@ class Settings(BaseModel):
             values["warehouse_cache"] = Path(env[WAREHOUSE_CACHE_ENV])
         if env.get(PACING_DIR_ENV):
             values["pacing_dir"] = Path(env[PACING_DIR_ENV])
+        if env.get(LEDGER_CACHE_DIR_ENV):
+            values["ledger_cache_dir"] = Path(env[LEDGER_CACHE_DIR_ENV])
         values["state"] = (env.get(STATE_ENV) or "embedded").strip().lower() or "embedded"
         if values["state"] == "postgres" and env.get(DSN_ENV):
             values["state_dsn"] = SecretStr(env[DSN_ENV])

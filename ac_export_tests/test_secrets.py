@@ -365,7 +365,7 @@ def test_an_echoing_server_never_gets_the_key_into_the_cli_or_dagster(
     texts.update({"stdout": captured.out, "stderr": captured.err, **files_under(tmp_path)})
 
     failure = next(event.step_failure_data for event in result.all_events if event.is_step_failure)
-    # The export's first request is the list read (its 404 page is not shown); check-connection's
+    # The export's first requests are the list's counts (a 404 page is not shown); check-connection's
     # is /users/me, whose echoed 400 page is shown with the key redacted.
     assert "testers_to_activecampaign" in str(failure.error) and "Traceback" not in texts["export"]
     assert "[redacted]" in texts["check-connection"]

@@ -99,7 +99,11 @@ def export_figures(params: Params, warehouse: Warehouse, *, full_reconcile: bool
         name, export, resource.host().host, ATTRIBUTE_TYPES, full_reconcile=full_reconcile
     )
     log = _PlanClock()
-    state = StateBackend("postgres", params["state_dsn"]) if params.get("state_dsn") else StateBackend()
+    state = StateBackend()
+    if params.get("state_dsn"):
+        folder = params.get("ledger_cache_dir")
+        caches = {"ledger_cache_dir": Path(folder)} if folder else {}
+        state = StateBackend("postgres", params["state_dsn"], **caches)
     client = resource.get_client(state)
     server_before = _server_requests(params["base_url"])
     started_at, started, cpu_started = time.time(), time.perf_counter(), cpu_seconds()

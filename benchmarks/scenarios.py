@@ -10,6 +10,7 @@ from pathlib import Path
 from benchmarks.data import generated_folder, people_for_records
 from benchmarks.export import incremental_repetition, pacing_repetition, throughput_repetition
 from benchmarks.history import history_repetition
+from benchmarks.ledger_transfer import engine_transfer_repetition, ledger_transfer_repetition
 from benchmarks.run_options import RunOptions
 from benchmarks.segments import prepared_warehouse, segments_repetition
 from benchmarks.shared import pacer_overhead_repetition, shared_pacing_repetition
@@ -46,6 +47,36 @@ class Headline:
 
 
 Repetition = Callable[[RunOptions, int, Path], Figures]
+
+TRANSFER_PHASES = [
+    ("cold", "cold cache (a fresh machine's first run)"),
+    ("unchanged", "unchanged run"),
+    ("changed", "run with 1% changed"),
+    ("after_change", "unchanged run after it"),
+]
+TRANSFER_HEADLINES = [
+    Headline("ledger_rows", "ledger rows in PostgreSQL"),
+    *(
+        headline
+        for phase, label in TRANSFER_PHASES
+        for headline in (
+            Headline(
+                f"{phase}.ledger_rows_in",
+                f"{label}: ledger rows in",
+                "",
+                Goal("<=", 0) if phase == "unchanged" else None,
+            ),
+            Headline(f"{phase}.ledger_rows_out", f"{label}: ledger rows out"),
+            # Exact byte counts (not MiB): an unchanged run's are a few kilobytes.
+            Headline(f"{phase}.wire_bytes_from_server", f"{label}: bytes from PostgreSQL"),
+            Headline(f"{phase}.wire_bytes_to_server", f"{label}: bytes to PostgreSQL"),
+            Headline(f"{phase}.seconds", f"{label}: wall time", "s"),
+        )
+    ),
+    Headline("fingerprint_seconds", "the fingerprint query alone (server scan)", "s"),
+    Headline("bare_open_seconds", "bare open, unchanged ledger (fingerprint + local copy)", "s"),
+    Headline("bare_close_seconds", "its close", "s"),
+]
 
 
 @dataclass(frozen=True)
@@ -277,6 +308,22 @@ SCENARIOS: dict[str, Scenario] = {
                 Headline("postgres_us", "postgres (row lock): per request", "µs"),
                 Headline("overhead_us", "overhead of the shared pacer per request", "µs"),
             ],
+        ),
+        Scenario(
+            "ledger_transfer",
+            "state: postgres, N members, the ledger store driven as the engine drives it: what moves per run",
+            "members",
+            1_000_000,
+            ledger_transfer_repetition,
+            TRANSFER_HEADLINES,
+        ),
+        Scenario(
+            "ledger_transfer_engine",
+            "state: postgres, N members, each run the real export engine against the emulator",
+            "members",
+            100_000,
+            engine_transfer_repetition,
+            TRANSFER_HEADLINES,
         ),
     ]
 }

@@ -35,6 +35,8 @@ TASKS: dict[str, str] = {
     "export_incremental": "benchmarks.export:incremental_task",
     "export_history": "benchmarks.history:history_task",
     "pacer_overhead": "benchmarks.shared:pacer_overhead_task",
+    "ledger_transfer": "benchmarks.ledger_transfer:ledger_transfer_task",
+    "ledger_transfer_engine": "benchmarks.ledger_transfer:ledger_transfer_engine_task",
 }
 
 

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import duckdb
-
 from ac_export.activecampaign import preview
 from ac_export.activecampaign.errors import ApprovalRequired, ExportStopped
 from ac_export.activecampaign.export_request import ExportRequest
 from ac_export.contracts import ExportCounts
+from ac_export.state.ledger_api import Ledger
 from ac_export.warehouse import Warehouse
 
 
@@ -29,7 +28,7 @@ def check_removal_guard(request: ExportRequest, counts: ExportCounts, list_size:
 def check_approval(
     request: ExportRequest,
     counts: ExportCounts,
-    con: duckdb.DuckDBPyConnection,
+    ledger: Ledger,
     warehouse: Warehouse,
     field_ids: dict[str, int],
 ) -> None:
@@ -42,7 +41,7 @@ def check_approval(
     removals = counts.removed
     if limit is None or removals <= limit or request.approved_removals == removals:
         return
-    shown = preview.write_plan(con, warehouse, request.name, field_ids, mask=request.mask_emails)
+    shown = preview.write_plan(ledger, warehouse, request.name, field_ids, mask=request.mask_emails)
     stale = (
         f" (the approval given was for {request.approved_removals}, not this plan's {removals})"
         if request.approved_removals is not None

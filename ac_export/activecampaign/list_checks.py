@@ -10,8 +10,6 @@ import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-import duckdb
-
 from ac_export.activecampaign import plan, reconcile, verify
 from ac_export.activecampaign.api.client import ActiveCampaignClient
 from ac_export.activecampaign.api.errors import ActiveCampaignError, NotFoundError
@@ -21,7 +19,8 @@ from ac_export.activecampaign.reconcile import Reconciliation
 from ac_export.activecampaign.sending import stop_if_list_deleted
 from ac_export.activecampaign.verify import Verification
 from ac_export.contracts import ExportCounts
-from ac_export.state import ledger
+from ac_export.state.ledger import MISSING, PRE_EXISTING, SUBSCRIBED
+from ac_export.state.ledger_api import Ledger
 from ac_export.warehouse import Warehouse
 
 
@@ -59,21 +58,22 @@ class ListTally:
 def verify_list(
     request: ExportRequest,
     client: ActiveCampaignClient,
-    con: duckdb.DuckDBPyConnection,
+    ledger: Ledger,
+    counted: verify.ListCounts,
     list_name: str,
     log: logging.Logger,
 ) -> tuple[Verification, Reconciliation | None]:
-    """Compare the list with the ledger and reconcile when they differ (or a full reconcile is due)."""
+    """Compare the list's counts with the ledger; reconcile when they differ (or a full reconcile is due)."""
     export = request.export
-    checked = verify.verify(client, con, export.list_id, list_name)
+    checked = verify.verify(ledger, counted, list_name)
     reason, full = verify.reconcile_reason(
-        checked, con, export.full_reconcile_every_days, requested=request.full_reconcile
+        checked, ledger, export.full_reconcile_every_days, requested=request.full_reconcile
     )
     if reason is None:
-        if ledger.read_fact(con, verify.LIST_NAME_FACT) is None:
+        if ledger.fact(verify.LIST_NAME_FACT) is None:
             # A first run on an empty list: the ledger knows all of it (nothing), a full reconcile's worth.
-            ledger.write_fact(con, verify.LIST_NAME_FACT, list_name)
-            ledger.write_fact(con, verify.LAST_FULL_RECONCILE_FACT, datetime.now(UTC).isoformat())
+            ledger.record_fact(verify.LIST_NAME_FACT, list_name)
+            ledger.record_fact(verify.LAST_FULL_RECONCILE_FACT, datetime.now(UTC).isoformat())
         if checked.in_step:
             verified = f"list {export.list_id} verified in ActiveCampaign ({checked.describe()})"
             log.info(f"export {request.name}: {verified}")
@@ -84,7 +84,9 @@ def verify_list(
                 f"contacts this run sends are looked up first and the next full reconcile names the rest"
             )
         return checked, None
-    done = reconcile.reconcile(client, con, request.name, export.list_id, checked, reason=reason, full=full)
+    done = reconcile.reconcile(
+        client, ledger, request.name, export.list_id, checked, reason=reason, full=full
+    )
     log.warning(f"export {request.name}: list {export.list_id}: {done.describe()}")
     # The counts the reconcile's reads proved are the ones the rest of the run goes by.
     return dataclasses.replace(checked, activecampaign=done.counts or checked.activecampaign), done
@@ -93,7 +95,7 @@ def verify_list(
 def plan_checked(
     request: ExportRequest,
     client: ActiveCampaignClient,
-    con: duckdb.DuckDBPyConnection,
+    ledger: Ledger,
     warehouse: Warehouse,
     field_ids: dict[str, int],
     checked: Verification,
@@ -102,15 +104,15 @@ def plan_checked(
 ) -> ExportCounts:
     """Plan the run; contacts about to be subscribed are checked first when the ledger's view is partial."""
     export = request.export
-    counts = plan.build_plan(con, warehouse, export, request.attribute_types, field_ids)
-    if verify.unsubscribed_known(checked, con):
+    counts = plan.build_plan(ledger, warehouse, export, request.attribute_types, field_ids)
+    if verify.unsubscribed_known(checked, ledger):
         return counts
     withheld = reconcile.withhold_unsubscribed(
         client,
-        con,
+        ledger,
         request.name,
         export.list_id,
-        plan.subscribing_emails(con),
+        plan.subscribing_emails(ledger.con),
         checked.activecampaign,
         subscribers_known=subscribers_known,
     )
@@ -127,8 +129,8 @@ def plan_checked(
             f"never removed)"
         )
     if withheld.any:
-        plan.diff_against_ledger(con, export)
-        counts = plan.count_plan(con)
+        plan.diff_against_ledger(ledger, export)
+        counts = plan.count_plan(ledger)
     return counts
 
 
@@ -162,7 +164,7 @@ def _counted_after(
 
 def tally_list(
     client: ActiveCampaignClient,
-    con: duckdb.DuckDBPyConnection,
+    ledger: Ledger,
     list_id: int,
     checked: Verification,
     *,
@@ -173,16 +175,9 @@ def tally_list(
     Batches resumed from an earlier run settled before the verification, so its counts hold them.
     """
     now = checked.activecampaign if uploaded is None else _counted_after(client, list_id, checked, uploaded)
-    ours, pre_existing, lost = con.execute(
-        f"""
-        SELECT count(*) FILTER (WHERE status = '{ledger.SUBSCRIBED}'),
-               count(*) FILTER (WHERE status = '{ledger.PRE_EXISTING}'),
-               count(*) FILTER (WHERE status = '{ledger.MISSING}')
-        FROM ledger
-        """
-    ).fetchone() or (0, 0, 0)
-    tally = ListTally(now.subscribed, int(ours), int(pre_existing), int(lost))
+    held = ledger.counts()
+    tally = ListTally(now.subscribed, held.of(SUBSCRIBED), held.of(PRE_EXISTING), held.of(MISSING))
     if checked.explained_by_unsubscribes:
         tally = dataclasses.replace(tally, left_unidentified=tally.shortfall)
-    verify.remember_counts(con, now, tally.left_unidentified)
+    verify.remember_counts(ledger, now, tally.left_unidentified)
     return tally

@@ -16,21 +16,22 @@ from pathlib import Path
 
 import duckdb
 
-from ac_export.activecampaign import plan, preview, progress
+from ac_export.activecampaign import custom_fields, plan, preflight, preview, progress, verify
 from ac_export.activecampaign.api.client import ActiveCampaignClient
 from ac_export.activecampaign.api.errors import ActiveCampaignError
 from ac_export.activecampaign.approval import check_approval, check_removal_guard, dry_run_warnings
 from ac_export.activecampaign.errors import ExportStopped, stops_on_lost_state
 from ac_export.activecampaign.export_request import ExportRequest
 from ac_export.activecampaign.list_checks import ListTally, plan_checked, tally_list, verify_list
-from ac_export.activecampaign.preflight import preflight
 from ac_export.activecampaign.reconcile import Reconciliation
 from ac_export.activecampaign.rejections import collect_rejections, rejection_rows_sql, rejection_sample
 from ac_export.activecampaign.sending import on_existing_list, resume_inflight, send_plan
 from ac_export.activecampaign.upload import UploadSettings
+from ac_export.activecampaign.verify import Verification
 from ac_export.contracts import ExportCounts, rejections_table
 from ac_export.state import ledger
 from ac_export.state.backend import StateBackend, StateConfigError
+from ac_export.state.ledger_api import Ledger
 from ac_export.state.postgres.connection import StateDatabaseError
 from ac_export.state.store import LedgerStore
 from ac_export.warehouse import Warehouse, scalar
@@ -61,12 +62,17 @@ class _Run:
 
     request: ExportRequest
     client: ActiveCampaignClient
-    con: duckdb.DuckDBPyConnection
+    ledger: Ledger
     started: float
     created: list[str]
     reconciled: Reconciliation | None = None
     # An earlier run's batches settled before planning: they stand apart from this plan's counts.
     resumed: ExportCounts = field(default_factory=ExportCounts)
+
+    @property
+    def con(self) -> duckdb.DuckDBPyConnection:
+        """The connection the run plans in (its TEMP tables beside the ledger's)."""
+        return self.ledger.con
 
 
 @stops_on_lost_state
@@ -86,60 +92,89 @@ def run_export(
     started = time.monotonic()
     export = request.export
     client.begin_phase("the preflight and reads")
-    field_ids, created, list_name = preflight(client, export, dry_run=request.dry_run)
+    counted, list_name = preflight.count_first(client, export.list_id)
     store = _open_ledger(request, warehouse, state or StateBackend())
-    run = _Run(request, client, store.con, started, created)
+    run = _Run(request, client, store, started, [])
     opened_at = scalar(run.con, "SELECT now()::TIMESTAMP")
     try:
+        fields = custom_fields.before_planning(client, store, export, dry_run=request.dry_run)
         if request.dry_run:
             ledger.shadow(run.con)
         else:
             resume = functools.partial(resume_inflight, request, client, store, settings, log)
             run.resumed = on_existing_list(client, export, resume)
-        checked, run.reconciled = verify_list(request, client, run.con, list_name, log)
-        store.write_through()  # what the verify and reconcile learned holds even if the run dies next
-        planned = plan_checked(
-            request, client, run.con, warehouse, field_ids, checked, log, run.reconciled is not None
+            if run.resumed.batches:
+                # Counted before the resumed batches settled: ActiveCampaign's numbers have moved since.
+                counted = verify.activecampaign_counts(client, export.list_id)
+        list_name = list_name or preflight.list_name(
+            client, store, export, counted, full_reconcile_requested=request.full_reconcile
         )
+        checked, run.reconciled = verify_list(request, client, store, counted, list_name, log)
+        store.write_through()  # what the verify and reconcile learned holds even if the run dies next
+        planned, field_ids = _planned(run, warehouse, fields, checked, log)
         log.info(progress.plan_line(request, planned))
         if export.on_empty_segment == "skip" and planned.members == 0:
             log.warning(
                 f"export {request.name}: segment {export.segment} is empty; on_empty_segment=skip, so "
                 f"list {export.list_id} is left as it is"
             )
-            collect_rejections(run.con, request.name, since=None)
-            tally = tally_list(client, run.con, export.list_id, checked, uploaded=None)
+            collect_rejections(store, request.name, since=None)
+            tally = tally_list(client, store, export.list_id, checked, uploaded=None)
             store.write_through()
             return _result(run, planned.unsent(), tally)
         if request.dry_run:
-            collect_rejections(run.con, request.name, since=None)
-            tally = tally_list(client, run.con, export.list_id, checked, uploaded=None)
+            collect_rejections(store, request.name, since=None)
+            tally = tally_list(client, store, export.list_id, checked, uploaded=None)
             return _dry_run_result(run, planned, _result(run, planned, tally), warehouse, field_ids, log)
-        list_size = plan.list_size(run.con)
+        list_size = plan.list_size(store)
         check_removal_guard(request, planned, list_size)
-        check_approval(request, planned, run.con, warehouse, field_ids)
+        check_approval(request, planned, store, warehouse, field_ids)
         progress.report(progress.Progress(request.name, "planned", planned.sent))
         client.begin_phase("the upload")
         # The list's count after the upload proves it still exists (see `list_checks.tally_list`).
         uploaded = on_existing_list(
             client, export, lambda: send_plan(request, client, store, settings, log, started), check=False
         )
-        preview.remember_sent(run.con)
+        preview.remember_sent(store)
         progress.report(
             progress.Progress(
                 request.name, "done", planned.sent, uploaded.sent, uploaded.rejected_by_activecampaign
             )
         )
-        collect_rejections(run.con, request.name, since=opened_at)
+        collect_rejections(store, request.name, since=opened_at)
         warehouse.write_query(
             rejections_table(request.name), run.con, rejection_rows_sql(request.mask_emails)
         )
-        tally = tally_list(client, run.con, export.list_id, checked, uploaded=uploaded)
+        tally = tally_list(client, store, export.list_id, checked, uploaded=uploaded)
         store.write_through()
         # What ActiveCampaign confirmed (and refused) in place of what the plan would send.
         return _result(run, planned.unsent() + uploaded, tally)
     finally:
         store.close()
+
+
+def _planned(
+    run: _Run, warehouse: Warehouse, fields: custom_fields.Fields, checked: Verification, log: logging.Logger
+) -> tuple[ExportCounts, dict[str, int]]:
+    """The plan, and the field ids its payloads carry: looked up first if it sends a field value."""
+    request, client = run.request, run.client
+    reconciled = run.reconciled is not None
+    planned = plan_checked(request, client, run.ledger, warehouse, fields.ids, checked, log, reconciled)
+    sent_with = custom_fields.before_sending(
+        client, run.ledger, request.export, fields, dry_run=request.dry_run
+    )
+    run.created = sent_with.created
+    changed = sorted(tag for tag, field_id in sent_with.ids.items() if fields.ids.get(tag) != field_id)
+    if changed:
+        log.warning(
+            f"export {request.name}: the custom field(s) {', '.join(changed)} have other ids in "
+            f"ActiveCampaign than the last run sent to (deleted and made again?); planned again with the "
+            f"new ids, so every contact with a value for them is sent again"
+        )
+        planned = plan_checked(
+            request, client, run.ledger, warehouse, sent_with.ids, checked, log, reconciled
+        )
+    return planned, sent_with.ids
 
 
 def _open_ledger(request: ExportRequest, warehouse: Warehouse, state: StateBackend) -> LedgerStore:
@@ -162,10 +197,10 @@ def _dry_run_result(
 ) -> ExportResult:
     """A dry run's counts and plan table; where a real run would stop, a warning instead."""
     request = run.request
-    warnings = dry_run_warnings(request, planned, plan.list_size(run.con))
+    warnings = dry_run_warnings(request, planned, plan.list_size(run.ledger))
     for warning in warnings:
         log.warning(f"dry run: {warning}")
-    shown = preview.write_plan(run.con, warehouse, request.name, field_ids, mask=request.mask_emails)
+    shown = preview.write_plan(run.ledger, warehouse, request.name, field_ids, mask=request.mask_emails)
     log.info(f"dry run: export {request.name}: the plan ({shown.rows} contacts to change) is in {shown.path}")
     result.preview = shown
     result.warnings = warnings
@@ -193,7 +228,7 @@ def _result(run: _Run, counts: ExportCounts, tally: ListTally) -> ExportResult:
         name=request.name,
         counts=whole,
         rejection_sample=rejection_sample(run.con),
-        list_size=plan.list_size(run.con),
+        list_size=plan.list_size(run.ledger),
         created_fields=run.created,
         dry_run=request.dry_run,
         tally=tally,

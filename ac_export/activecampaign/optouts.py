@@ -13,15 +13,13 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 
 from ac_export.errors import UserError
-from ac_export.state import ledger
 from ac_export.state.ledger import (
     OPTED_OUT_REMEMBERED,
     OPTED_OUT_STATUSES,
-    REMOVED,
     UNSUBSCRIBED_REMEMBERED,
     UNSUBSCRIBED_STATUSES,
 )
-from ac_export.state.store import LedgerStore
+from ac_export.state.ledger_api import Ledger
 
 # One fact per forgotten opt-out: `opt_out_forgotten <email>` → who, when, why, the status it had.
 FORGOTTEN_FACT = "opt_out_forgotten "
@@ -43,41 +41,33 @@ class ForgottenOptOut:
     note: str
 
 
-def forget_opt_out(store: LedgerStore, email: str, by: str, note: str = "") -> ForgottenOptOut:
+def forget_opt_out(store: Ledger, email: str, by: str, note: str = "") -> ForgottenOptOut:
     """Forget one contact's opt-out from the list, so that the next run may subscribe it again.
 
     While ActiveCampaign still holds it unsubscribed, it becomes one we removed (the next run,
     were it a member, re-subscribes it through `contactLists`, as an import may not); an opt-out
     only the ledger remembered is dropped (the next run adds it as new).
     """
-    con = store.con
     key = email.strip().lower()
-    row = con.execute("SELECT status FROM ledger WHERE email = ?", [key]).fetchone()
-    status = None if row is None else str(row[0])
+    status = store.status_of(key)
     if status not in FORGETTABLE:
         held = "nothing" if status is None else f"status {status!r}"
         raise NotOptedOut(
             f"the ledger holds no opt-out for {key} on this list (it holds {held}); nothing was forgotten"
         )
     record = ForgottenOptOut(key, str(status), by, datetime.now(UTC).isoformat(timespec="seconds"), note)
-    with ledger.transaction(con):
+    with store.transaction():
         if status in (OPTED_OUT_REMEMBERED, UNSUBSCRIBED_REMEMBERED):
-            con.execute("DELETE FROM ledger WHERE email = ?", [key])
+            store.forget([key])
         else:
-            con.execute(
-                "UPDATE ledger SET status = ?, reason = ?, content_hash = NULL, updated_at = now() "
-                "WHERE email = ?",
-                [REMOVED, f"opt-out forgotten by {by} at {record.at}", key],
-            )
-        ledger.write_fact(con, FORGOTTEN_FACT + key, json.dumps(asdict(record)))
+            store.mark_removed([key], f"opt-out forgotten by {by} at {record.at}")
+        store.record_fact(FORGOTTEN_FACT + key, json.dumps(asdict(record)))
     store.write_through()
     return record
 
 
-def forgotten_opt_outs(store: LedgerStore) -> list[ForgottenOptOut]:
+def forgotten_opt_outs(store: Ledger) -> list[ForgottenOptOut]:
     """Every opt-out forgotten on this list, oldest first."""
-    rows = store.con.execute(
-        "SELECT value FROM facts WHERE starts_with(name, ?)", [FORGOTTEN_FACT]
-    ).fetchall()
-    records = [ForgottenOptOut(**json.loads(str(value))) for (value,) in rows]
+    facts = store.facts_starting(FORGOTTEN_FACT)
+    records = [ForgottenOptOut(**json.loads(value)) for value in facts.values()]
     return sorted(records, key=lambda record: record.at)

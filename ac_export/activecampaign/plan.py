@@ -2,7 +2,8 @@
 
 Everything here is set-based SQL in the ledger's DuckDB connection; the plan lives in TEMP tables
 (`plan_contacts`, `plan_ops`, `plan_rejections`) so a dry run writes nothing but its own plan table
-(`preview.py`).
+(`preview.py`). The diff is SQL here, over the rows the ledger gives it (`Ledger.plan_inputs`): the
+ops it chooses and the payloads of removals are the engine's, never the ledger's.
 """
 
 from __future__ import annotations
@@ -10,7 +11,12 @@ from __future__ import annotations
 import duckdb
 
 from ac_export.activecampaign.api.limits import MAX_CONTACT_BYTES
-from ac_export.activecampaign.api.payloads import contact_payload_sql, field_value_sql, removal_payload_sql
+from ac_export.activecampaign.api.payloads import (
+    carries_field_values_sql,
+    contact_payload_sql,
+    field_value_sql,
+    removal_payload_sql,
+)
 from ac_export.activecampaign.config import Export
 from ac_export.activecampaign.emails import check_emails
 from ac_export.contracts import MEASURES_TABLE, PROFILES_TABLE, ExportCounts, members_table
@@ -28,6 +34,7 @@ from ac_export.state.ledger import (
     UNSUBSCRIBED_STATUSES,
     sql_in,
 )
+from ac_export.state.ledger_api import Ledger
 from ac_export.warehouse import Warehouse, scalar
 
 SEND_OPS = ("remove", "update", "resubscribe", "repair", "add")
@@ -98,17 +105,18 @@ def load_contacts(
     )
 
 
-def validate_new_emails(con: duckdb.DuckDBPyConnection) -> None:
+def validate_new_emails(ledger: Ledger) -> None:
     """`email_checks`: validator verdicts for addresses the ledger has not seen accepted before."""
-    emails = con.sql(
+    known = ledger.plan_inputs()
+    emails = ledger.con.sql(
         f"""
         SELECT DISTINCT s.email FROM plan_source s
         WHERE s.email IS NOT NULL
-          AND NOT EXISTS (SELECT 1 FROM ledger l WHERE l.email = s.email AND l.status IN {sql_in(ON_LIST)})
+          AND NOT EXISTS (SELECT 1 FROM {known} l WHERE l.email = s.email AND l.status IN {sql_in(ON_LIST)})
         """
     ).pl()["email"]
     checks = check_emails(emails)  # noqa: F841 - referenced by name in the SQL below
-    con.execute("CREATE OR REPLACE TEMP TABLE email_checks AS SELECT * FROM checks")
+    ledger.con.execute("CREATE OR REPLACE TEMP TABLE email_checks AS SELECT * FROM checks")
 
 
 def classify_contacts(con: duckdb.DuckDBPyConnection, export: Export, field_ids: dict[str, int]) -> None:
@@ -157,7 +165,7 @@ def classify_contacts(con: duckdb.DuckDBPyConnection, export: Export, field_ids:
     )
 
 
-def diff_against_ledger(con: duckdb.DuckDBPyConnection, export: Export) -> None:
+def diff_against_ledger(ledger: Ledger, export: Export) -> None:
     """`plan_ops`: what to do with each member, and with each leaver we subscribed (mirror only).
 
     Only contacts we subscribed (status subscribed) are ever removed; pre-existing subscribers are
@@ -165,7 +173,8 @@ def diff_against_ledger(con: duckdb.DuckDBPyConnection, export: Export) -> None:
     ActiveCampaign forgot they left; members the list lost are repaired (someone else's stay theirs).
     """
     mirror = export.mode == "mirror"
-    con.execute(
+    known = ledger.plan_inputs()
+    ledger.con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE plan_ops AS
         WITH valid AS (SELECT * FROM plan_contacts WHERE rejection IS NULL)
@@ -181,10 +190,10 @@ def diff_against_ledger(con: duckdb.DuckDBPyConnection, export: Export) -> None:
                 ELSE 'add'
             END AS op,
             v.content_hash, v.payload, coalesce(l.status IN {sql_in(NOT_OURS)}, FALSE) AS pre_existing
-        FROM valid v LEFT JOIN ledger l ON l.email = v.ac_email
+        FROM valid v LEFT JOIN {known} l ON l.email = v.ac_email
         UNION ALL
         SELECT l.email, l.customer_id, 'remove', NULL, {removal_payload_sql("l.email", "$list_id")}, FALSE
-        FROM ledger l
+        FROM {known} l
         WHERE {str(mirror).upper()} AND l.status = '{SUBSCRIBED}'
           AND NOT EXISTS (SELECT 1 FROM valid v WHERE v.ac_email = l.email)
         """,
@@ -192,18 +201,19 @@ def diff_against_ledger(con: duckdb.DuckDBPyConnection, export: Export) -> None:
     )
 
 
-def count_plan(con: duckdb.DuckDBPyConnection) -> ExportCounts:
+def count_plan(ledger: Ledger) -> ExportCounts:
     """The plan's counts: what it would send, and how the members divide up."""
+    con = ledger.con
     ops = con.execute("SELECT op, count(*) FROM plan_ops GROUP BY op").fetchall()
     rejections = con.execute(
         "SELECT rejection, count(*) FROM plan_contacts WHERE rejection IS NOT NULL GROUP BY 1"
     ).fetchall()
     members = scalar(con, "SELECT count(*) FROM plan_source")
-    pre_existing = scalar(con, f"SELECT count(*) FROM ledger WHERE status = '{PRE_EXISTING}'")
+    pre_existing = ledger.counts().of(PRE_EXISTING)
     return (
         counts_named(ops, OP_COUNTS)
         + counts_named(rejections, REJECTION_COUNTS)
-        + ExportCounts(members=int(members), pre_existing=int(pre_existing))
+        + ExportCounts(members=int(members), pre_existing=pre_existing)
     )
 
 
@@ -215,9 +225,9 @@ def counts_named(by_kind: list[tuple[str, int]], names: dict[str, str]) -> Expor
     return ExportCounts.from_mapping(totals)
 
 
-def list_size(con: duckdb.DuckDBPyConnection) -> int:
+def list_size(ledger: Ledger) -> int:
     """Contacts we subscribed to the list, as the ledger has them."""
-    return int(scalar(con, f"SELECT count(*) FROM ledger WHERE status = '{SUBSCRIBED}'"))
+    return ledger.counts().of(SUBSCRIBED)
 
 
 def subscribing_emails(con: duckdb.DuckDBPyConnection) -> list[str]:
@@ -227,19 +237,26 @@ def subscribing_emails(con: duckdb.DuckDBPyConnection) -> list[str]:
     return [str(row[0]) for row in rows]
 
 
+def sends_custom_values(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the plan sends any contact with a custom field value (its payload names the field's id)."""
+    wanted = ", ".join(f"'{op}'" for op in SEND_OPS)
+    carries = carries_field_values_sql("payload")
+    return bool(scalar(con, f"SELECT EXISTS (SELECT 1 FROM plan_ops WHERE op IN ({wanted}) AND {carries})"))
+
+
 def build_plan(
-    con: duckdb.DuckDBPyConnection,
+    ledger: Ledger,
     warehouse: Warehouse,
     export: Export,
     attribute_types: dict[str, str],
     field_ids: dict[str, int],
 ) -> ExportCounts:
     """Compute the whole plan for one export into TEMP tables and return its counts."""
-    load_contacts(con, warehouse, export, attribute_types)
-    validate_new_emails(con)
-    classify_contacts(con, export, field_ids)
-    diff_against_ledger(con, export)
-    return count_plan(con)
+    load_contacts(ledger.con, warehouse, export, attribute_types)
+    validate_new_emails(ledger)
+    classify_contacts(ledger.con, export, field_ids)
+    diff_against_ledger(ledger, export)
+    return count_plan(ledger)
 
 
 def send_queue_sql() -> str:
@@ -255,7 +272,7 @@ def send_queue_sql() -> str:
 REMEMBERED_REFUSAL = "' (on an earlier run; not sent again until the contact''s data changes)'"
 
 
-def rejection_rows_sql(export_name: str) -> str:
+def rejection_rows_sql(ledger: Ledger, export_name: str) -> str:
     """The plan's rejections as rows for the warehouse table (one reason per row)."""
     name = export_name.replace("'", "''")
     return f"""
@@ -264,5 +281,5 @@ def rejection_rows_sql(export_name: str) -> str:
         UNION ALL
         SELECT '{name}', o.customer_id, o.email, 'rejected_by_activecampaign',
                coalesce(l.reason, 'refused by ActiveCampaign') || {REMEMBERED_REFUSAL}, 'activecampaign'
-        FROM plan_ops o JOIN ledger l USING (email) WHERE o.op = 'refused'
+        FROM plan_ops o JOIN {ledger.plan_inputs()} l USING (email) WHERE o.op = 'refused'
     """

@@ -1,74 +1,85 @@
-"""The preflight: credentials, the list and every custom field checked before any write."""
+"""The preflight: the list counted first (which checks the key too), read only when the counts cannot vouch.
+
+Every endpoint answers a refused key with the same 403, so the first count checks the key as well
+as `GET /users/me` would. The list's read (`GET /lists/{id}`) tells two things: that the list exists,
+and its name, which the ledger remembers so that a list id now naming another list (an account
+reset, a list deleted and made again) is found. When the ledger knows the list and ActiveCampaign
+counts exactly the subscribers it has (not zero) and the unsubscribed contacts the last run left,
+the list exists and holds our people, and a list put in its place at the same id would have to
+hold the very same numbers: the read can tell nothing and is not made. Any other count reads it.
+The custom fields are checked in `custom_fields.py`.
+"""
 
 from __future__ import annotations
 
+from ac_export.activecampaign import verify
 from ac_export.activecampaign.api.client import ActiveCampaignClient
-from ac_export.activecampaign.api.errors import NotFoundError
+from ac_export.activecampaign.api.errors import ActiveCampaignError, NotFoundError
 from ac_export.activecampaign.config import Export
 from ac_export.activecampaign.errors import ExportStopped
+from ac_export.activecampaign.verify import ListCounts
+from ac_export.state.ledger_api import Ledger
 
 
-def preflight(
-    client: ActiveCampaignClient, export: Export, *, dry_run: bool
-) -> tuple[dict[str, int], list[str], str]:
-    """Check credentials, the list and every custom field before any write.
+def count_first(client: ActiveCampaignClient, list_id: int) -> tuple[ListCounts, str | None]:
+    """The list's two counts, and its name when they cannot vouch for it without the ledger (none, or 404).
 
-    Returns the field ids, the fields created and the list's name. A missing field stops the export
-    unless the export opts into creating it. The list's own read checks the key: every endpoint
-    answers a refused key with the same 403, so `GET /users/me` would be one request more a run.
+    A list that holds nobody is read before its ledger is opened, so a list id that names no list
+    stops the export (with the fix) before anything is written, as it always did.
     """
     try:
-        ac_list = client.get_list(export.list_id)
+        counted = verify.activecampaign_counts(client, list_id)
+    except NotFoundError:
+        read_list(client, list_id)
+        raise ActiveCampaignError(
+            f"ActiveCampaign answered 404 to counting list {list_id} although the list exists; nothing "
+            f"was written. Run the export again; if it repeats, report it to ActiveCampaign",
+            404,
+        ) from None
+    return counted, read_list(client, list_id) if counted.subscribed == 0 else None
+
+
+def read_list(client: ActiveCampaignClient, list_id: int) -> str:
+    """The list's name; ExportStopped with the fix if the account has no such list."""
+    try:
+        return client.get_list(list_id).name
     except NotFoundError:
         raise ExportStopped(
-            f"ActiveCampaign list {export.list_id} does not exist in this account; create it (Lists → Add a "
+            f"ActiveCampaign list {list_id} does not exist in this account; create it (Lists → Add a "
             f"list) or fix list_id in exports.yaml (`ac-export check-connection` prints the account's lists)"
         ) from None
-    field_ids: dict[str, int] = {}
-    created: list[str] = []
-    missing: list[str] = []
-    unrelated: list[str] = []
-    for perstag in export.fields.custom:
-        found = client.field_by_perstag(perstag)
-        if found is not None:
-            field_ids[perstag] = found.id
-            if not found.available_on(export.list_id):
-                unrelated.append(perstag)
-        elif export.create_missing_fields:
-            field_ids[perstag] = 0 if dry_run else client.create_field(_title(perstag), perstag).id
-            created.append(perstag)
-        else:
-            missing.append(perstag)
-    if missing:
-        raise ExportStopped(
-            f"ActiveCampaign has no custom field with personalization tag {', '.join(missing)}; create it "
-            f"(Contacts → Fields) or set create_missing_fields: true on the export"
-        )
-    _relate_fields(client, export, field_ids, unrelated, dry_run=dry_run)
-    return field_ids, created, ac_list.name
 
 
-def _relate_fields(
+def list_name(
     client: ActiveCampaignClient,
+    ledger: Ledger,
     export: Export,
-    field_ids: dict[str, int],
-    unrelated: list[str],
+    counted: ListCounts,
     *,
-    dry_run: bool,
-) -> None:
-    """Make sure every mapped field is available on the list: without a relation its values may be lost."""
-    if not unrelated:
-        return
-    if not export.create_missing_fields:
-        raise ExportStopped(
-            f"the custom field(s) {', '.join(unrelated)} are not available on list {export.list_id} in "
-            f"ActiveCampaign, which may drop their values; add them to the list (Contacts → Fields → the "
-            f"field → Lists) or set create_missing_fields: true on the export to let it add them"
-        )
-    if not dry_run:
-        for perstag in unrelated:
-            client.relate_field(field_ids[perstag], export.list_id)
+    full_reconcile_requested: bool,
+) -> str:
+    """The list's name: the ledger's when the counts vouch for the list, else read from ActiveCampaign.
+
+    A full reconcile, due or requested, reads the whole list anyway: its name is read with it.
+    """
+    known = ledger.fact(verify.LIST_NAME_FACT)
+    if known is None or not _counts_vouch(ledger, counted):
+        return read_list(client, export.list_id)
+    provisional = verify.verify(ledger, counted, known)
+    _, full = verify.reconcile_reason(
+        provisional, ledger, export.full_reconcile_every_days, requested=full_reconcile_requested
+    )
+    return read_list(client, export.list_id) if full else known
 
 
-def _title(perstag: str) -> str:
-    return perstag.replace("_", " ").capitalize()
+def _counts_vouch(ledger: Ledger, counted: ListCounts) -> bool:
+    """Whether ActiveCampaign counts the ledger's subscribers (not none) and the unsubscribed last left.
+
+    The last run remembered how many unsubscribed contacts the ledger does not know
+    (`verify.remember_counts`); with the ones it knows, that is the unsubscribed count to expect.
+    """
+    unknown = ledger.fact(verify.UNKNOWN_UNSUBSCRIBED_FACT)
+    if unknown is None or counted.subscribed == 0:
+        return False
+    ours = verify.ledger_counts(ledger)
+    return counted == ListCounts(ours.subscribed, ours.unsubscribed + int(unknown))

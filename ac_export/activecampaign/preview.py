@@ -2,8 +2,8 @@
 
 It reads the plan's TEMP tables (`plan_ops`, `plan_contacts`) on the ledger's connection, so it
 works for any run, dry or not. Changed fields are named by comparing a contact's new payload with
-the one last confirmed for it, which `remember_sent` keeps in the ledger file's `sent_payloads`
-table (a table of its own: the ledger's schema stays the ledger's).
+the one last confirmed for it, which `remember_sent` has the ledger keep (`Ledger.remember_sent`,
+in a table of its own: the ledger's schema stays the ledger's; read back as `Ledger.last_sent`).
 """
 
 from __future__ import annotations
@@ -17,10 +17,10 @@ from ac_export.activecampaign.api.payloads import payload_values_sql
 from ac_export.activecampaign.masking import email_sql
 from ac_export.contracts import plan_table
 from ac_export.state.ledger import REFUSED
+from ac_export.state.ledger_api import Ledger
 from ac_export.warehouse import Warehouse, scalar
 
 PREVIEW_SAMPLE_ROWS = 20
-SENT_PAYLOADS = "sent_payloads"
 # Ops whose payload ActiveCampaign stores as the contact's fields (a removal changes only the status).
 SENT_OPS = "('add', 'update', 'resubscribe', 'repair')"
 # (plan op, action shown, reason shown), in the order a preview lists them: removals first, as they
@@ -58,15 +58,10 @@ class PlanPreview:
     masked: bool = False
 
 
-def remember_sent(con: duckdb.DuckDBPyConnection) -> None:
+def remember_sent(ledger: Ledger) -> None:
     """Keep the payload of every contact this run sent and ActiveCampaign confirmed (for changed fields)."""
-    con.execute(
-        f"""
-        INSERT OR REPLACE INTO {SENT_PAYLOADS}
-        SELECT o.email, o.payload, now() FROM plan_ops o JOIN ledger l USING (email)
-        WHERE o.op IN {SENT_OPS} AND l.content_hash = o.content_hash
-        """
-    )
+    # Confirmed: the ledger holds the hash the contact was sent with.
+    ledger.remember_sent(f"SELECT email, payload, content_hash FROM plan_ops WHERE op IN {SENT_OPS}")
 
 
 def email_changes(con: duckdb.DuckDBPyConnection) -> int:
@@ -82,10 +77,6 @@ def _moves_sql() -> str:
     """
 
 
-def _has_sent_payloads(con: duckdb.DuckDBPyConnection) -> bool:
-    return bool(scalar(con, "SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [SENT_PAYLOADS]))
-
-
 def _changed_fields_sql(new: str, old: str, field_ids: dict[str, int]) -> str:
     """The names of the fields whose value differs between payloads `new` and `old`, comma-separated."""
     old_values = payload_values_sql(old, field_ids)
@@ -96,9 +87,7 @@ def _changed_fields_sql(new: str, old: str, field_ids: dict[str, int]) -> str:
     return f"array_to_string(list_filter([{', '.join(checks)}], lambda x: x IS NOT NULL), ', ')"
 
 
-def plan_rows_sql(
-    con: duckdb.DuckDBPyConnection, export_name: str, field_ids: dict[str, int], *, mask: bool = False
-) -> str:
+def plan_rows_sql(ledger: Ledger, export_name: str, field_ids: dict[str, int], *, mask: bool = False) -> str:
     """The plan's rows (PLAN_COLUMNS): every contact not left unchanged, in ACTIONS order, then rejections.
 
     Emails are in full (the plan is the operator's) unless `mask`.
@@ -107,11 +96,7 @@ def plan_rows_sql(
     order = "CASE o.op " + " ".join(f"WHEN '{op}' THEN {i}" for i, (op, _, _) in enumerate(ACTIONS)) + " END"
     action = "CASE o.op " + " ".join(f"WHEN '{op}' THEN '{shown}'" for op, shown, _ in ACTIONS)
     reason = "CASE o.op " + " ".join(f"WHEN '{op}' THEN '{why}'" for op, _, why in ACTIONS)
-    previous = (
-        f"LEFT JOIN {SENT_PAYLOADS} s ON s.email = o.email"
-        if _has_sent_payloads(con)
-        else "LEFT JOIN (SELECT NULL::VARCHAR AS email, NULL::VARCHAR AS payload) s ON s.email = o.email"
-    )
+    previous = f"LEFT JOIN {ledger.last_sent()} s ON s.email = o.email"
     changed = _changed_fields_sql("o.payload", "s.payload", field_ids)
     return f"""
         WITH moves AS ({_moves_sql()})
@@ -138,7 +123,7 @@ def plan_rows_sql(
                 CASE WHEN o.op = 'update' AND s.payload IS NOT NULL THEN {changed} END AS changed_fields,
                 {order} AS rank
             FROM plan_ops o {previous}
-            LEFT JOIN ledger lg ON o.op = 'add' AND lg.email = o.email
+            LEFT JOIN {ledger.plan_inputs()} lg ON o.op = 'add' AND lg.email = o.email
             LEFT JOIN moves mo ON o.op = 'remove' AND mo.old_email = o.email
             LEFT JOIN moves mi ON o.op IN ('add', 'resubscribe') AND mi.new_email = o.email
             LEFT JOIN (SELECT DISTINCT customer_id FROM plan_contacts WHERE rejection IS NOT NULL) rj
@@ -152,7 +137,7 @@ def plan_rows_sql(
 
 
 def write_plan(
-    con: duckdb.DuckDBPyConnection,
+    ledger: Ledger,
     warehouse: Warehouse,
     export_name: str,
     field_ids: dict[str, int],
@@ -165,9 +150,9 @@ def write_plan(
     Emails are in full, for the people who run the export, unless `mask` (masked everywhere).
     """
     table = plan_table(export_name)
-    sql = plan_rows_sql(con, export_name, field_ids, mask=mask)
-    rows = warehouse.write_query(table, con, sql)
-    sample = con.execute(
+    sql = plan_rows_sql(ledger, export_name, field_ids, mask=mask)
+    rows = warehouse.write_query(table, ledger.con, sql)
+    sample = ledger.con.execute(
         f"""
         SELECT coalesce(customer_id, ''), email, action, reason, coalesce(changed_fields, '')
         FROM {warehouse.scan(table)} LIMIT {int(sample_rows)}

@@ -19,8 +19,6 @@ import math
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-import duckdb
-
 from ac_export.activecampaign.api.client import ActiveCampaignClient
 from ac_export.activecampaign.api.limits import PAGE_SIZE
 from ac_export.activecampaign.api.statuses import ListStatus
@@ -32,29 +30,18 @@ from ac_export.activecampaign.verify import (
     agreed_count,
     possible_counts,
 )
-from ac_export.state import ledger
 from ac_export.state.ledger import (
     MISSING,
     OFF_LIST,
     ON_LIST,
-    OPTED_OUT,
     OPTED_OUT_REMEMBERED,
     PRE_EXISTING,
     PRE_EXISTING_MISSING,
-    REMOVED,
+    REFUSED,
     SUBSCRIBED,
-    UNSUBSCRIBED_IN_AC,
     UNSUBSCRIBED_REMEMBERED,
-    sql_in,
 )
-
-ON, OFF = sql_in(ON_LIST), sql_in(OFF_LIST)
-OPTED_OUT_SET = (
-    f"status = '{OPTED_OUT}', reason = 'left the list in ActiveCampaign while we had it subscribed'"
-)
-UNSUBSCRIBED_SET = f"status = '{UNSUBSCRIBED_IN_AC}', reason = 'unsubscribed in ActiveCampaign, not by us'"
-PRE_EXISTING_SET = f"status = '{PRE_EXISTING}', reason = 'subscribed in ActiveCampaign, not by us'"
-_IN_OFF = "email IN (SELECT email FROM ac_off)"
+from ac_export.state.ledger_api import Ledger, any_but, one_of
 
 
 @dataclass(frozen=True)
@@ -104,7 +91,7 @@ class Withheld:
 
 def reconcile(
     client: ActiveCampaignClient,
-    con: duckdb.DuckDBPyConnection,
+    ledger: Ledger,
     export_name: str,
     list_id: int,
     verification: Verification,
@@ -120,8 +107,8 @@ def reconcile(
     counted = possible_counts(client, list_id, verification.activecampaign)
     on = _emails(client, list_id, ListStatus.SUBSCRIBED)
     subscribed = agreed_count(client, list_id, ListStatus.SUBSCRIBED, counted.subscribed, len(on))
-    _load(con, "ac_on", on)
-    gone = _gone_from_list(con)
+    _load(ledger, "ac_on", on)
+    gone = ledger.on_list_absent_from("ac_on")
     read_off = full or len(gone) > _pages(counted.unsubscribed)
     off = _unsubscribed(client, list_id, gone, whole_side=read_off)
     unsubscribed = (
@@ -129,13 +116,13 @@ def reconcile(
         if read_off
         else counted.unsubscribed
     )
-    _load(con, "ac_off", off)
+    _load(ledger, "ac_off", off)
     changes = _apply(
-        con, export_name, whole_off_side=read_off, list_replaced=verification.list_replaced, full=full
+        ledger, export_name, whole_off_side=read_off, list_replaced=verification.list_replaced, full=full
     )
-    ledger.write_fact(con, LIST_NAME_FACT, verification.list_name)
+    ledger.record_fact(LIST_NAME_FACT, verification.list_name)
     if full:
-        ledger.write_fact(con, LAST_FULL_RECONCILE_FACT, datetime.now(UTC).isoformat())
+        ledger.record_fact(LAST_FULL_RECONCILE_FACT, datetime.now(UTC).isoformat())
     return Reconciliation(
         reason=reason,
         full=full,
@@ -147,7 +134,7 @@ def reconcile(
 
 def withhold_unsubscribed(
     client: ActiveCampaignClient,
-    con: duckdb.DuckDBPyConnection,
+    ledger: Ledger,
     export_name: str,
     list_id: int,
     emails: list[str],
@@ -165,7 +152,7 @@ def withhold_unsubscribed(
     whole, so later runs need neither.
     """
     before = client.stats.requests
-    adding = _unknown_to_ledger(con, emails)
+    adding = ledger.unknown_or_refused(emails)
     check_on = bool(adding) and not subscribers_known and counts.subscribed > 0
     if not emails or not (check_on or counts.unsubscribed > 0):
         return Withheld()
@@ -186,35 +173,19 @@ def withhold_unsubscribed(
             off.add(email)
         elif found == ListStatus.SUBSCRIBED:
             on.add(email)
-    _load(con, "ac_off", sorted(off))
-    _load(con, "ac_on", sorted(on))
-    with ledger.transaction(con):
-        _update(
-            con,
-            f"status IN ('{MISSING}', '{SUBSCRIBED}', '{OPTED_OUT_REMEMBERED}') AND {_IN_OFF}",
-            OPTED_OUT_SET,
+    _load(ledger, "ac_off", sorted(off))
+    _load(ledger, "ac_on", sorted(on))
+    with ledger.transaction():
+        ledger.mark_opted_out("ac_off", was=one_of(MISSING, SUBSCRIBED, OPTED_OUT_REMEMBERED))
+        ledger.mark_unsubscribed_by_others("ac_off", was=any_but(*OFF_LIST))
+        ledger.learn_unsubscribed_by_others("ac_off", export_name)
+        claimed = ledger.mark_pre_existing("ac_on", was=one_of(REFUSED)) + ledger.learn_pre_existing(
+            "ac_on", export_name
         )
-        _update(con, f"status NOT IN {OFF} AND {_IN_OFF}", UNSUBSCRIBED_SET)
-        _insert(con, "ac_off", UNSUBSCRIBED_IN_AC, export_name)
-        claimed = _update(
-            con, f"status = '{ledger.REFUSED}' AND email IN (SELECT email FROM ac_on)", PRE_EXISTING_SET
-        ) + _insert(con, "ac_on", PRE_EXISTING, export_name)
         if whole_off:
-            _remember_or_forget(con)
+            _remember_or_forget(ledger)
     withheld = sum(1 for email in emails if email in off)
     return Withheld(withheld, claimed, client.stats.requests - before)
-
-
-def _unknown_to_ledger(con: duckdb.DuckDBPyConnection, emails: list[str]) -> set[str]:
-    """Of these emails, those the ledger has no row for (or only a refusal): the ones to be added."""
-    rows = con.execute(
-        f"""
-        SELECT e.email FROM (SELECT unnest(?::VARCHAR[]) AS email) e LEFT JOIN ledger l USING (email)
-        WHERE l.email IS NULL OR l.status = '{ledger.REFUSED}'
-        """,
-        [emails],
-    ).fetchall()
-    return {str(row[0]) for row in rows}
 
 
 def _status_of(
@@ -230,25 +201,14 @@ def _status_of(
     return None
 
 
-def _remember_or_forget(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
+def _remember_or_forget(ledger: Ledger) -> tuple[int, int]:
     """After the unsubscribed side was read whole: what ActiveCampaign no longer shows as unsubscribed.
 
     Opt-outs and unsubscribes are remembered (consent is not ActiveCampaign's to forget); a removal
     of ours is forgotten (were the contact to return, subscribing it again is ours to do).
     Returns (remembered, forgotten).
     """
-    gone = "email NOT IN (SELECT email FROM ac_off)"
-    remembered = _update(
-        con,
-        f"status = '{OPTED_OUT}' AND {gone}",
-        f"status = '{OPTED_OUT_REMEMBERED}', reason = 'opted out; ActiveCampaign no longer shows it'",
-    ) + _update(
-        con,
-        f"status = '{UNSUBSCRIBED_IN_AC}' AND {gone}",
-        f"status = '{UNSUBSCRIBED_REMEMBERED}', reason = 'unsubscribed by others; ActiveCampaign no "
-        f"longer shows it'",
-    )
-    return remembered, _delete(con, f"status = '{REMOVED}' AND {gone}")
+    return ledger.remember_opt_outs(absent_from="ac_off"), ledger.forget_removals(absent_from="ac_off")
 
 
 def _pages(total: int) -> int:
@@ -268,100 +228,62 @@ def _unsubscribed(
     return [email for email in emails if client.has_list_status(email, list_id, ListStatus.UNSUBSCRIBED)]
 
 
-def _load(con: duckdb.DuckDBPyConnection, name: str, emails: list[str]) -> None:
-    con.execute(
+def _load(ledger: Ledger, name: str, emails: list[str]) -> None:
+    """The emails ActiveCampaign showed, as a TEMP table the ledger's operations take by name."""
+    ledger.con.execute(
         f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT DISTINCT unnest(?::VARCHAR[]) AS email", [emails]
     )
 
 
-def _gone_from_list(con: duckdb.DuckDBPyConnection) -> list[str]:
-    """Contacts the ledger has on the list (or ours missing) that ActiveCampaign does not show subscribed."""
-    rows = con.execute(
-        f"""
-        SELECT email FROM ledger
-        WHERE status IN {sql_in((*ON_LIST, MISSING))}
-          AND email NOT IN (SELECT email FROM ac_on)
-        ORDER BY email
-        """
-    ).fetchall()
-    return [str(row[0]) for row in rows]
-
-
 def _apply(
-    con: duckdb.DuckDBPyConnection, export_name: str, *, whole_off_side: bool, list_replaced: bool, full: bool
+    ledger: Ledger, export_name: str, *, whole_off_side: bool, list_replaced: bool, full: bool
 ) -> dict[str, int]:
-    """Rewrite ledger statuses from `ac_on` / `ac_off`; returns how many rows each rule changed."""
-    in_on, in_off = "email IN (SELECT email FROM ac_on)", _IN_OFF
-    steps = [
-        # Ours, now unsubscribed: they left while we had them (by whom, ActiveCampaign does not say).
-        ("opted_out", f"status IN ('{SUBSCRIBED}', '{MISSING}') AND {in_off}", OPTED_OUT_SET),
-        (
-            "unsubscribed_in_activecampaign",
-            f"status IN ('{PRE_EXISTING}', '{PRE_EXISTING_MISSING}') AND {in_off}",
-            UNSUBSCRIBED_SET,
-        ),
-        # Remembered opt-outs ActiveCampaign shows again (a list restored): the same people, no news.
-        ("recalled", f"status = '{OPTED_OUT_REMEMBERED}' AND {in_off}", OPTED_OUT_SET),
-        ("recalled", f"status = '{UNSUBSCRIBED_REMEMBERED}' AND {in_off}", UNSUBSCRIBED_SET),
-        # Ours, neither subscribed nor unsubscribed: the list lost them (reset, emptied, restored).
-        (
-            "missing",
-            f"status = '{SUBSCRIBED}' AND email NOT IN (SELECT email FROM ac_on)",
-            f"status = '{MISSING}', reason = 'no longer on the list in ActiveCampaign'",
-        ),
-        ("back_on_list", f"status = '{MISSING}' AND {in_on}", f"status = '{SUBSCRIBED}', reason = NULL"),
-        # Subscribed by someone else after we removed, lost or were refused them, or after they opted
-        # out (their own action, the one way back): not ours to remove.
-        ("pre_existing", f"status NOT IN {ON} AND {in_on}", PRE_EXISTING_SET),
-        # Someone else's subscriber the list lost: repaired while a member, and still not ours.
-        (
-            "pre_existing_missing",
-            f"status = '{PRE_EXISTING}' AND email NOT IN (SELECT email FROM ac_on)",
-            f"status = '{PRE_EXISTING_MISSING}', reason = 'lost by the list in ActiveCampaign; not ours'",
-        ),
-    ]
-    changes: dict[str, int] = {}
-    with ledger.transaction(con):
+    """Bring ledger statuses in line with `ac_on` / `ac_off`; returns how many rows each rule changed."""
+    with ledger.transaction():
         if list_replaced:
             # The id names another list now: that we removed someone from the old list says nothing of
             # this one, so they must not be re-subscribed as ours. Everything else the full read decides.
-            _delete(con, f"status IN ('{REMOVED}', '{ledger.REFUSED}')")
+            ledger.forget_removals_and_refusals()
         if full:
             # A refusal is remembered until the contact's data changes, or until a full reconcile: then
             # it is tried once more (a contact limit since raised, an exclusion since lifted).
-            _update(con, f"status = '{ledger.REFUSED}'", "content_hash = NULL")
-        for name, where, assignment in steps:
-            changes[name] = changes.get(name, 0) + _update(con, where, assignment)
-        changes["pre_existing"] += _insert(con, "ac_on", PRE_EXISTING, export_name)
-        changes["remembered"], changes["forgotten"] = 0, 0
+            ledger.retry_refusals()
+        changes = _follow_the_list(ledger, export_name)
         if whole_off_side:
-            unknown = _insert(con, "ac_off", UNSUBSCRIBED_IN_AC, export_name)
-            changes["unsubscribed_in_activecampaign"] += unknown + _update(
-                con, f"status = '{ledger.REFUSED}' AND {in_off}", UNSUBSCRIBED_SET
+            unknown = ledger.learn_unsubscribed_by_others("ac_off", export_name)
+            changes["unsubscribed_in_activecampaign"] += unknown + ledger.mark_unsubscribed_by_others(
+                "ac_off", was=one_of(REFUSED)
             )
-            changes["remembered"], changes["forgotten"] = _remember_or_forget(con)
-    del changes["recalled"]  # a status ActiveCampaign shows again changes nobody's membership
+            changes["remembered"], changes["forgotten"] = _remember_or_forget(ledger)
     return changes
 
 
-def _update(con: duckdb.DuckDBPyConnection, where: str, assignment: str) -> int:
-    row = con.execute(f"UPDATE ledger SET {assignment}, updated_at = now() WHERE {where}").fetchone()
-    return int(row[0]) if row else 0
-
-
-def _insert(con: duckdb.DuckDBPyConnection, table: str, status: str, export_name: str) -> int:
-    reason = f"{'subscribed' if status == PRE_EXISTING else 'unsubscribed'} in ActiveCampaign, not by us"
-    row = con.execute(
-        f"""
-        INSERT INTO ledger (email, status, reason, export, updated_at)
-        SELECT email, ?, ?, ?, now() FROM {table}
-        WHERE email NOT IN (SELECT email FROM ledger)
-        """,
-        [status, reason, export_name],
-    ).fetchone()
-    return int(row[0]) if row else 0
-
-
-def _delete(con: duckdb.DuckDBPyConnection, where: str) -> int:
-    row = con.execute(f"DELETE FROM ledger WHERE {where}").fetchone()
-    return int(row[0]) if row else 0
+def _follow_the_list(ledger: Ledger, export_name: str) -> dict[str, int]:
+    """The rules every reconcile applies, in this order; each count is the contacts one rule changed."""
+    # Ours, now unsubscribed: they left while we had them (by whom, ActiveCampaign does not say).
+    opted_out = ledger.mark_opted_out("ac_off", was=one_of(SUBSCRIBED, MISSING))
+    theirs = one_of(PRE_EXISTING, PRE_EXISTING_MISSING)
+    unsubscribed = ledger.mark_unsubscribed_by_others("ac_off", was=theirs)
+    # Remembered opt-outs ActiveCampaign shows again (a list restored): the same people, no news, so
+    # not counted (a status shown again changes nobody's membership).
+    ledger.mark_opted_out("ac_off", was=one_of(OPTED_OUT_REMEMBERED))
+    ledger.mark_unsubscribed_by_others("ac_off", was=one_of(UNSUBSCRIBED_REMEMBERED))
+    # Ours, neither subscribed nor unsubscribed: the list lost them (reset, emptied, restored).
+    missing = ledger.mark_missing(absent_from="ac_on", was=one_of(SUBSCRIBED))
+    back_on_list = ledger.mark_subscribed("ac_on", was=one_of(MISSING))
+    # Subscribed by someone else after we removed, lost or were refused them, or after they opted
+    # out (their own action, the one way back): not ours to remove.
+    pre_existing = ledger.mark_pre_existing("ac_on", was=any_but(*ON_LIST))
+    # Someone else's subscriber the list lost: repaired while a member, and still not ours.
+    pre_existing_missing = ledger.mark_pre_existing_missing(absent_from="ac_on", was=one_of(PRE_EXISTING))
+    pre_existing += ledger.learn_pre_existing("ac_on", export_name)
+    return {
+        "opted_out": opted_out,
+        "unsubscribed_in_activecampaign": unsubscribed,
+        "missing": missing,
+        "back_on_list": back_on_list,
+        "pre_existing": pre_existing,
+        "pre_existing_missing": pre_existing_missing,
+        "remembered": 0,
+        "forgotten": 0,
+    }

@@ -12,7 +12,7 @@ import duckdb
 from ac_export.activecampaign import plan
 from ac_export.activecampaign.masking import email_sql, mask_email_sql
 from ac_export.contracts import rejections_table
-from ac_export.state import ledger
+from ac_export.state.ledger_api import Ledger
 from ac_export.warehouse import Warehouse
 
 REJECTION_COLUMNS = ("customer_id", "email", "kind", "reason", "stage")
@@ -64,17 +64,16 @@ def read_rejections(
     return Rejections(table, sum(by_kind.values()), shown, by_kind)
 
 
-def collect_rejections(con: duckdb.DuckDBPyConnection, export_name: str, since: datetime | None) -> None:
+def collect_rejections(ledger: Ledger, export_name: str, since: datetime | None) -> None:
     """`run_rejections`: the plan's rejections, plus what ActiveCampaign refused since `since`."""
-    sql = plan.rejection_rows_sql(export_name)
+    sql = plan.rejection_rows_sql(ledger, export_name)
     if since is not None:
         sql += f"""
             UNION ALL
             SELECT export, customer_id, email, 'rejected_by_activecampaign', reason, 'activecampaign'
-            FROM ledger WHERE status = '{ledger.REFUSED}' AND updated_at >= TIMESTAMP '{since.isoformat()}'
-              AND content_hash IS NOT NULL  -- refused this run (a full reconcile's retry mark has none)
+            FROM {ledger.refused_since(since)} r
         """
-    con.execute(f"CREATE OR REPLACE TEMP VIEW run_rejections AS {sql}")
+    ledger.con.execute(f"CREATE OR REPLACE TEMP VIEW run_rejections AS {sql}")
 
 
 def rejection_rows_sql(mask: bool) -> str:

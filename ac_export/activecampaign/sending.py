@@ -16,7 +16,7 @@ from ac_export.activecampaign.config import Export
 from ac_export.activecampaign.export_request import ExportRequest
 from ac_export.activecampaign.upload import Uploader, UploadSettings
 from ac_export.contracts import ExportCounts
-from ac_export.state.store import LedgerStore
+from ac_export.state.ledger_api import Ledger
 
 
 def on_existing_list(
@@ -55,7 +55,7 @@ def stop_if_list_deleted(client: ActiveCampaignClient, list_id: int) -> None:
 def resume_inflight(
     request: ExportRequest,
     client: ActiveCampaignClient,
-    store: LedgerStore,
+    store: Ledger,
     settings: UploadSettings,
     log: logging.Logger,
 ) -> ExportCounts:
@@ -69,7 +69,7 @@ def resume_inflight(
 def send_plan(
     request: ExportRequest,
     client: ActiveCampaignClient,
-    store: LedgerStore,
+    store: Ledger,
     settings: UploadSettings,
     log: logging.Logger,
     started: float,

@@ -26,7 +26,7 @@ from ac_export.activecampaign.api.payloads import (
 )
 from ac_export.activecampaign.plan import OP_COUNTS, counts_named
 from ac_export.contracts import ExportCounts
-from ac_export.state.store import LedgerStore
+from ac_export.state.ledger_api import Ledger
 
 # Batches whose contents are read from the ledger in one query (about 4 MB of contacts).
 READ_AHEAD_BATCHES = 40
@@ -68,7 +68,7 @@ class Uploader:
     """
 
     client: ActiveCampaignClient
-    store: LedgerStore
+    store: Ledger
     settings: UploadSettings
     progress: Callable[[ExportCounts, int], None] = lambda counts, total: None
     counts: ExportCounts = field(default_factory=ExportCounts)

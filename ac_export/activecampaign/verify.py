@@ -21,13 +21,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-import duckdb
-
 from ac_export.activecampaign.api.client import ActiveCampaignClient
 from ac_export.activecampaign.api.errors import ImpossibleCount
 from ac_export.activecampaign.api.statuses import ListStatus
 from ac_export.contracts import ExportCounts
-from ac_export.state import ledger
+from ac_export.state.ledger import OFF_LIST, ON_LIST
+from ac_export.state.ledger_api import Ledger
 
 LIST_NAME_FACT = "list_name"
 LAST_FULL_RECONCILE_FACT = "last_full_reconcile"
@@ -104,16 +103,10 @@ class Verification:
         )
 
 
-def ledger_counts(con: duckdb.DuckDBPyConnection) -> ListCounts:
+def ledger_counts(ledger: Ledger) -> ListCounts:
     """What the ledger believes ActiveCampaign holds: contacts on the list, and unsubscribed from it."""
-    on, off = con.execute(
-        f"""
-        SELECT count(*) FILTER (WHERE status IN {ledger.sql_in(ledger.ON_LIST)}),
-               count(*) FILTER (WHERE status IN {ledger.sql_in(ledger.OFF_LIST)})
-        FROM ledger
-        """
-    ).fetchone() or (0, 0)
-    return ListCounts(int(on), int(off))
+    counts = ledger.counts()
+    return ListCounts(counts.of(*ON_LIST), counts.of(*OFF_LIST))
 
 
 def activecampaign_counts(client: ActiveCampaignClient, list_id: int) -> ListCounts:
@@ -177,37 +170,33 @@ def agreed_count(
     )
 
 
-def verify(
-    client: ActiveCampaignClient, con: duckdb.DuckDBPyConnection, list_id: int, list_name: str
-) -> Verification:
-    """Compare the list's counts in ActiveCampaign with the ledger's (each count checked against its page)."""
+def verify(ledger: Ledger, counted: ListCounts, list_name: str) -> Verification:
+    """Compare the list's counts in ActiveCampaign (`activecampaign_counts`) with the ledger's."""
     return Verification(
-        activecampaign=activecampaign_counts(client, list_id),
-        ledger=ledger_counts(con),
+        activecampaign=counted,
+        ledger=ledger_counts(ledger),
         list_name=list_name,
-        known_list_name=ledger.read_fact(con, LIST_NAME_FACT),
-        unknown_unsubscribed_before=_int_fact(con, UNKNOWN_UNSUBSCRIBED_FACT),
-        left_unidentified_before=_int_fact(con, LEFT_UNIDENTIFIED_FACT) or 0,
+        known_list_name=ledger.fact(LIST_NAME_FACT),
+        unknown_unsubscribed_before=_int_fact(ledger, UNKNOWN_UNSUBSCRIBED_FACT),
+        left_unidentified_before=_int_fact(ledger, LEFT_UNIDENTIFIED_FACT) or 0,
     )
 
 
-def _int_fact(con: duckdb.DuckDBPyConnection, name: str) -> int | None:
-    value = ledger.read_fact(con, name)
+def _int_fact(ledger: Ledger, name: str) -> int | None:
+    value = ledger.fact(name)
     return None if value is None else int(value)
 
 
-def remember_counts(
-    con: duckdb.DuckDBPyConnection, activecampaign: ListCounts, left_unidentified: int
-) -> None:
+def remember_counts(ledger: Ledger, activecampaign: ListCounts, left_unidentified: int) -> None:
     """After a run: what the next run's verify compares with (see `explained_by_unsubscribes`)."""
-    unknown = activecampaign.unsubscribed - ledger_counts(con).unsubscribed
-    ledger.write_fact(con, UNKNOWN_UNSUBSCRIBED_FACT, str(unknown))
-    ledger.write_fact(con, LEFT_UNIDENTIFIED_FACT, str(left_unidentified))
+    unknown = activecampaign.unsubscribed - ledger_counts(ledger).unsubscribed
+    ledger.record_fact(UNKNOWN_UNSUBSCRIBED_FACT, str(unknown))
+    ledger.record_fact(LEFT_UNIDENTIFIED_FACT, str(left_unidentified))
 
 
 def reconcile_reason(
     verification: Verification,
-    con: duckdb.DuckDBPyConnection,
+    ledger: Ledger,
     full_every_days: float,
     requested: bool,
     now: datetime | None = None,
@@ -217,7 +206,7 @@ def reconcile_reason(
         return "a full reconcile was requested for this run", True
     if verification.list_replaced:
         return verification.describe(), True
-    last = ledger.read_fact(con, LAST_FULL_RECONCILE_FACT)
+    last = ledger.fact(LAST_FULL_RECONCILE_FACT)
     now = now or datetime.now(UTC)
     due = last is None or now - datetime.fromisoformat(last) >= timedelta(days=full_every_days)
     has_history = verification.ledger != ListCounts(0, 0) or verification.activecampaign != ListCounts(0, 0)
@@ -229,6 +218,6 @@ def reconcile_reason(
     return None, False
 
 
-def unsubscribed_known(verification: Verification, con: duckdb.DuckDBPyConnection) -> bool:
+def unsubscribed_known(verification: Verification, ledger: Ledger) -> bool:
     """Whether the ledger knows every contact ActiveCampaign holds as unsubscribed from the list."""
-    return ledger_counts(con).unsubscribed == verification.activecampaign.unsubscribed
+    return ledger_counts(ledger).unsubscribed == verification.activecampaign.unsubscribed

@@ -64,18 +64,28 @@ class StateResource(dg.ConfigurableResource):
         default_factory=lambda: str(settings.current().pacing_dir),
         description="Folder of the embedded pacer's files; default AC_EXPORT_PACING_DIR or the temp dir.",
     )
+    ledger_cache_dir: str = Field(
+        default_factory=lambda: str(settings.current().ledger_cache_dir),
+        description="Folder of this machine's caches of PostgreSQL ledgers; default "
+        "AC_EXPORT_LEDGER_CACHE_DIR or the temp dir.",
+    )
 
     def get(self) -> StateBackend:
         """The state backend (dg.Failure naming the fix when the setting is wrong)."""
         try:
-            return StateBackend(self.backend, self.dsn or None, Path(self.pacing_dir))  # type: ignore[arg-type]
+            return StateBackend(
+                self.backend,  # type: ignore[arg-type]
+                self.dsn or None,
+                Path(self.pacing_dir),
+                Path(self.ledger_cache_dir),
+            )
         except StateConfigError as exc:
             raise dg.Failure(description=str(exc)) from None
 
 
 def state_resource(deployed: Settings) -> StateResource:
     """The state resource the settings name; for postgres, its DSN is read from AC_EXPORT_STATE_DSN."""
-    pacing_dir = str(deployed.pacing_dir)
+    folders = {"pacing_dir": str(deployed.pacing_dir), "ledger_cache_dir": str(deployed.ledger_cache_dir)}
     if deployed.state == "postgres":
-        return StateResource(backend="postgres", dsn=dg.EnvVar(DSN_ENV), pacing_dir=pacing_dir)
-    return StateResource(backend=deployed.state, pacing_dir=pacing_dir)
+        return StateResource(backend="postgres", dsn=dg.EnvVar(DSN_ENV), **folders)
+    return StateResource(backend=deployed.state, **folders)

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Literal
 
 from ac_export.errors import UserError
-from ac_export.settings import DEFAULT_PACING_DIR, DSN_ENV, STATE_ENV, Settings
+from ac_export.settings import DEFAULT_LEDGER_CACHE_DIR, DEFAULT_PACING_DIR, DSN_ENV, STATE_ENV, Settings
 from ac_export.state.pacer import AccountPacer, PaceWindows
 from ac_export.state.store import LedgerStore
 
@@ -36,6 +36,8 @@ class StateBackend:
     dsn: str | None = field(default=None, repr=False)  # a secret: never shown
     # Where the embedded pacer's files live (settings' AC_EXPORT_PACING_DIR).
     pacing_dir: Path = DEFAULT_PACING_DIR
+    # Where this machine caches PostgreSQL ledgers (settings' AC_EXPORT_LEDGER_CACHE_DIR).
+    ledger_cache_dir: Path = DEFAULT_LEDGER_CACHE_DIR
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -52,7 +54,7 @@ class StateBackend:
     def from_settings(cls, settings: Settings) -> StateBackend:
         """The backend the settings name (raises StateConfigError naming the variable and the fix)."""
         dsn = settings.state_dsn.get_secret_value() if settings.state_dsn else None
-        return cls(settings.state, dsn, settings.pacing_dir)  # type: ignore[arg-type]
+        return cls(settings.state, dsn, settings.pacing_dir, settings.ledger_cache_dir)  # type: ignore[arg-type]
 
     def open_ledger(
         self, warehouse_root: Path | None, host: str, list_id: int, *, read_only: bool = False
@@ -64,7 +66,9 @@ class StateBackend:
         if self.kind == "postgres":
             from ac_export.state.postgres.ledger import PostgresLedger
 
-            return PostgresLedger.open_list(str(self.dsn), host, list_id, read_only=read_only)
+            return PostgresLedger.open_list(
+                str(self.dsn), host, list_id, read_only=read_only, cache_dir=self.ledger_cache_dir
+            )
         if warehouse_root is None:
             raise StateConfigError(
                 f"the warehouse is on object storage, where DuckDB ledger files cannot live; set "

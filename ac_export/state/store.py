@@ -1,9 +1,9 @@
 """A list's ledger as the export engine sees it: a DuckDB connection to plan in, and where changes go.
 
-The engine plans with SQL over `ledger` and `inflight` in `con`, and changes them only through
-this object. The embedded store is the list's DuckDB file itself; the PostgreSQL store
-(`state.postgres.ledger`) loads the list's rows into a scratch DuckDB and writes each change
-through to PostgreSQL in one transaction.
+The engine reads and changes the ledger only through this object's named operations
+(`ledger_api.Ledger`, run as `ledger_sql`'s statements in `con`). The embedded store is the list's
+DuckDB file itself; the PostgreSQL store (`state.postgres.ledger`) loads the list's rows into a
+scratch DuckDB and writes each change through to PostgreSQL in one transaction.
 """
 
 from __future__ import annotations
@@ -13,10 +13,11 @@ from pathlib import Path
 import duckdb
 
 from ac_export.state import ledger
+from ac_export.state.ledger_sql import LedgerOperations
 from ac_export.state.merge import open_list_ledger
 
 
-class LedgerStore:
+class LedgerStore(LedgerOperations):
     """The embedded ledger: one DuckDB file per list, changed in place (the default)."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection) -> None:

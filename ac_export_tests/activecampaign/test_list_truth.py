@@ -17,8 +17,12 @@ from ac_export.state.backend import StateBackend
 from ac_export.state.ledger import ledger_path
 from ac_export_tests.support.export_world import SEGMENT, ExportWorld
 
-# An unchanged run: the list (which also checks the key), its one custom field, and two counts.
-UNCHANGED_RUN_REQUESTS = 4
+# An unchanged run: the list's two counts (which also check the key). They are the ledger's, so the list
+# is not read; nothing is sent a field value, so the field is not looked up.
+UNCHANGED_RUN_REQUESTS = 2
+# What a run adds when the counts differ from the ledger's (the list read), and when it sends a field
+# value (the field looked up).
+LIST_READ = FIELD_LOOKUP = 1
 
 
 @pytest.fixture(params=["embedded", "postgres"])
@@ -193,7 +197,8 @@ def test_unchanged_run_costs_the_same_whatever_the_list_has_seen(world: ExportWo
 
     world.people(3, start=5_000)
     cost, _ = requests_of(world)
-    assert cost <= UNCHANGED_RUN_REQUESTS + 5  # a bulk import, its confirmation polls, a count after
+    # The field (the new members have values), a bulk import, its confirmation polls, a count after.
+    assert cost <= UNCHANGED_RUN_REQUESTS + FIELD_LOOKUP + 4
 
 
 def test_history_from_before_us_is_read_at_most_once_and_nobody_in_it_is_subscribed(
@@ -231,7 +236,7 @@ def test_a_few_new_members_on_a_list_with_unknown_history_are_looked_up_one_by_o
     assert "person901@example.com" in world.subscribed()
     assert result.counts.unsubscribed_in_activecampaign == 1  # type: ignore[attr-defined]
     # A lookup each (is either on the list at all?), one more for the one it has: not three pages.
-    assert cost <= UNCHANGED_RUN_REQUESTS + 3 + 5
+    assert cost <= UNCHANGED_RUN_REQUESTS + LIST_READ + 3 + FIELD_LOOKUP + 4
 
 
 def test_dry_run_reconciles_in_memory_and_leaves_the_ledger_untouched(world: ExportWorld) -> None:
@@ -277,11 +282,14 @@ def test_people_leaving_cost_a_lookup_per_contact_sent_not_a_read_of_the_list(wo
     cost, result = requests_of(world)
 
     assert result.reconciliation is None  # type: ignore[attr-defined]
-    assert cost <= UNCHANGED_RUN_REQUESTS + 1  # one lookup instead of twelve pages of subscribers
+    # The list (its counts differ) and one lookup instead of twelve pages of subscribers.
+    assert cost <= UNCHANGED_RUN_REQUESTS + LIST_READ + 1
     assert result.counts.opted_out == 1 and result.counts.updated == 0  # type: ignore[attr-defined]
     assert result.tally.left_unidentified == 2 and result.tally.missing == 0  # type: ignore[attr-defined]
     cost, quiet = requests_of(world)
-    assert cost == UNCHANGED_RUN_REQUESTS and quiet.reconciliation is None  # type: ignore[attr-defined]
+    # The two who left still count as ours until the full reconcile names them: the counts differ, so
+    # the list is read; nothing more.
+    assert cost == UNCHANGED_RUN_REQUESTS + LIST_READ and quiet.reconciliation is None  # type: ignore[attr-defined]
 
     full = world.run(full_reconcile=True)
 

@@ -25,6 +25,8 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
+from ac_export_tests.support.emulator import verifying_tls
+
 # Faults of a paged read (they need a read of more than one page to show) and of any answer.
 PAGING_FAULTS = ("repeated_page", "ignored_offset", "changing_total", "missing_meta")
 ANSWER_FAULTS = ("html_200", "endless_429", "cut_body", "huge_body")
@@ -104,7 +106,7 @@ class HostileServer:
         query = _query(request, state.fault if struck else "")
         body = await request.body()
         sent_on = {k: v for k, v in request.headers.items() if k.lower() in ("api-token", "content-type")}
-        async with httpx.AsyncClient(base_url=state.upstream, timeout=60) as upstream:
+        async with httpx.AsyncClient(base_url=state.upstream, timeout=60, verify=verifying_tls()) as upstream:
             answer = await upstream.request(
                 request.method,
                 path,
@@ -137,6 +139,10 @@ def _early_fault(fault: str) -> Response | None:
         return StreamingResponse(_huge(), 200, media_type="application/json")
     if fault == "missing_object":
         return Response(b"{}", 200, media_type="application/json")
+    if fault == "not_found":
+        return Response(
+            b'{"message":"No Result found for List with id 0"}', 404, media_type="application/json"
+        )
     return None
 
 

@@ -59,6 +59,11 @@ def removal_payload_sql(email: str, list_id: str) -> str:
     return f"to_json({{'email': {email}, 'unsubscribe': [{{'listid': {list_id}}}]}})::VARCHAR"
 
 
+def carries_field_values_sql(payload: str) -> str:
+    """SQL: whether a payload column sends any custom field value (empty values are left out of it)."""
+    return f"json_extract({payload}, '$.fields') IS NOT NULL"
+
+
 def payload_values_sql(payload: str, field_ids: dict[str, int]) -> dict[str, str]:
     """Each standard key and custom field (by perstag) of a payload column, as SQL for its value."""
     values = {key: f"json_extract({payload}, '$.{key}')" for key in CONTACT_KEYS}

@@ -37,6 +37,15 @@ CREATE TABLE IF NOT EXISTS ac_export_ledger_gone (
 );
 CREATE INDEX IF NOT EXISTS ac_export_ledger_gone_changes
     ON ac_export_ledger_gone (host, list_id, changed_seq);
+-- Tombstones are pruned once every cache known to read the list has seen them (`cache.py`): the
+-- caches' marks, and per list the last stamp pruned, which a cache behind it refetches whole for.
+CREATE TABLE IF NOT EXISTS ac_export_ledger_caches (
+    host TEXT NOT NULL, list_id BIGINT NOT NULL, cache_id TEXT NOT NULL, seen_seq BIGINT NOT NULL,
+    seen_at TIMESTAMPTZ NOT NULL DEFAULT now(), PRIMARY KEY (host, list_id, cache_id)
+);
+CREATE TABLE IF NOT EXISTS ac_export_ledger_pruned (
+    host TEXT NOT NULL, list_id BIGINT NOT NULL, through_seq BIGINT NOT NULL, PRIMARY KEY (host, list_id)
+);
 CREATE TABLE IF NOT EXISTS ac_export_state_meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 INSERT INTO ac_export_state_meta VALUES ('epoch', md5(random()::text || clock_timestamp()::text))
     ON CONFLICT (name) DO NOTHING;

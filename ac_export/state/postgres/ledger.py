@@ -26,10 +26,11 @@ from typing import TYPE_CHECKING
 
 import duckdb
 
+from ac_export.settings import DEFAULT_LEDGER_CACHE_DIR
 from ac_export.state import ledger, schema
 from ac_export.state.accounts import account_identity
 from ac_export.state.ledger import LedgerInUse
-from ac_export.state.postgres.cache import load_ledger
+from ac_export.state.postgres.cache import Loaded, load_ledger, note_and_prune
 from ac_export.state.postgres.connection import connect, describe, reported
 from ac_export.state.postgres.merge import merge_spellings, older_spellings
 from ac_export.state.postgres.transfer import pull, push
@@ -75,16 +76,26 @@ class PostgresLedger(LedgerStore):
         self._scratch = scratch
         self._pushed_until = datetime.min
         self._read_only = False
+        self._cache_dir = DEFAULT_LEDGER_CACHE_DIR
+        self._loaded = Loaded("uncached")
         self.loaded_by = "uncached"  # how the ledger rows came: `cache.load_ledger`
 
     @classmethod
     def open_list(
-        cls, dsn: str, host: str, list_id: int, *, read_only: bool = False, wait_s: float = 30.0
+        cls,
+        dsn: str,
+        host: str,
+        list_id: int,
+        *,
+        read_only: bool = False,
+        wait_s: float = 30.0,
+        cache_dir: Path = DEFAULT_LEDGER_CACHE_DIR,
     ) -> PostgresLedger:
         """Take the list's lock (unless reading only), then load its rows; raises LedgerInUse.
 
         Keyed by the account's canonical identity, whatever spelling `host` is; rows kept under an
-        older spelling are merged in first (a reader sees the merge without keeping it).
+        older spelling are merged in first (a reader sees the merge without keeping it). The rows
+        come through this machine's cache under `cache_dir` (`cache.py`).
         """
         identity = account_identity(host)
         conn = connect(dsn)
@@ -93,7 +104,9 @@ class PostgresLedger(LedgerStore):
             with reported(dsn):
                 if not read_only:
                     _lock_list(conn, dsn, identity, list_id, wait_s)
-                store = cls._load_merged(conn, dsn, identity, list_id, scratch, read_only, wait_s)
+                store = cls._load_merged(conn, dsn, identity, list_id, scratch, read_only, wait_s, cache_dir)
+                if not read_only:
+                    store._note_and_prune()
         except BaseException:
             conn.close()
             shutil.rmtree(scratch, ignore_errors=True)
@@ -110,6 +123,7 @@ class PostgresLedger(LedgerStore):
         scratch: Path,
         read_only: bool,
         wait_s: float,
+        cache_dir: Path,
     ) -> PostgresLedger:
         """Merge older spellings' rows (kept by a writer, rolled back for a reader), then load the list."""
         older = older_spellings(conn, identity, list_id)
@@ -124,6 +138,7 @@ class PostgresLedger(LedgerStore):
             con.execute(ledger.SCHEMA)
             store = cls(con, conn, identity, list_id, scratch, dsn)
             store._read_only = read_only
+            store._cache_dir = cache_dir
             with conn.transaction(force_rollback=read_only):
                 # One snapshot for the cache's fingerprint, its changes and the other tables.
                 conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
@@ -139,10 +154,22 @@ class PostgresLedger(LedgerStore):
                 )
         return store
 
+    def _note_and_prune(self) -> None:
+        """Note this machine's cache mark and prune the tombstones every cache has seen (`cache.py`)."""
+        try:
+            note_and_prune(self._conn, self._key, self._loaded)
+        except BaseException:
+            self.con.close()
+            raise
+
     def _load(self, *, with_sent_payloads: bool, use_cache: bool) -> None:
         from psycopg import sql
 
-        self.loaded_by = load_ledger(self._conn, self.con, self._key, self._scratch, use_cache=use_cache)
+        loaded = load_ledger(
+            self._conn, self.con, self._key, self._scratch, self._cache_dir if use_cache else None
+        )
+        self.loaded_by = loaded.how
+        self._loaded = loaded
         tables = [("inflight", INFLIGHT_TYPES), ("facts", FACT_TYPES)]
         if with_sent_payloads:
             tables.append(("sent_payloads", SENT_TYPES))

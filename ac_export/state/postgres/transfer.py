@@ -7,7 +7,7 @@ COPY FROM STDIN. NULL is written `\\N`, so an empty string stays an empty string
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -27,6 +27,17 @@ class Traffic:
     bytes_in: int = 0
     rows_out: int = 0
     bytes_out: int = 0
+    # Rows by the DuckDB table filled (`in:cache.ledger`) or the PostgreSQL one (`out:push_ledger`).
+    by_table: dict[str, int] = field(default_factory=dict)
+
+    def count(self, direction: str, table: str, rows: int, size: int) -> None:
+        """Add one transfer of `rows` rows and `size` bytes, `in` from PostgreSQL or `out` to it."""
+        if direction == "in":
+            self.rows_in, self.bytes_in = self.rows_in + rows, self.bytes_in + size
+        else:
+            self.rows_out, self.bytes_out = self.rows_out + rows, self.bytes_out + size
+        key = f"{direction}:{table}"
+        self.by_table[key] = self.by_table.get(key, 0) + rows
 
 
 # The process's running totals, read by the benchmarks and the tests of the cache.
@@ -51,7 +62,6 @@ def pull(
             out.write(data)
     types = ", ".join(f"'{name}': '{kind}'" for name, kind in columns.items())
     names = ", ".join(columns)
-    TRAFFIC.bytes_in += path.stat().st_size
     try:
         inserted = con.execute(
             f"""
@@ -60,7 +70,7 @@ def pull(
                 nullstr = '\\N', quote = '"', escape = '"', auto_detect = false)
             """
         ).fetchone()
-        TRAFFIC.rows_in += int(inserted[0]) if inserted else 0
+        TRAFFIC.count("in", table, int(inserted[0]) if inserted else 0, path.stat().st_size)
         return int(con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0])
     finally:
         path.unlink(missing_ok=True)
@@ -74,8 +84,7 @@ def push(
     copied = con.execute(
         f"COPY ({select_sql}) TO '{_literal(path)}' (FORMAT csv, HEADER false, NULLSTR '\\N')"
     ).fetchone()
-    TRAFFIC.rows_out += int(copied[0]) if copied else 0
-    TRAFFIC.bytes_out += path.stat().st_size
+    TRAFFIC.count("out", target, int(copied[0]) if copied else 0, path.stat().st_size)
     try:
         with (
             conn.cursor() as cursor,

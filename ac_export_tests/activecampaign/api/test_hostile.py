@@ -106,6 +106,12 @@ def prepared(world: ExportWorld, read: str) -> bool:
     """230 exported members, set up so the next run reaches `read`; whether that run reconciles in full."""
     world.people(MEMBERS)
     world.run()
+    if read == "get_list":
+        # The list is read only when its counts differ from the ledger's: someone else adds a contact.
+        world.emulator.subscribe_by_account("outsider@example.com", world.list_id)
+    if read == "fields":
+        # The field is looked up only when the plan sends a value for it.
+        world.profiles["c00001"]["tier"] = "platinum"
     if read == "lookups":
         # Unsubscribed by someone else (the ledger cannot know whom), and one new member: the new
         # member is looked up before it is subscribed.
