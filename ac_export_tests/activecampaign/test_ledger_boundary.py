@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import ast
 import re
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from ac_export.state.schema import POSTGRES_PREFIX, TABLES
+from ac_export_tests.support.source_scan import PACKAGE, Finding, docstring_ids
 
-PACKAGE = Path(__file__).resolve().parents[2] / "ac_export"
 STATE = PACKAGE / "state"
 NAMES = sorted({table.name for table in TABLES} | {POSTGRES_PREFIX + table.name for table in TABLES})
 # SQL keywords a table name follows, optionally schema-qualified (`temp.main.ledger`).
@@ -26,29 +25,6 @@ SQL_NAMING = re.compile(
     r"\b(?:FROM|JOIN|INTO|UPDATE|TABLE|USING)\s+(?:[\w\"]+\.)*\"?(" + "|".join(NAMES) + r")\b",
     re.IGNORECASE,
 )
-
-
-@dataclass(frozen=True)
-class Finding:
-    """One mention of a ledger table outside `state/`."""
-
-    path: Path
-    line: int
-    what: str
-
-    def __str__(self) -> str:
-        return f"{self.path.relative_to(PACKAGE.parent)}:{self.line}: {self.what}"
-
-
-def _docstrings(tree: ast.AST) -> set[int]:
-    """Ids of docstring nodes: prose may name the ledger's tables, code may not query them."""
-    found: set[int] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
-            body = node.body
-            if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
-                found.add(id(body[0].value))
-    return found
 
 
 def _text_findings(text: str) -> list[str]:
@@ -61,7 +37,7 @@ def _text_findings(text: str) -> list[str]:
 def scan_source(source: str, path: Path) -> list[Finding]:
     """Every mention of a ledger table in one module's code (f-strings' literal parts included)."""
     tree = ast.parse(source)
-    prose = _docstrings(tree)
+    prose = docstring_ids(tree)
     findings: list[Finding] = []
     for node in ast.walk(tree):
         if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in prose:

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import ast
 import re
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-PACKAGE = Path(__file__).resolve().parents[2] / "ac_export"
+from ac_export_tests.support.source_scan import PACKAGE, Finding, docstring_ids
+
 # ActiveCampaign's wire format lives here, and in the emulator that plays ActiveCampaign.
 EXEMPT = (PACKAGE / "activecampaign" / "api", PACKAGE / "emulator")
 
@@ -29,29 +29,6 @@ WIRE_WORDS = frozenset({"subscribe", "unsubscribe", "fields", "bulk_multi", "bul
 PAYLOAD_SQL = re.compile(r"\bto_json\s*\(|\bjson_extract\w*\s*\(|\bjson_merge_patch\s*\(|'\$\.")
 PAYLOAD_SQL_SCOPE = (PACKAGE / "activecampaign", PACKAGE / "state")
 LIST_STATUS_CALLS = frozenset({"count_list_contacts", "has_list_status", "list_contact_emails"})
-
-
-@dataclass(frozen=True)
-class Finding:
-    """One spelling of the wire format outside `api/`."""
-
-    path: Path
-    line: int
-    what: str
-
-    def __str__(self) -> str:
-        return f"{self.path.relative_to(PACKAGE.parent)}:{self.line}: {self.what}"
-
-
-def _docstrings(tree: ast.AST) -> set[int]:
-    """Ids of docstring nodes: prose may name the API, code may not spell it."""
-    found: set[int] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
-            body = node.body
-            if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
-                found.add(id(body[0].value))
-    return found
 
 
 def _is_int(node: ast.AST) -> bool:
@@ -104,7 +81,7 @@ def _code_findings(node: ast.AST) -> list[str]:
 def scan_source(source: str, path: Path) -> list[Finding]:
     """Every spelling of the wire format in one module's source."""
     tree = ast.parse(source)
-    prose = _docstrings(tree)
+    prose = docstring_ids(tree)
     findings: list[Finding] = []
     for node in ast.walk(tree):
         whats = _code_findings(node)
