@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import functools
 import ssl
 import time
 from collections.abc import Iterator
@@ -11,19 +10,19 @@ from typing import Any
 
 import httpx
 
+from ac_export.activecampaign.api.tls import verifying_context
 from ac_export.emulator.process import EmulatorProcess
 
 PAGE_SIZE = 100
 
 
-@functools.cache
 def verifying_tls() -> ssl.SSLContext:
-    """One verifying TLS context (httpx's default) for every test client, built once.
+    """The product's shared verifying TLS context, for every test client (`api/tls.py`).
 
     httpx builds one per client by reading the CA bundle, about 50 ms (0.2 s under load): tests that
     make hundreds of clients spent minutes on it. Sharing the context keeps verification on.
     """
-    return httpx.create_ssl_context()
+    return verifying_context()
 
 
 class EmulatorHandle:

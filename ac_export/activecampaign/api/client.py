@@ -38,6 +38,7 @@ from ac_export.activecampaign.api.limits import (
 from ac_export.activecampaign.api.paging import WHAT_NEXT, PagedRead, checked_count
 from ac_export.activecampaign.api.redaction import Redactor, guard_logs
 from ac_export.activecampaign.api.statuses import ListStatus
+from ac_export.activecampaign.api.tls import verifying_context
 from ac_export.state.pacer import AccountPacer, NoPacing
 
 RETRYABLE_STATUS = frozenset({500, 502, 503, 504})
@@ -144,7 +145,7 @@ class ActiveCampaignClient:
             base_url=f"{base_url}/api/3",
             headers={"Api-Token": key, "Accept": "application/json"},
             timeout=httpx.Timeout(timeout_s, connect=min(timeout_s, 10.0)),
-            verify=True,  # TLS verification is never turned off.
+            verify=verifying_context(),  # TLS verification is never turned off.
             transport=transport,
         )
         self.pacer = pacer or NoPacing()
