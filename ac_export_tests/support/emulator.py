@@ -17,7 +17,7 @@ PAGE_SIZE = 100
 
 
 def verifying_tls() -> ssl.SSLContext:
-    """The product's shared verifying TLS context, for every test client (`api/tls.py`).
+    """The product's shared verifying TLS context, for every test client (`activecampaign/api/tls.py`).
 
     httpx builds one per client by reading the CA bundle, about 50 ms (0.2 s under load): tests that
     make hundreds of clients spent minutes on it. Sharing the context keeps verification on.
