@@ -5,18 +5,16 @@ from __future__ import annotations
 import io
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import matplotlib
-
-matplotlib.use("Agg")  # files only: no display, no GUI toolkit
-
-import matplotlib.pyplot as plt
 import polars as pl
-from matplotlib.figure import Figure
 
 from ac_export.activecampaign.history import read_history
 from ac_export.contracts import history_table
 from ac_export.warehouse import Warehouse
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 # Small enough to embed in asset metadata (tens of kB), sharp enough to read.
 FIGSIZE = (9, 4.4)
@@ -35,13 +33,20 @@ def chart_title(title: str, runs: int) -> str:
 
 
 def history_figure(history: pl.DataFrame, title: str) -> Figure:
-    """The figure of the last RUNS_SHOWN runs: sizes above, each run's changes below (the caller closes it).
+    """The figure of the last RUNS_SHOWN runs: sizes above, each run's changes below.
 
-    Run i is drawn at x = i in both panels: its point above, its bars centred below.
+    Run i is drawn at x = i in both panels: its point above, its bars centred below. The figure is
+    built without pyplot: no global figure registry to close, safe in a sensor's thread, and
+    matplotlib is imported only by a run that draws (it is half a second of every process's start).
     """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
     frame = history.sort("run_at").tail(RUNS_SHOWN)
     x = list(range(frame.height))
-    figure, (sizes, changes) = plt.subplots(2, 1, figsize=FIGSIZE, dpi=DPI, sharex=True, layout="constrained")
+    figure = Figure(figsize=FIGSIZE, dpi=DPI, layout="constrained")
+    FigureCanvasAgg(figure)  # files only: no display, no GUI toolkit
+    sizes, changes = figure.subplots(2, 1, sharex=True)
     sizes.plot(x, _column(frame, "list_size"), marker="o", label="in list (this export's)")
     sizes.plot(x, _column(frame, "members"), marker=".", linestyle="--", label="segment members")
     sizes.set_title(chart_title(title, history.height), fontsize=11)
@@ -67,13 +72,9 @@ def history_figure(history: pl.DataFrame, title: str) -> Figure:
 
 def history_png(history: pl.DataFrame, title: str) -> bytes:
     """A PNG of the last RUNS_SHOWN runs: list size and members above, added/removed per run below."""
-    figure = history_figure(history, title)
-    try:
-        buffer = io.BytesIO()
-        figure.savefig(buffer, format="png")
-        return buffer.getvalue()
-    finally:
-        plt.close(figure)
+    buffer = io.BytesIO()
+    history_figure(history, title).savefig(buffer, format="png")
+    return buffer.getvalue()
 
 
 def _column(frame: pl.DataFrame, name: str) -> list[int]:
