@@ -12,8 +12,6 @@ from dataclasses import dataclass, field
 import duckdb
 import numpy as np
 import polars as pl
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
 
 IntArray = np.ndarray
 
@@ -67,6 +65,10 @@ def write_clusters(con: duckdb.DuckDBPyConnection, graph: LinkGraph, size: int) 
 
 
 def _components(graph: LinkGraph, size: int) -> IntArray:
+    # Imported here: SciPy is a quarter of a second of every process's start, and only unifying needs it.
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
     # One node per rid; unused numbers would only be singletons that no record joins back to.
     a = np.concatenate([np.empty(0, dtype=np.int64), *(e[0] for e in graph.edges)]).astype(np.int64)
     b = np.concatenate([np.empty(0, dtype=np.int64), *(e[1] for e in graph.edges)]).astype(np.int64)
