@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import dagster as dg
@@ -77,3 +79,19 @@ def test_the_state_resource_follows_ac_export_state_and_reads_its_dsn_through_an
 def test_a_misspelt_state_backend_fails_the_run_naming_the_choices() -> None:
     with pytest.raises(dg.Failure, match="embedded or postgres"):
         StateResource(backend="postgress").get()
+
+
+# Every Dagster run worker and code server imports the definitions before it does anything: a
+# library only some runs need is imported where it is used (matplotlib, SciPy: about 1.2 s together).
+DRAWN_OR_LINKED_ONLY = ("matplotlib", "scipy")
+
+
+def test_loading_the_definitions_leaves_the_chart_and_linking_libraries_unimported() -> None:
+    probe = (
+        "import sys, ac_export.definitions; "
+        f"print(sorted({{m.split('.')[0] for m in sys.modules}} & set({DRAWN_OR_LINKED_ONLY!r})))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-W", "ignore", "-c", probe], capture_output=True, text=True, timeout=120, check=True
+    )
+    assert done.stdout.strip() == "[]", done.stdout
