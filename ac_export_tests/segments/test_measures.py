@@ -10,7 +10,7 @@ import pytest
 
 from ac_export.warehouse import Warehouse
 from ac_export_tests.segments.conftest import MEASURES, load, write_measures
-from ac_export_tests.segments.fixtures import CUSTOMERS, MEASURES_YAML, write_config, write_world
+from ac_export_tests.segments.fixtures import CUSTOMERS, MEASURES_YAML, PURCHASES, write_config, write_world
 
 EXPECTED: dict[str, list[object]] = {
     # orders: c1 3000 (06-01) + 2500 (06-25); c2 100 (2018-01-10); c4 5000 (06-29); c5 one unpriced (03-01).
@@ -84,3 +84,32 @@ def test_activity_rows_without_a_known_record_are_ignored(tmp_path: Path, activi
     warehouse.write_frame(table, pl.concat([warehouse.read_frame(table), orphan]))
     write_measures(warehouse, load(write_config(tmp_path / "config", {})))
     assert warehouse.read_frame(MEASURES)["total_spend"].to_list() == EXPECTED["total_spend"]
+
+
+def test_measures_over_both_purchase_sources_combine_each_customers_rows(tmp_path: Path) -> None:
+    warehouse = Warehouse(tmp_path / "warehouse")
+    write_world(warehouse)
+    both = {"description": "over both", "activity": PURCHASES, "column": "total_price"}
+    measures = {
+        "average_price": {"aggregation": "average", **both},
+        "latest_amount": {"aggregation": "last", "date_column": "purchased_on", **both},
+        "earliest_amount": {"aggregation": "first", "date_column": "purchased_on", **both},
+        "first_date": {"aggregation": "min", "activity": PURCHASES, "column": "purchased_on"},
+        "priced_orders": {"aggregation": "count", **both},
+    }
+    write_measures(warehouse, load(write_config(tmp_path / "config", {}, measures={"measures": measures})))
+    table = warehouse.read_frame(MEASURES).sort("customer_id")
+    # An average over two activities averages their rows together: c1 (3000 + 2500 + 200) / 3.
+    assert table["average_price"].to_list() == [1900.0, 100.0, 50.0, 5000.0, 250.0, None]
+    # c5's latest priced purchase is in store (06-30), its earliest in store too (2018-12-24).
+    assert table["latest_amount"].to_list() == [2500.0, 100.0, 50.0, 5000.0, 100.0, None]
+    assert table["earliest_amount"].to_list() == EXPECTED["first_purchase_amount"]
+    assert table["first_date"].to_list() == [
+        date(2019, 6, 1),
+        date(2018, 1, 10),
+        date(2019, 5, 1),
+        date(2019, 6, 29),
+        date(2018, 12, 24),
+        None,
+    ]
+    assert table["priced_orders"].to_list() == [3, 1, 1, 1, 2, 0]
