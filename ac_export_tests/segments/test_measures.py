@@ -94,7 +94,7 @@ def test_measures_over_both_purchase_sources_combine_each_customers_rows(tmp_pat
         "average_price": {"aggregation": "average", **both},
         "latest_amount": {"aggregation": "last", "date_column": "purchased_on", **both},
         "earliest_amount": {"aggregation": "first", "date_column": "purchased_on", **both},
-        "first_date": {"aggregation": "min", "activity": PURCHASES, "column": "purchased_on"},
+        "first_date": {**both, "aggregation": "min", "column": "purchased_on"},
         "priced_orders": {"aggregation": "count", **both},
     }
     write_measures(warehouse, load(write_config(tmp_path / "config", {}, measures={"measures": measures})))
