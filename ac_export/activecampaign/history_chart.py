@@ -37,7 +37,7 @@ def history_figure(history: pl.DataFrame, title: str) -> Figure:
 
     Run i is drawn at x = i in both panels: its point above, its bars centred below. The figure is
     built without pyplot: no global figure registry to close, safe in a sensor's thread, and
-    matplotlib is imported only by a run that draws (it is half a second of every process's start).
+    matplotlib is imported only by a run that draws (about a second of every process's start).
     """
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
