@@ -82,7 +82,7 @@ def test_a_misspelt_state_backend_fails_the_run_naming_the_choices() -> None:
 
 
 # Every Dagster run worker and code server imports the definitions before it does anything: a
-# library only some runs need is imported where it is used (matplotlib, SciPy: about 1.2 s together).
+# library only some runs need is imported where it is used (matplotlib, SciPy: over a second together).
 DRAWN_OR_LINKED_ONLY = ("matplotlib", "scipy")
 
 

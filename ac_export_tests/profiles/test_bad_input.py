@@ -283,7 +283,7 @@ def test_a_directory_or_a_missing_file_is_named(tmp_path: Path) -> None:
     [
         # Records under DuckDB's 2 MB line limit whose reasons used to quote them whole.
         "K" * 1_500_000 + ",a@x.com,A,2000-01-01,1\n" + "K" * 1_500_000 + ",b@x.com,B,2000-01-01,1",
-        # 150 fields of 10 kB: DuckDB records a reject per extra field, so 1,500 of 1 kB took 50 s.
+        # 150 fields of 10 kB: DuckDB records a reject per extra field, so 1,500 of 1 kB took 55 s.
         "K2,a@x.com,A,2000-01-01,1," + ",".join(["z" * 10_000] * 150),
         "," * 200_000,
         "K3," + "q" * 1_500_000,

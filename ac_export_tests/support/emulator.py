@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import ssl
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -16,15 +15,6 @@ from ac_export.emulator.process import EmulatorProcess
 PAGE_SIZE = 100
 
 
-def verifying_tls() -> ssl.SSLContext:
-    """The product's shared verifying TLS context, for every test client (`activecampaign/api/tls.py`).
-
-    httpx builds one per client by reading the CA bundle, about 50 ms (0.2 s under load): tests that
-    make hundreds of clients spent minutes on it. Sharing the context keeps verification on.
-    """
-    return verifying_context()
-
-
 class EmulatorHandle:
     """A running emulator: its address and key, and the test controls around its account."""
 
@@ -33,10 +23,10 @@ class EmulatorHandle:
         self.base_url = process.base_url
         self.host = self.base_url.removeprefix("http://")
         self.api_key = api_key
-        self._control = httpx.Client(base_url=self.base_url, timeout=30.0, verify=verifying_tls())
+        self._control = httpx.Client(base_url=self.base_url, timeout=30.0, verify=verifying_context())
         # The handle's own API calls (lists, memberships) share one client; the key is sent per call,
         # as a test may give the handle a new one (`handle.api_key = …`).
-        self._api = httpx.Client(base_url=f"{self.base_url}/api/3", timeout=30.0, verify=verifying_tls())
+        self._api = httpx.Client(base_url=f"{self.base_url}/api/3", timeout=30.0, verify=verifying_context())
 
     def _post(self, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
         response = self._control.post(f"/_emulator/{path}", json=body or {})
@@ -114,7 +104,7 @@ class EmulatorHandle:
             base_url=f"{self.base_url}/api/3",
             headers={"Api-Token": self.api_key},
             timeout=30.0,
-            verify=verifying_tls(),
+            verify=verifying_context(),
         )
 
     def create_list(self, name: str) -> int:

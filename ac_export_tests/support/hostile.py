@@ -25,7 +25,7 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
-from ac_export_tests.support.emulator import verifying_tls
+from ac_export.activecampaign.api.tls import verifying_context
 
 # Faults of a paged read (they need a read of more than one page to show) and of any answer.
 PAGING_FAULTS = ("repeated_page", "ignored_offset", "changing_total", "missing_meta")
@@ -106,7 +106,9 @@ class HostileServer:
         query = _query(request, state.fault if struck else "")
         body = await request.body()
         sent_on = {k: v for k, v in request.headers.items() if k.lower() in ("api-token", "content-type")}
-        async with httpx.AsyncClient(base_url=state.upstream, timeout=60, verify=verifying_tls()) as upstream:
+        async with httpx.AsyncClient(
+            base_url=state.upstream, timeout=60, verify=verifying_context()
+        ) as upstream:
             answer = await upstream.request(
                 request.method,
                 path,
