@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
+TEST_LOGS := test-artefacts
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 
 .PHONY: setup demo test lint dev bench febrl clean
@@ -23,10 +24,17 @@ test: setup
 	$(BIN)/lint-imports
 	$(BIN)/mypy
 	$(BIN)/dagster definitions validate -m ac_export.definitions
-	# Tests that start servers of their own in parallel (a test file per worker); then the end-to-end
-	# tests one at a time, as each drives a Dagster webserver and daemon of its own.
-	$(BIN)/pytest -n 2 --dist loadfile --ignore=ac_export_tests/e2e
-	$(BIN)/pytest ac_export_tests/e2e
+	# Tests that start servers of their own run in parallel (a test file per worker). Beside them, in a
+	# process of their own, the end-to-end tests run one at a time: each drives a Dagster webserver and
+	# daemon, and most of their time is spent waiting on Dagster's daemons (a backfill is picked up
+	# every 30 s), not on the CPU. Their report follows the others'; either failing fails the target.
+	@mkdir -p $(TEST_LOGS)
+	@$(BIN)/pytest ac_export_tests/e2e > $(TEST_LOGS)/e2e.log 2>&1 & e2e=$$!; \
+	trap 'kill $$e2e 2>/dev/null' INT TERM; \
+	$(BIN)/pytest -n 2 --dist loadfile --ignore=ac_export_tests/e2e; fast=$$?; \
+	wait $$e2e; ends=$$?; \
+	echo "--- end-to-end tests ($(TEST_LOGS)/e2e.log) ---"; cat $(TEST_LOGS)/e2e.log; \
+	test $$fast -eq 0 && test $$ends -eq 0
 
 lint: setup
 	$(BIN)/ruff check ac_export ac_export_tests benchmarks
