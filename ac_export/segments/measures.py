@@ -22,6 +22,8 @@ from ac_export.segments.rules import RuleContext, compile_rule
 from ac_export.segments.sql import CompiledQuery, Parameters, quote_identifier
 
 _ZERO_WHEN_ABSENT = frozenset({"count", "sum"})
+# Only these order rows by (date, activity id); the others never read the id, so it is not carried.
+_ORDERED = frozenset({"first", "last"})
 
 
 @dataclass(frozen=True)
@@ -97,6 +99,8 @@ def _linked_sql(config: SegmentsConfig, activity: str, table: str, links: str, p
         for column in _read_columns(measure)
     )
     kept = "".join(f", a.{quote_identifier(column, types)}" for column in needed)
+    ordered = any(m.aggregation in _ORDERED for m in config.measures.values() if activity in m.activity)
+    identifier = ", a.activity_id AS _activity_id" if ordered else ""
     # Narrowing the links to the activity's profile source first makes the join's build side smaller;
     # the source is known from sources.yaml, so no pass over the activity is needed to find it.
     linked = config.activity_links.get(activity)
@@ -108,7 +112,7 @@ def _linked_sql(config: SegmentsConfig, activity: str, table: str, links: str, p
     narrowed = f"SELECT * FROM {links} WHERE {where}"
     # Activity attributes match [a-z]..., so the leading underscore cannot clash with one of them.
     return (
-        f"SELECT l.customer_id AS _customer_id, a.activity_id AS _activity_id{kept} FROM {table} AS a "
+        f"SELECT l.customer_id AS _customer_id{identifier}{kept} FROM {table} AS a "
         f"JOIN ({narrowed}) AS l ON l.source = a.profile_source AND l.source_key = a.profile_key"
     )
 
@@ -123,27 +127,35 @@ def _group_sql(
 ) -> str:
     """One GROUP BY for the measures over the same activities; each aggregate keeps its own rows."""
     read = list(dict.fromkeys(column for name in names for column in _value_columns(config.measures[name])))
+    ordered = any(config.measures[name].aggregation in _ORDERED for name in names)
+    identifier = ", _activity_id" if ordered else ""
+    filtered: set[str] = set()
     branches = []
     for activity in activities:
         types = config.activity_types[activity]
         values = "".join(f", {quote_identifier(column, types)}" for column in read)
-        flags = "".join(
-            f", ({_condition(config, config.measures[name], activity, params)}) AS _k{slots[name].index}"
-            for name in names
-        )
-        branches.append(f"SELECT _customer_id, _activity_id{values}{flags} FROM {aliases[activity]}")
+        conditions = {name: _condition(config, config.measures[name], activity, params) for name in names}
+        # A measure that counts every row gets no flag and no FILTER: a constant TRUE would still be
+        # evaluated for each of millions of rows and each aggregate.
+        filtered = {name for name, condition in conditions.items() if condition}
+        flags = "".join(f", ({c}) AS _k{slots[name].index}" for name, c in conditions.items() if c)
+        branches.append(f"SELECT _customer_id{identifier}{values}{flags} FROM {aliases[activity]}")
     types = config.activity_types[activities[0]]
     aggregates = "".join(
-        f", {_aggregation(config.measures[name], types, slots[name].index)} AS v{slots[name].index}"
+        f", {_aggregation(config.measures[name], types, slots[name].index, name in filtered)}"
+        f" AS v{slots[name].index}"
         for name in names
     )
     return f"SELECT _customer_id AS customer_id{aggregates} FROM ({' UNION ALL '.join(branches)}) GROUP BY 1"
 
 
 def _condition(config: SegmentsConfig, measure: Measure, activity: str, params: Parameters) -> str:
-    """Which rows of one activity a measure counts: its filter and its window."""
+    """Which rows of one activity a measure counts (its filter and its window); empty for every row.
+
+    Whether it is empty depends on the measure alone, so it is the same for each of its activities.
+    """
     types = config.activity_types[activity]
-    conditions = ["TRUE"]
+    conditions: list[str] = []
     if measure.filter is not None:
         conditions.append(compile_rule(measure.filter, RuleContext(types, config.as_of, params)))
     window = measure.window
@@ -159,17 +171,22 @@ def _condition(config: SegmentsConfig, measure: Measure, activity: str, params: 
     return " AND ".join(conditions)
 
 
-def _aggregation(measure: Measure, types: Mapping[str, object], index: int) -> str:
-    rows = f"_k{index}"
+def _aggregation(measure: Measure, types: Mapping[str, object], index: int, filtered: bool) -> str:
+    rows = [f"_k{index}"] if filtered else []
     if measure.aggregation == "count":
         counted = quote_identifier(measure.column, types) if measure.column else "*"
-        return f"count({counted}) FILTER (WHERE {rows})"
+        return _only(f"count({counted})", rows)
     value = quote_identifier(measure.column or "", types)
-    if measure.aggregation in ("first", "last"):
+    if measure.aggregation in _ORDERED:
         day = quote_identifier(measure.date_column or "", types)
         # Ordered by date, then activity id, so ties give the same answer on every run.
         function = "arg_min" if measure.aggregation == "first" else "arg_max"
-        known = f"{rows} AND {value} IS NOT NULL AND {day} IS NOT NULL"
-        return f"{function}({value}, struct_pack(d := {day}, i := _activity_id)) FILTER (WHERE {known})"
+        known = [*rows, f"{value} IS NOT NULL", f"{day} IS NOT NULL"]
+        return _only(f"{function}({value}, struct_pack(d := {day}, i := _activity_id))", known)
     function = {"sum": "sum", "average": "avg", "min": "min", "max": "max"}[measure.aggregation]
-    return f"{function}({value}) FILTER (WHERE {rows})"
+    return _only(f"{function}({value})", rows)
+
+
+def _only(aggregate: str, rows: list[str]) -> str:
+    """An aggregate over the rows meeting every condition, or over all rows when there is none."""
+    return f"{aggregate} FILTER (WHERE {' AND '.join(rows)})" if rows else aggregate
