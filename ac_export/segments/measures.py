@@ -129,16 +129,19 @@ def _group_sql(
     read = list(dict.fromkeys(column for name in names for column in _value_columns(config.measures[name])))
     ordered = any(config.measures[name].aggregation in _ORDERED for name in names)
     identifier = ", _activity_id" if ordered else ""
-    filtered: set[str] = set()
+    conditions = {
+        activity: {name: _condition(config, config.measures[name], activity, params) for name in names}
+        for activity in activities
+    }
+    # A measure that counts every row gets no flag and no FILTER: a constant TRUE would still be
+    # evaluated for each of millions of rows and each aggregate. Having a condition depends on the
+    # measure alone, so the first activity tells for all of them.
+    filtered = {name for name, condition in conditions[activities[0]].items() if condition}
     branches = []
     for activity in activities:
         types = config.activity_types[activity]
         values = "".join(f", {quote_identifier(column, types)}" for column in read)
-        conditions = {name: _condition(config, config.measures[name], activity, params) for name in names}
-        # A measure that counts every row gets no flag and no FILTER: a constant TRUE would still be
-        # evaluated for each of millions of rows and each aggregate.
-        filtered = {name for name, condition in conditions.items() if condition}
-        flags = "".join(f", ({c}) AS _k{slots[name].index}" for name, c in conditions.items() if c)
+        flags = "".join(f", ({c}) AS _k{slots[name].index}" for name, c in conditions[activity].items() if c)
         branches.append(f"SELECT _customer_id{identifier}{values}{flags} FROM {aliases[activity]}")
     types = config.activity_types[activities[0]]
     aggregates = "".join(
